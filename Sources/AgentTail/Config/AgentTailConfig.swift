@@ -1,0 +1,93 @@
+import Foundation
+
+/// The whole configuration of one agenttail process, validated.
+package struct AgentTailConfig: Sendable {
+    /// The file the configuration was read from, for messages.
+    package var file: String
+    /// Host name used in event ids and rows; the machine's name unless set.
+    package var host: String
+    package var sources: [SourceConfig]
+    package var state: StateConfig
+    package var tailing: TailingConfig
+    package var sinks: SinksConfig
+}
+
+/// One set of log files parsed with one rule pack.
+package struct SourceConfig: Sendable {
+    /// Where a file never seen before is first read from.
+    package enum StartPosition: String, Sendable {
+        case beginning, end
+    }
+
+    package var name: String
+    /// Absolute glob patterns (`~` already expanded).
+    package var paths: [String]
+    /// Absolute glob patterns of files to leave alone.
+    package var exclude: [String]
+    package var rules: RulesReference
+    package var startAt: StartPosition
+    /// How long a file may stay silent mid-run before its session is concluded (failed or abandoned).
+    package var sessionTimeout: Duration
+}
+
+/// Where a rule pack comes from.
+package enum RulesReference: Sendable, Hashable, CustomStringConvertible {
+    /// A pack shipped inside agenttail, such as `builtin:mini-agent`.
+    case builtin(String)
+    /// A rules YAML file on disk.
+    case file(String)
+
+    package init(_ text: String) {
+        if text.hasPrefix("builtin:") {
+            self = .builtin(String(text.dropFirst("builtin:".count)))
+        } else {
+            self = .file(text)
+        }
+    }
+
+    package var description: String {
+        switch self {
+        case .builtin(let name): return "builtin:\(name)"
+        case .file(let path): return path
+        }
+    }
+}
+
+/// Where agenttail keeps its own state.
+package struct StateConfig: Sendable {
+    /// The SQLite file with checkpoints, parser state, outbox and dead letters.
+    package var path: String
+    /// Tailing pauses while the outbox holds more rows than this; the log files are the buffer.
+    package var outboxLimit: Int
+}
+
+/// The enabled sinks; a sink is on when its section is present.
+package struct SinksConfig: Sendable {
+    package var local: LocalSinkConfig?
+
+    package var isEmpty: Bool { local == nil }
+}
+
+/// The embedded SQLite store.
+package struct LocalSinkConfig: Sendable {
+    package var path: String
+}
+
+/// How files are watched and read.
+package struct TailingConfig: Sendable {
+    package enum Watcher: String, Sendable {
+        case auto, inotify, polling
+    }
+
+    package var watcher: Watcher = .auto
+    /// Polling period when inotify is unavailable or turned off.
+    package var pollInterval: Duration = .milliseconds(250)
+    /// Period of the full rescan that catches anything notifications missed.
+    package var rescanInterval: Duration = .seconds(30)
+    /// Files kept open at once; idle files are closed and reopened when they change.
+    package var maxOpenFiles: Int = 128
+    /// Bytes read from a file per read call.
+    package var readChunkSize: Int = 1 << 20
+
+    package init() {}
+}

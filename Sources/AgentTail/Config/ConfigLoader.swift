@@ -1,0 +1,138 @@
+import Foundation
+
+/// Reads and validates `agenttail.yaml`.
+package struct ConfigLoader: Sendable {
+    package var expander: EnvironmentExpander
+    /// Host name used when the file does not set `host`.
+    package var defaultHost: String
+
+    package init(environment: [String: String] = ProcessInfo.processInfo.environment, defaultHost: String? = nil) {
+        self.expander = EnvironmentExpander(environment: environment)
+        self.defaultHost = defaultHost ?? ProcessInfo.processInfo.hostName
+    }
+
+    /// Loads the configuration at `path`; relative paths inside it are taken relative to its folder.
+    package func load(path: String) throws(ConfigError) -> AgentTailConfig {
+        let expander = self.expander
+        guard
+            let root = try YAMLValue.load(path: path, expand: { text, value throws(ConfigError) in
+                try expander.expand(text, at: value)
+            })
+        else {
+            throw ConfigError.invalid(
+                file: path, line: 1, column: 1, keyPath: "", message: "the file is empty; it needs at least 'sources'")
+        }
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return try decode(root, base: base)
+    }
+
+    /// Validates an already parsed document; `base` resolves relative paths.
+    package func decode(_ root: YAMLValue, base: String) throws(ConfigError) -> AgentTailConfig {
+        let top = try root.mapping(allowed: ["host", "sources", "state", "tailing", "sinks"])
+        let host = try top.optional("host")?.nonEmptyString() ?? defaultHost
+
+        let sourceNodes = try top.required("sources").sequence()
+        guard !sourceNodes.isEmpty else { throw top.owner.error("'sources' needs at least one source") }
+        var sources: [SourceConfig] = []
+        for node in sourceNodes {
+            let source = try decodeSource(node, base: base)
+            if sources.contains(where: { $0.name == source.name }) {
+                throw node.error("two sources are named '\(source.name)'; names must be unique")
+            }
+            sources.append(source)
+        }
+
+        var state = StateConfig(path: absolute("~/.agenttail/state.sqlite", base: base), outboxLimit: 100_000)
+        if let node = top.optional("state") {
+            let map = try node.mapping(allowed: ["path", "outbox_limit"])
+            if let path = try map.optional("path")?.nonEmptyString() { state.path = absolute(path, base: base) }
+            if let limit = try map.optional("outbox_limit")?.int(min: 1) { state.outboxLimit = limit }
+        }
+
+        var tailing = TailingConfig()
+        if let node = top.optional("tailing") {
+            let map = try node.mapping(allowed: [
+                "watcher", "poll_interval", "rescan_interval", "max_open_files", "read_chunk_size",
+            ])
+            if let value = map.optional("watcher") {
+                tailing.watcher = TailingConfig.Watcher(rawValue: try value.oneOf(["auto", "inotify", "polling"]))!
+            }
+            if let value = map.optional("poll_interval") { tailing.pollInterval = try positive(value) }
+            if let value = map.optional("rescan_interval") { tailing.rescanInterval = try positive(value) }
+            if let value = map.optional("max_open_files") { tailing.maxOpenFiles = try value.int(min: 4, max: 65_536) }
+            if let value = map.optional("read_chunk_size") {
+                let size = try value.byteSize()
+                guard size >= 4096 else { throw value.error("must be at least 4KiB") }
+                tailing.readChunkSize = size
+            }
+        }
+
+        var sinks = SinksConfig(local: nil)
+        if let node = top.optional("sinks") {
+            let map = try node.mapping(allowed: ["local"])
+            if let local = map["local"] {
+                var config = LocalSinkConfig(path: absolute("~/.agenttail/events.sqlite", base: base))
+                if !local.isNull, let path = try local.mapping(allowed: ["path"]).optional("path")?.nonEmptyString() {
+                    config.path = absolute(path, base: base)
+                }
+                sinks.local = config
+            }
+        }
+        if sinks.isEmpty {
+            sinks.local = LocalSinkConfig(path: absolute("~/.agenttail/events.sqlite", base: base))
+        }
+        return AgentTailConfig(
+            file: root.file, host: host, sources: sources, state: state, tailing: tailing, sinks: sinks)
+    }
+
+    private func decodeSource(_ node: YAMLValue, base: String) throws(ConfigError) -> SourceConfig {
+        let map = try node.mapping(allowed: ["name", "paths", "exclude", "rules", "start_at", "session_timeout"])
+        let name = try map.required("name").nonEmptyString()
+        guard name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+            throw try map.required("name").error("use letters, digits, '-', '_' or '.' in source names, got '\(name)'")
+        }
+        let pathNodes = try map.required("paths").sequence(allowScalar: true)
+        guard !pathNodes.isEmpty else { throw try map.required("paths").error("needs at least one path or glob") }
+        var paths: [String] = []
+        for pathNode in pathNodes {
+            let pattern = absolute(try pathNode.nonEmptyString(), base: base)
+            if let problem = Glob.problem(in: pattern) { throw pathNode.error(problem) }
+            paths.append(pattern)
+        }
+        var exclude: [String] = []
+        for excludeNode in try map.optional("exclude")?.sequence(allowScalar: true) ?? [] {
+            exclude.append(absolute(try excludeNode.nonEmptyString(), base: base))
+        }
+        var rules = RulesReference.builtin("mini-agent")
+        if let value = map.optional("rules") {
+            let text = try value.nonEmptyString()
+            rules = RulesReference(text)
+            if case .file(let path) = rules { rules = .file(absolute(path, base: base)) }
+            if case .builtin(let builtin) = rules, !RulePackLoader.builtinNames.contains(builtin) {
+                throw value.error(
+                    "no built-in rule pack '\(builtin)'; available: "
+                        + RulePackLoader.builtinNames.map { "builtin:\($0)" }.joined(separator: ", "))
+            }
+        }
+        var startAt = SourceConfig.StartPosition.beginning
+        if let value = map.optional("start_at") {
+            startAt = SourceConfig.StartPosition(rawValue: try value.oneOf(["beginning", "end"]))!
+        }
+        var timeout = Duration.seconds(600)
+        if let value = map.optional("session_timeout") { timeout = try positive(value) }
+        return SourceConfig(
+            name: name, paths: paths, exclude: exclude, rules: rules, startAt: startAt, sessionTimeout: timeout)
+    }
+
+    private func positive(_ value: YAMLValue) throws(ConfigError) -> Duration {
+        let duration = try value.duration()
+        guard duration > .zero else { throw value.error("must be longer than zero") }
+        return duration
+    }
+
+    private func absolute(_ path: String, base: String) -> String {
+        let expanded = expander.expandTilde(path)
+        if expanded.hasPrefix("/") { return expanded }
+        return URL(fileURLWithPath: base).appendingPathComponent(expanded).standardized.path
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+
+/// The normalized tables, named as in the local store and in Supabase.
+package enum NormalizedTable: String, Sendable, CaseIterable, Codable {
+    case agentSessions = "agent_sessions"
+    case llmCalls = "llm_calls"
+    case toolExecutions = "tool_executions"
+    case agentErrors = "agent_errors"
+
+    /// Column names in storage order; `id` first.
+    package var columns: [String] { schema.map(\.name) }
+
+    /// Columns with their types, in storage order.
+    package var schema: [(name: String, type: ColumnType)] {
+        switch self {
+        case .agentSessions:
+            return [
+                ("id", .uuid), ("agent", .text), ("host", .text), ("source_path", .text), ("started_at", .timestamp),
+                ("ended_at", .timestamp), ("status", .text), ("task", .text), ("final_output", .text),
+                ("llm_calls", .int), ("tool_calls", .int), ("tool_errors", .int), ("duration_ms", .int),
+                ("metadata", .json),
+            ]
+        case .llmCalls:
+            return [
+                ("id", .uuid), ("session_id", .uuid), ("seq", .int), ("started_at", .timestamp),
+                ("ended_at", .timestamp), ("latency_ms", .int), ("model", .text), ("input", .json), ("output", .text),
+                ("thinking", .text), ("tool_call_count", .int), ("finish_reason", .text), ("status", .text),
+                ("prompt_tokens", .int), ("completion_tokens", .int), ("metadata", .json),
+            ]
+        case .toolExecutions:
+            return [
+                ("id", .uuid), ("session_id", .uuid), ("llm_call_id", .uuid), ("tool_call_id", .text),
+                ("tool_name", .text), ("category", .text), ("arguments", .json), ("success", .bool), ("result", .text),
+                ("error", .text), ("started_at", .timestamp), ("ended_at", .timestamp), ("duration_ms", .int),
+                ("metadata", .json),
+            ]
+        case .agentErrors:
+            return [
+                ("id", .uuid), ("session_id", .uuid), ("source", .text), ("tool_name", .text), ("message", .text),
+                ("fingerprint", .text), ("occurred_at", .timestamp), ("related_id", .uuid), ("metadata", .json),
+            ]
+        }
+    }
+
+    /// Order in which rows reach sinks within a batch, so that references point at rows already written.
+    package var deliveryRank: Int {
+        switch self {
+        case .agentSessions: return 0
+        case .llmCalls: return 1
+        case .toolExecutions: return 2
+        case .agentErrors: return 3
+        }
+    }
+}
+
+/// The storage type of a column.
+package enum ColumnType: Sendable {
+    case uuid, text, int, bool, timestamp, json
+}
+
+/// One row of a normalized table, ready for any sink.
+package struct NormalizedRow: Sendable, Equatable {
+    package var table: NormalizedTable
+    package var id: UUID
+    /// Values in `table.columns` order, `id` included.
+    package var values: [ColumnValue]
+
+    package init(table: NormalizedTable, id: UUID, values: [String: ColumnValue]) {
+        self.table = table
+        self.id = id
+        self.values = table.columns.map { $0 == "id" ? .uuid(id) : values[$0] ?? .null }
+    }
+
+    package subscript(column: String) -> ColumnValue {
+        guard let index = table.columns.firstIndex(of: column) else { return .null }
+        return values[index]
+    }
+}

@@ -1,0 +1,318 @@
+import Foundation
+
+/// Derives deterministic event ids for one file: the same host, file and record always give the same id.
+package struct EventIDs: Sendable {
+    package let host: String
+    package let fileKey: String
+
+    package init(host: String, fileKey: String) {
+        self.host = host
+        self.fileKey = fileKey
+    }
+
+    package var session: UUID { UUID(v5: "\(host)|\(fileKey)|session") }
+
+    /// The id of the event of `kind` produced by the record at `offset`.
+    package func event(_ kind: String, offset: Int64) -> UUID {
+        UUID(v5: "\(host)|\(fileKey)|\(offset)|\(kind)")
+    }
+}
+
+/// Turns one file's observations into normalized rows: pairs requests with responses and tool calls with results,
+/// computes durations, counts and the session's end.
+///
+/// It is a plain value: the pipeline stores `state` in the same transaction as the rows it produced and the file
+/// offset it reached, so after a crash the correlator resumes exactly where the committed rows end.
+package struct Correlator: Sendable {
+    package let rules: RulePack
+    package let ids: EventIDs
+    package private(set) var state: SessionState
+    /// True when the session row changed since it was last emitted.
+    private var sessionChanged = false
+
+    package init(rules: RulePack, ids: EventIDs, state: SessionState) {
+        self.rules = rules
+        self.ids = ids
+        self.state = state
+    }
+
+    /// True while the session may still receive records (not concluded).
+    package var isOpen: Bool { state.status == .running && state.hasRecords }
+
+    /// Applies one parsed record, appending the rows it completes.
+    package mutating func apply(_ record: ParsedRecord, into rows: inout [NormalizedRow]) {
+        switch record {
+        case .failure(let offset, let length, let timestamp, let message):
+            touch(at: timestamp)
+            state.parseErrors += 1
+            rows.append(
+                errorRow(
+                    id: ids.event("parser_error", offset: offset), source: "parser", toolName: nil, message: message,
+                    at: timestamp ?? state.lastRecordAt, related: nil,
+                    metadata: ["offset": .int(Int(offset)), "length": .int(length)]))
+            if let timestamp { state.lastRecordAt = max(state.lastRecordAt ?? timestamp, timestamp) }
+        case .observation(let info, let observation):
+            reopenIfConcluded()
+            touch(at: info.timestamp)
+            switch observation {
+            case .llmRequest(let request): handleRequest(request, info: info, rows: &rows)
+            case .llmResponse(let response): handleResponse(response, info: info, rows: &rows)
+            case .toolResult(let result): handleToolResult(result, info: info, rows: &rows)
+            case .agentError(let message, let toolName):
+                rows.append(
+                    errorRow(
+                        id: ids.event("agent_error", offset: info.offset), source: "agent", toolName: toolName,
+                        message: message, at: info.timestamp, related: nil, metadata: ["offset": .int(Int(info.offset))]))
+            case .ignored:
+                break
+            }
+            state.lastRecordAt = info.timestamp
+        }
+    }
+
+    /// Reports text found between records, which no rule can read.
+    package mutating func strayText(offset: Int64, preview: String, into rows: inout [NormalizedRow]) {
+        touch(at: nil)
+        state.parseErrors += 1
+        rows.append(
+            errorRow(
+                id: ids.event("stray_text", offset: offset), source: "parser", toolName: nil,
+                message: "text outside any record: \(preview)", at: state.lastRecordAt, related: nil,
+                metadata: ["offset": .int(Int(offset))]))
+    }
+
+    /// Concludes a session that went silent: an unanswered request fails it, anything else abandons it.
+    package mutating func concludeSilent(into rows: inout [NormalizedRow]) {
+        guard isOpen else { return }
+        if var pending = state.pendingRequest, !pending.reportedUnanswered {
+            rows.append(
+                llmCallRow(
+                    id: pending.callID, request: pending, endedAt: nil, response: nil, status: "no_response",
+                    metadata: ["request_offset": .int(Int(pending.offset))]))
+            state.llmCalls += 1
+            rows.append(
+                errorRow(
+                    id: ids.event("llm_no_response", offset: pending.offset), source: "llm", toolName: nil,
+                    message: "LLM request got no response before the log went silent", at: pending.startedAt,
+                    related: pending.callID, metadata: ["offset": .int(Int(pending.offset))]))
+            pending.reportedUnanswered = true
+            state.pendingRequest = pending
+            state.status = .failed
+        } else {
+            state.status = .abandoned
+        }
+        state.endedAt = state.lastRecordAt
+        sessionChanged = true
+    }
+
+    /// Appends the session row when it changed since the last call.
+    package mutating func flushSession(into rows: inout [NormalizedRow]) {
+        guard sessionChanged, state.hasRecords else { return }
+        sessionChanged = false
+        let end = state.endedAt ?? state.lastRecordAt
+        let duration = state.startedAt.flatMap { start in end.map { Self.millis(from: start, to: $0) } }
+        rows.append(
+            NormalizedRow(
+                table: .agentSessions, id: ids.session,
+                values: [
+                    "agent": .text(rules.agent), "host": .text(ids.host), "source_path": .text(state.sourcePath),
+                    "started_at": ColumnValue(state.startedAt), "ended_at": ColumnValue(state.endedAt),
+                    "status": .text(state.status.rawValue), "task": ColumnValue(state.task),
+                    "final_output": ColumnValue(state.finalOutput), "llm_calls": .int(state.llmCalls),
+                    "tool_calls": .int(state.toolCalls), "tool_errors": .int(state.toolErrors),
+                    "duration_ms": ColumnValue(duration),
+                    "metadata": .json(
+                        Self.metadata([
+                            "rules": .text(rules.origin), "file_key": .text(ids.fileKey),
+                            "parse_errors": .int(state.parseErrors),
+                        ])),
+                ]))
+    }
+
+    /// Records that the file now has this path (renames keep the session).
+    package mutating func setSourcePath(_ path: String) {
+        guard path != state.sourcePath else { return }
+        state.sourcePath = path
+        sessionChanged = true
+    }
+
+    // MARK: - Records
+
+    private mutating func touch(at timestamp: Date?) {
+        if !state.hasRecords {
+            state.hasRecords = true
+        }
+        if state.startedAt == nil, let timestamp { state.startedAt = timestamp }
+        sessionChanged = true
+    }
+
+    private mutating func reopenIfConcluded() {
+        guard state.status != .running else { return }
+        state.status = .running
+        state.endedAt = nil
+        state.finalOutput = nil
+    }
+
+    private mutating func handleRequest(_ request: Observation.LLMRequest, info: RecordInfo, rows: inout [NormalizedRow]) {
+        if let previous = state.pendingRequest, !previous.reportedUnanswered {
+            // A second request before any response: the first one was never answered.
+            rows.append(
+                llmCallRow(
+                    id: previous.callID, request: previous, endedAt: nil, response: nil, status: "no_response",
+                    metadata: ["request_offset": .int(Int(previous.offset))]))
+            state.llmCalls += 1
+            rows.append(
+                errorRow(
+                    id: ids.event("llm_no_response", offset: previous.offset), source: "llm", toolName: nil,
+                    message: "LLM request got no response before the next request", at: previous.startedAt,
+                    related: previous.callID, metadata: ["offset": .int(Int(previous.offset))]))
+        }
+        state.pendingToolCalls.removeAll()
+        if state.task == nil, let task = request.task { state.task = task }
+        state.lastSeq += 1
+        state.pendingRequest = .init(
+            callID: ids.event("llm_call", offset: info.offset), seq: state.lastSeq, offset: info.offset,
+            startedAt: info.timestamp, input: request.input, model: request.model)
+    }
+
+    private mutating func handleResponse(_ response: Observation.LLMResponse, info: RecordInfo, rows: inout [NormalizedRow]) {
+        let request: SessionState.PendingRequest
+        var metadata: [String: ColumnValue] = ["response_offset": .int(Int(info.offset))]
+        if let pending = state.pendingRequest {
+            request = pending
+            metadata["request_offset"] = .int(Int(pending.offset))
+            if !pending.reportedUnanswered { state.llmCalls += 1 }
+        } else {
+            // A response with no logged request (formats that log only answers): it starts at the previous record.
+            state.lastSeq += 1
+            request = .init(
+                callID: ids.event("llm_call", offset: info.offset), seq: state.lastSeq, offset: info.offset,
+                startedAt: state.lastRecordAt ?? info.timestamp, input: nil, model: nil)
+            state.llmCalls += 1
+        }
+        state.pendingRequest = nil
+        rows.append(
+            llmCallRow(
+                id: request.callID, request: request, endedAt: info.timestamp, response: response, status: "ok",
+                metadata: metadata))
+        state.lastLLMCallID = request.callID
+        state.pendingToolCalls = response.toolCalls.map { .init(call: $0, llmCallID: request.callID) }
+        if response.toolCalls.isEmpty, rules.session.completeOn == .finalResponse {
+            state.status = .completed
+            state.finalOutput = response.output
+            state.endedAt = info.timestamp
+        }
+    }
+
+    private mutating func handleToolResult(_ result: Observation.ToolResult, info: RecordInfo, rows: inout [NormalizedRow]) {
+        let (pending, pairing) = takePendingCall(for: result)
+        let name = result.toolName ?? pending?.call.name ?? "unknown"
+        let id = ids.event("tool_execution", offset: info.offset)
+        let success = result.success ?? (result.error == nil)
+        let startedAt = state.lastRecordAt ?? info.timestamp
+        var metadata: [String: ColumnValue] = ["offset": .int(Int(info.offset)), "pairing": .text(pairing)]
+        if let pending, pending.call.name != name { metadata["requested_tool"] = .text(pending.call.name) }
+        rows.append(
+            NormalizedRow(
+                table: .toolExecutions, id: id,
+                values: [
+                    "session_id": .uuid(ids.session), "llm_call_id": ColumnValue(pending?.llmCallID ?? state.lastLLMCallID),
+                    "tool_call_id": ColumnValue(result.toolCallID ?? pending?.call.id), "tool_name": .text(name),
+                    "category": .text(rules.category(ofTool: name)),
+                    "arguments": ColumnValue(json: result.arguments ?? pending?.call.arguments),
+                    "success": .bool(success), "result": ColumnValue(result.result), "error": ColumnValue(result.error),
+                    "started_at": .timestamp(startedAt), "ended_at": .timestamp(info.timestamp),
+                    "duration_ms": .int(Self.millis(from: startedAt, to: info.timestamp)),
+                    "metadata": .json(Self.metadata(metadata)),
+                ]))
+        state.toolCalls += 1
+        if !success {
+            state.toolErrors += 1
+            rows.append(
+                errorRow(
+                    id: ids.event("tool_error", offset: info.offset), source: "tool", toolName: name,
+                    message: result.error ?? result.result ?? "tool failed without a message", at: info.timestamp,
+                    related: id, metadata: ["offset": .int(Int(info.offset))]))
+        }
+    }
+
+    /// Finds the call a result answers: by id when it names one, else the next call in order, checking the name.
+    private mutating func takePendingCall(for result: Observation.ToolResult) -> (SessionState.PendingToolCall?, String) {
+        if let callID = result.toolCallID {
+            if let index = state.pendingToolCalls.firstIndex(where: { $0.call.id == callID }) {
+                return (state.pendingToolCalls.remove(at: index), "id")
+            }
+            return (nil, "unpaired")
+        }
+        guard !state.pendingToolCalls.isEmpty else { return (nil, "unpaired") }
+        if rules.pairing == .byID { return (nil, "unpaired") }
+        if let name = result.toolName, state.pendingToolCalls[0].call.name != name,
+            let index = state.pendingToolCalls.firstIndex(where: { $0.call.name == name })
+        {
+            // The next call in order is for another tool: results were skipped; take the first call of this name.
+            return (state.pendingToolCalls.remove(at: index), "order_by_name")
+        }
+        return (state.pendingToolCalls.removeFirst(), "order")
+    }
+
+    // MARK: - Rows
+
+    private func llmCallRow(
+        id: UUID, request: SessionState.PendingRequest, endedAt: Date?, response: Observation.LLMResponse?,
+        status: String, metadata: [String: ColumnValue]
+    ) -> NormalizedRow {
+        NormalizedRow(
+            table: .llmCalls, id: id,
+            values: [
+                "session_id": .uuid(ids.session), "seq": .int(request.seq), "started_at": .timestamp(request.startedAt),
+                "ended_at": ColumnValue(endedAt),
+                "latency_ms": ColumnValue(endedAt.map { Self.millis(from: request.startedAt, to: $0) }),
+                "model": ColumnValue(response?.model ?? request.model), "input": ColumnValue(json: request.input),
+                "output": ColumnValue(response?.output), "thinking": ColumnValue(response?.thinking),
+                "tool_call_count": .int(response?.toolCalls.count ?? 0),
+                "finish_reason": ColumnValue(response?.finishReason), "status": .text(status),
+                "prompt_tokens": ColumnValue(response?.promptTokens),
+                "completion_tokens": ColumnValue(response?.completionTokens), "metadata": .json(Self.metadata(metadata)),
+            ])
+    }
+
+    private func errorRow(
+        id: UUID, source: String, toolName: String?, message: String, at time: Date?, related: UUID?,
+        metadata: [String: ColumnValue]
+    ) -> NormalizedRow {
+        var metadata = metadata
+        metadata["source_path"] = .text(state.sourcePath)
+        return NormalizedRow(
+            table: .agentErrors, id: id,
+            values: [
+                "session_id": .uuid(ids.session), "source": .text(source), "tool_name": ColumnValue(toolName),
+                "message": .text(message), "fingerprint": .text(ErrorFingerprint.of(message)),
+                "occurred_at": ColumnValue(time), "related_id": ColumnValue(related),
+                "metadata": .json(Self.metadata(metadata)),
+            ])
+    }
+
+    static func millis(from start: Date, to end: Date) -> Int {
+        Int(((end.timeIntervalSince1970 - start.timeIntervalSince1970) * 1000).rounded())
+    }
+
+    /// A small JSON object with sorted keys, so the same facts always give the same bytes.
+    static func metadata(_ values: [String: ColumnValue]) -> String {
+        var writer = JSONWriter()
+        writer.beginObject()
+        for key in values.keys.sorted() {
+            writer.key(key)
+            switch values[key]! {
+            case .text(let text): writer.string(text)
+            case .int(let number): writer.int(number)
+            case .bool(let flag): writer.bool(flag)
+            case .json(let raw): writer.raw(raw)
+            case .uuid(let id): writer.string(id.lowercased)
+            case .timestamp(let date): writer.string(date.rfc3339)
+            case .null: writer.null()
+            }
+        }
+        writer.endObject()
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+}

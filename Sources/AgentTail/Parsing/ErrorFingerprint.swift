@@ -1,0 +1,55 @@
+/// Groups alike error messages: numbers, paths, ids and quoted values are replaced by placeholders.
+package enum ErrorFingerprint {
+    /// The normalized form of `message`, at most 300 characters.
+    package static func of(_ message: String) -> String {
+        var words: [String] = []
+        for rawWord in message.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }) {
+            words.append(normalize(Substring(rawWord)))
+        }
+        var result = words.joined(separator: " ")
+        if result.count > 300 { result = String(result.prefix(300)) }
+        return result
+    }
+
+    private static func normalize(_ word: Substring) -> String {
+        // Keep punctuation around the word (quotes, colons, brackets) and normalize the core.
+        let leading = word.prefix { "\"'`([{<".contains($0) }
+        var core = word.dropFirst(leading.count)
+        let trailing = core.reversed().prefix { "\"'`)]}>,.:;!?".contains($0) }
+        core = core.dropLast(trailing.count)
+        let suffix = String(trailing.reversed())
+        guard !core.isEmpty else { return String(word) }
+        if core.contains("/") || core.hasPrefix("~") || (core.contains("\\") && core.count > 2) {
+            return leading + "<path>" + suffix
+        }
+        if isIdentifier(core) { return leading + "<id>" + suffix }
+        if core.contains(where: \.isNumber) {
+            var output = ""
+            var inNumber = false
+            for character in core {
+                if character.isNumber {
+                    if !inNumber { output += "<n>" }
+                    inNumber = true
+                } else if inNumber, character == "." || character == "," {
+                    continue
+                } else {
+                    inNumber = false
+                    output.append(character)
+                }
+            }
+            return leading + output + suffix
+        }
+        return String(word)
+    }
+
+    /// UUIDs, long hex strings and tokens such as `toolu_01YmN1yh7yoyR5S5LMKDFoEZ`.
+    private static func isIdentifier(_ word: Substring) -> Bool {
+        guard word.count >= 8 else { return false }
+        let hexOrDash = word.allSatisfy { $0.isHexDigit || $0 == "-" }
+        if hexOrDash, word.contains(where: \.isNumber) { return true }
+        let digits = word.filter(\.isNumber).count
+        let letters = word.filter(\.isLetter).count
+        let allowed = word.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
+        return allowed && digits >= 2 && letters >= 2 && word.count >= 12
+    }
+}

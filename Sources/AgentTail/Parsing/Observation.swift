@@ -1,0 +1,72 @@
+import Foundation
+
+/// Where a parsed record sits in its file and when it was written.
+package struct RecordInfo: Sendable, Equatable {
+    /// File offset of the record's first byte.
+    package var offset: Int64
+    /// Length of the record in bytes.
+    package var length: Int
+    package var timestamp: Date
+    /// Name of the record rule that matched.
+    package var rule: String
+}
+
+/// What one record says, in the correlator's vocabulary.
+package enum Observation: Sendable, Equatable {
+    case llmRequest(LLMRequest)
+    case llmResponse(LLMResponse)
+    case toolResult(ToolResult)
+    case agentError(message: String, toolName: String?)
+    case ignored
+
+    package struct LLMRequest: Sendable, Equatable {
+        /// The messages sent, as JSON text.
+        package var input: String?
+        package var task: String?
+        package var model: String?
+        /// The tools offered, as JSON text.
+        package var tools: String?
+    }
+
+    package struct LLMResponse: Sendable, Equatable {
+        package var output: String?
+        package var thinking: String?
+        package var finishReason: String?
+        package var model: String?
+        package var promptTokens: Int?
+        package var completionTokens: Int?
+        package var toolCalls: [ToolCall] = []
+    }
+
+    package struct ToolResult: Sendable, Equatable {
+        package var toolName: String?
+        package var toolCallID: String?
+        /// The arguments, as JSON text.
+        package var arguments: String?
+        package var success: Bool?
+        package var result: String?
+        package var error: String?
+    }
+}
+
+/// A tool call requested by an LLM response.
+package struct ToolCall: Sendable, Equatable, Codable {
+    package var id: String?
+    package var name: String
+    /// The arguments, as JSON text.
+    package var arguments: String?
+}
+
+/// The outcome of parsing one framed record.
+package enum ParsedRecord: Sendable, Equatable {
+    case observation(RecordInfo, Observation)
+    /// The record could not be understood; it becomes a parser error row.
+    case failure(offset: Int64, length: Int, timestamp: Date?, message: String)
+
+    package var offset: Int64 {
+        switch self {
+        case .observation(let info, _): return info.offset
+        case .failure(let offset, _, _, _): return offset
+        }
+    }
+}

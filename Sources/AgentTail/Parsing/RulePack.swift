@@ -1,0 +1,167 @@
+import Foundation
+
+/// A compiled set of parse rules for one agent's log format: how records are framed, what is extracted from them and
+/// how they map to normalized events.
+package struct RulePack: Sendable {
+    /// Where the pack came from (`builtin:mini-agent` or a file path), for messages.
+    package var origin: String
+    package var name: String
+    /// The agent name written to `agent_sessions.agent`.
+    package var agent: String
+    package var framing: Framing
+    package var timestamp: TimestampRule
+    package var session: SessionRule
+    package var pairing: ToolPairing
+    package var records: [RecordRule]
+    package var toolCategories: [ToolCategory]
+
+    /// The category of a tool, by the first pattern that matches its name; `other` when none does.
+    package func category(ofTool name: String) -> String {
+        for category in toolCategories where category.patterns.contains(where: { Glob.matches($0, name) }) {
+            return category.name
+        }
+        return "other"
+    }
+}
+
+/// How a file's bytes are cut into records.
+package struct Framing: Sendable {
+    package enum Mode: String, Sendable {
+        /// A record opens with the `start` lines and runs until its body is complete or the next record opens.
+        case multiline
+        /// Every non-blank line is one record.
+        case lines
+    }
+
+    package enum Body: String, Sendable {
+        /// The body holds one JSON object or array (after an optional label line); it completes the record.
+        case json
+        /// The body is plain text; the record ends where the next one starts.
+        case text
+    }
+
+    package var mode: Mode
+    /// Consecutive lines that open a record (multiline mode).
+    package var start: [LinePattern]
+    /// The line that closes a record's head; nil when the head is just the start lines.
+    package var headEnd: LinePattern?
+    /// Head lines whose named groups become fields.
+    package var headFields: [LinePattern]
+    package var body: Body
+    /// Records larger than this are reported and skipped instead of held in memory.
+    package var maxRecordBytes: Int
+}
+
+/// Where a record's time comes from.
+package struct TimestampRule: Sendable {
+    package var source: ValueSource
+    package var format: TimestampFormat
+}
+
+/// What ends a session.
+package struct SessionRule: Sendable {
+    package enum Completion: String, Sendable {
+        /// A response without tool calls is the final answer and completes the run.
+        case finalResponse = "final_response"
+        /// Only silence concludes a session.
+        case never
+    }
+
+    package var completeOn: Completion
+}
+
+/// How tool results find the call that requested them.
+package enum ToolPairing: String, Sendable {
+    /// Results name the call id they answer.
+    case byID = "by_id"
+    /// Results follow the response's tool calls in order; the tool name is checked.
+    case byOrder = "by_order"
+}
+
+/// A tool category and the tool-name globs that belong to it.
+package struct ToolCategory: Sendable {
+    package var name: String
+    package var patterns: [String]
+}
+
+/// Where a value is read from in a record.
+package enum ValueSource: Sendable, CustomStringConvertible {
+    /// A named group of a head or start pattern.
+    case capture(String)
+    /// A JSON path into the record's body.
+    case json(JSONPath)
+    /// A fixed value.
+    case constant(String)
+
+    package var description: String {
+        switch self {
+        case .capture(let name): return "capture '\(name)'"
+        case .json(let path): return "'\(path)'"
+        case .constant(let value): return "value '\(value)'"
+        }
+    }
+}
+
+/// A condition on a record: a capture or JSON value equals one of some texts.
+package struct RecordCondition: Sendable {
+    package var source: ValueSource
+    package var equals: [String]
+}
+
+/// What a record becomes.
+package enum EmitKind: String, Sendable, CaseIterable {
+    case llmRequest = "llm_request"
+    case llmResponse = "llm_response"
+    case toolResult = "tool_result"
+    case error
+    case ignore
+
+    /// The fields a rule may set for this kind, with the type each is read as.
+    package var fields: [String: FieldType] {
+        switch self {
+        case .llmRequest:
+            return ["input": .json, "task": .text, "model": .text, "tools": .json]
+        case .llmResponse:
+            return [
+                "output": .text, "thinking": .text, "finish_reason": .text, "model": .text, "prompt_tokens": .int,
+                "completion_tokens": .int, "tool_calls": .toolCalls,
+            ]
+        case .toolResult:
+            return [
+                "tool_name": .text, "tool_call_id": .text, "arguments": .json, "success": .bool, "result": .text,
+                "error": .text,
+            ]
+        case .error:
+            return ["message": .text, "tool_name": .text]
+        case .ignore:
+            return [:]
+        }
+    }
+}
+
+/// How an extracted value is interpreted.
+package enum FieldType: Sendable {
+    /// A string; a JSON value that is not a string is kept as its JSON text.
+    case text
+    /// JSON text, kept as written.
+    case json
+    case bool
+    case int
+    /// A list of `{id, name, arguments}` read from each element matched by a path.
+    case toolCalls
+}
+
+/// How one field of an emitted event is read.
+package enum FieldSpec: Sendable {
+    case value(ValueSource)
+    /// For `tool_calls`: every element matched by `each`, with sub-fields read relative to it.
+    case each(JSONPath, id: JSONPath?, name: JSONPath, arguments: JSONPath?)
+}
+
+/// One mapping rule: records meeting `conditions` emit `kind` with `fields`.
+package struct RecordRule: Sendable {
+    package var name: String
+    package var conditions: [RecordCondition]
+    package var kind: EmitKind
+    package var fields: [String: FieldSpec]
+}

@@ -1,0 +1,276 @@
+import Foundation
+import Yams
+
+/// Loads rule packs from YAML, built-in or from disk, and checks everything a user can get wrong.
+package enum RulePackLoader {
+    /// The packs shipped inside agenttail.
+    package static let builtinNames = ["mini-agent"]
+
+    /// Loads the pack a source refers to.
+    package static func load(_ reference: RulesReference) throws(ConfigError) -> RulePack {
+        switch reference {
+        case .file(let path):
+            return try load(path: path, origin: path)
+        case .builtin(let name):
+            guard builtinNames.contains(name), let path = builtinPath(name) else {
+                throw ConfigError.unreadable(
+                    file: "builtin:\(name)",
+                    reason: "built-in rule pack not found; agenttail's resource folder "
+                        + "'agenttail_AgentTail.resources' must sit next to the agenttail binary")
+            }
+            return try load(path: path, origin: "builtin:\(name)")
+        }
+    }
+
+    /// Loads and compiles the rules file at `path`.
+    package static func load(path: String, origin: String? = nil) throws(ConfigError) -> RulePack {
+        guard let root = try YAMLValue.load(path: path) else {
+            throw ConfigError.invalid(file: path, line: 1, column: 1, keyPath: "", message: "the rules file is empty")
+        }
+        return try compile(root, origin: origin ?? path)
+    }
+
+    /// Compiles rules given as text (tests, `--rules` from other places).
+    package static func compile(text: String, file: String) throws(ConfigError) -> RulePack {
+        guard let root = try YAMLValue.parse(text, file: file) else {
+            throw ConfigError.invalid(file: file, line: 1, column: 1, keyPath: "", message: "the rules file is empty")
+        }
+        return try compile(root, origin: file)
+    }
+
+    static func builtinPath(_ name: String) -> String? {
+        let fileName = "agenttail_AgentTail.resources/rules/\(name).yaml"
+        var folders: [URL] = []
+        if let executable = Bundle.main.executableURL?.resolvingSymlinksInPath() {
+            folders.append(executable.deletingLastPathComponent())
+        }
+        folders.append(Bundle.main.bundleURL)
+        folders.append(Bundle.main.bundleURL.deletingLastPathComponent())
+        for folder in folders {
+            let candidate = folder.appendingPathComponent(fileName).path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+        }
+        // A development checkout: the sources sit beside the build folder.
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Resources/rules/\(name).yaml").path
+        return FileManager.default.fileExists(atPath: source) ? source : nil
+    }
+
+    static func compile(_ root: YAMLValue, origin: String) throws(ConfigError) -> RulePack {
+        let top = try root.mapping(allowed: [
+            "name", "agent", "framing", "timestamp", "session", "pairing", "records", "tool_categories", "tests",
+        ])
+        let name = try top.required("name").nonEmptyString()
+        let agent = try top.optional("agent")?.nonEmptyString() ?? name
+        let framing = try compileFraming(try top.required("framing"))
+        let captures = Set(framing.start.flatMap(\.captureNames) + framing.headFields.flatMap(\.captureNames))
+
+        let timestampMap = try top.required("timestamp").mapping(allowed: ["capture", "json", "format", "timezone"])
+        let timestampSource = try source(in: timestampMap, captures: captures, owner: top.required("timestamp"))
+        let formatNode = try timestampMap.required("format")
+        let format: TimestampFormat
+        do {
+            format = try TimestampFormat(
+                format: try formatNode.nonEmptyString(),
+                timeZone: try timestampMap.optional("timezone")?.nonEmptyString() ?? "local")
+        } catch let error as TimestampFormatProblem {
+            throw (timestampMap.optional("timezone") ?? formatNode).error(error.description)
+        } catch {
+            throw formatNode.error("\(error)")
+        }
+
+        var session = SessionRule(completeOn: .finalResponse)
+        if let node = top.optional("session") {
+            let map = try node.mapping(allowed: ["per", "complete_on"])
+            if let per = map.optional("per") { _ = try per.oneOf(["file"]) }
+            if let value = map.optional("complete_on") {
+                session.completeOn = SessionRule.Completion(rawValue: try value.oneOf(["final_response", "never"]))!
+            }
+        }
+
+        var pairing = ToolPairing.byOrder
+        if let node = top.optional("pairing") {
+            let map = try node.mapping(allowed: ["tool_results"])
+            if let value = map.optional("tool_results") {
+                pairing = ToolPairing(rawValue: try value.oneOf(["by_id", "by_order"]))!
+            }
+        }
+
+        var records: [RecordRule] = []
+        let recordNodes = try top.required("records").sequence()
+        guard !recordNodes.isEmpty else { throw try top.required("records").error("needs at least one record rule") }
+        for node in recordNodes {
+            let rule = try compileRecord(node, captures: captures, body: framing.body)
+            if records.contains(where: { $0.name == rule.name }) {
+                throw node.error("two record rules are named '\(rule.name)'")
+            }
+            records.append(rule)
+        }
+
+        var categories: [ToolCategory] = []
+        if let node = top.optional("tool_categories") {
+            for (category, patternsNode) in try node.mapping(allowed: [
+                "file", "shell", "memory", "skill", "mcp", "web", "search", "agent", "other",
+            ]).entries {
+                let patterns = try patternsNode.sequence(allowScalar: true).map { node throws(ConfigError) in
+                    try node.nonEmptyString()
+                }
+                categories.append(ToolCategory(name: category, patterns: patterns))
+            }
+        }
+        return RulePack(
+            origin: origin, name: name, agent: agent, framing: framing,
+            timestamp: TimestampRule(source: timestampSource, format: format), session: session, pairing: pairing,
+            records: records, toolCategories: categories)
+    }
+
+    private static func compileFraming(_ node: YAMLValue) throws(ConfigError) -> Framing {
+        let map = try node.mapping(allowed: ["mode", "start", "head_end", "head_fields", "body", "max_record_size"])
+        let mode = Framing.Mode(rawValue: try map.optional("mode")?.oneOf(["multiline", "lines"]) ?? "multiline")!
+        var start: [LinePattern] = []
+        if let startNode = map.optional("start") {
+            for patternNode in try startNode.sequence(allowScalar: true) {
+                start.append(try pattern(patternNode))
+            }
+        }
+        if mode == .multiline, start.isEmpty {
+            throw (map["start"] ?? node).error("multiline framing needs 'start': the line pattern(s) that open a record")
+        }
+        let headEnd = try map.optional("head_end").map { value throws(ConfigError) in try pattern(value) }
+        var headFields: [LinePattern] = []
+        for fieldNode in try map.optional("head_fields")?.sequence(allowScalar: true) ?? [] {
+            let compiled = try pattern(fieldNode)
+            if compiled.captureNames.isEmpty {
+                throw fieldNode.error("a head field pattern needs at least one named group such as (?<timestamp>.+)")
+            }
+            headFields.append(compiled)
+        }
+        let body = Framing.Body(rawValue: try map.optional("body")?.oneOf(["json", "text"]) ?? "json")!
+        var maxRecord = 512 << 20
+        if let value = map.optional("max_record_size") {
+            maxRecord = try value.byteSize()
+            guard maxRecord >= 1024 else { throw value.error("must be at least 1KiB") }
+        }
+        return Framing(
+            mode: mode, start: start, headEnd: headEnd, headFields: headFields, body: body, maxRecordBytes: maxRecord)
+    }
+
+    private static func pattern(_ node: YAMLValue) throws(ConfigError) -> LinePattern {
+        let text = try node.nonEmptyString()
+        do {
+            return try LinePattern(text)
+        } catch {
+            throw node.error(error.description)
+        }
+    }
+
+    private static func compileRecord(
+        _ node: YAMLValue, captures: Set<String>, body: Framing.Body
+    ) throws(ConfigError) -> RecordRule {
+        let map = try node.mapping(allowed: ["name", "when", "emit", "fields"])
+        let kindNode = try map.required("emit")
+        let kind = EmitKind(rawValue: try kindNode.oneOf(EmitKind.allCases.map(\.rawValue)))!
+        let name = try map.optional("name")?.nonEmptyString() ?? kind.rawValue
+        var conditions: [RecordCondition] = []
+        if let whenNode = map.optional("when") {
+            guard case .mapping(let mapping) = whenNode.node else {
+                throw whenNode.error("expected a mapping of capture names or JSON paths to values")
+            }
+            let keys = Array(mapping.keys.compactMap(\.string))
+            for (key, valueNode) in try whenNode.mapping(allowed: keys).entries {
+                let conditionSource = try valueSource(key, at: valueNode, captures: captures, body: body)
+                let values = try valueNode.sequence(allowScalar: true).map { value throws(ConfigError) in
+                    try value.string()
+                }
+                conditions.append(RecordCondition(source: conditionSource, equals: values))
+            }
+        }
+        var fields: [String: FieldSpec] = [:]
+        let allowed = kind.fields
+        if let fieldsNode = map.optional("fields") {
+            if kind == .ignore { throw fieldsNode.error("'ignore' rules take no fields") }
+            for (field, valueNode) in try fieldsNode.mapping(allowed: allowed.keys.sorted()).entries {
+                if allowed[field] == .toolCalls {
+                    fields[field] = try toolCalls(valueNode)
+                } else {
+                    fields[field] = .value(try fieldSource(valueNode, captures: captures, body: body))
+                }
+            }
+        }
+        return RecordRule(name: name, conditions: conditions, kind: kind, fields: fields)
+    }
+
+    private static func toolCalls(_ node: YAMLValue) throws(ConfigError) -> FieldSpec {
+        let map = try node.mapping(allowed: ["each", "fields"])
+        let each = try jsonPath(try map.required("each"))
+        let fieldMap = try map.required("fields").mapping(allowed: ["id", "name", "arguments"])
+        let name = try jsonPath(try fieldMap.required("name"))
+        let id = try fieldMap.optional("id").map { value throws(ConfigError) in try jsonPath(value) }
+        let arguments = try fieldMap.optional("arguments").map { value throws(ConfigError) in try jsonPath(value) }
+        return .each(each, id: id, name: name, arguments: arguments)
+    }
+
+    private static func jsonPath(_ node: YAMLValue) throws(ConfigError) -> JSONPath {
+        do {
+            return try JSONPath(try node.nonEmptyString())
+        } catch let error as JSONError {
+            throw node.error(error.description)
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw node.error("\(error)")
+        }
+    }
+
+    /// A field given as `'$.path'`, `{capture: name}`, `{json: path}` or `{value: text}`.
+    private static func fieldSource(
+        _ node: YAMLValue, captures: Set<String>, body: Framing.Body
+    ) throws(ConfigError) -> ValueSource {
+        if case .mapping = node.node {
+            return try source(in: try node.mapping(allowed: ["capture", "json", "value"]), captures: captures, owner: node)
+        }
+        return try valueSource(try node.nonEmptyString(), at: node, captures: captures, body: body)
+    }
+
+    private static func valueSource(
+        _ text: String, at node: YAMLValue, captures: Set<String>, body: Framing.Body
+    ) throws(ConfigError) -> ValueSource {
+        if text.hasPrefix("$") {
+            guard body == .json else { throw node.error("JSON path '\(text)' used, but the framing body is text") }
+            do {
+                return .json(try JSONPath(text))
+            } catch {
+                throw node.error("\(error)")
+            }
+        }
+        guard captures.contains(text) else {
+            throw node.error(
+                "'\(text)' is neither a JSON path (starting with '$') nor a named group of the framing patterns"
+                    + (captures.isEmpty ? "" : " (\(captures.sorted().joined(separator: ", ")))"))
+        }
+        return .capture(text)
+    }
+
+    private static func source(
+        in map: YAMLMapping, captures: Set<String>, owner: YAMLValue
+    ) throws(ConfigError) -> ValueSource {
+        let given = map.entries.filter { ["capture", "json", "value"].contains($0.key) }
+        guard given.count == 1, let (key, value) = given.first else {
+            throw owner.error("give exactly one of 'capture', 'json' or 'value'")
+        }
+        switch key {
+        case "capture":
+            let name = try value.nonEmptyString()
+            guard captures.contains(name) else {
+                throw value.error(
+                    "no named group '\(name)' in the framing patterns"
+                        + (captures.isEmpty ? "" : " (there are: \(captures.sorted().joined(separator: ", ")))"))
+            }
+            return .capture(name)
+        case "json":
+            return .json(try jsonPath(value))
+        default:
+            return .constant(try value.string())
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+
+/// How a session stands.
+package enum SessionStatus: String, Sendable, Codable {
+    case running, completed, failed, abandoned
+}
+
+/// Everything the correlator remembers about one file's session between records; persisted with the checkpoint.
+package struct SessionState: Sendable, Codable, Equatable {
+    /// An LLM request still waiting for its response.
+    package struct PendingRequest: Sendable, Codable, Equatable {
+        package var callID: UUID
+        /// 1-based position of the call in the session.
+        package var seq: Int
+        package var offset: Int64
+        package var startedAt: Date
+        package var input: String?
+        package var model: String?
+        /// Set once silence concluded the call as unanswered; a late response then updates the same row.
+        package var reportedUnanswered = false
+    }
+
+    /// A tool call requested by the last response that has not had its result yet.
+    package struct PendingToolCall: Sendable, Codable, Equatable {
+        package var call: ToolCall
+        package var llmCallID: UUID
+    }
+
+    package var status = SessionStatus.running
+    package var sourcePath: String
+    package var startedAt: Date?
+    package var endedAt: Date?
+    /// Time of the last record, the start of the next tool execution.
+    package var lastRecordAt: Date?
+    package var task: String?
+    package var finalOutput: String?
+    package var llmCalls = 0
+    /// Sequence number given to the last LLM call started.
+    package var lastSeq = 0
+    package var toolCalls = 0
+    package var toolErrors = 0
+    package var parseErrors = 0
+    package var pendingRequest: PendingRequest?
+    package var pendingToolCalls: [PendingToolCall] = []
+    package var lastLLMCallID: UUID?
+    /// True once any record was seen: only then does the session have a row.
+    package var hasRecords = false
+
+    package init(sourcePath: String) {
+        self.sourcePath = sourcePath
+    }
+}

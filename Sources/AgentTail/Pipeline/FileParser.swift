@@ -1,0 +1,51 @@
+import Foundation
+
+/// Parses whole files without touching any state, for `agenttail parse`: every file is taken as finished, so its
+/// session is concluded at the end of the file.
+package enum FileParser {
+    /// The rows one file produces, the session row first, then the rest in file order.
+    package static func rows(path: String, rules: RulePack, host: String) throws(FileProblem) -> [NormalizedRow] {
+        let handle: LogFile
+        switch LogFile.open(path) {
+        case .success(let opened): handle = opened
+        case .failure(var problem):
+            problem.path = path
+            throw problem
+        }
+        guard let status = handle.status else { throw FileProblem(path: path, errno: EBADF) }
+        let identity = FileIdentity(
+            status: status, prefix: handle.prefix(Int(min(status.size, Int64(FileIdentity.fingerprintLimit)))))
+        let checkpoint = FileCheckpoint(
+            fileKey: identity.key, source: "parse", path: path, identity: identity, offset: 0, size: status.size,
+            session: SessionState(sourcePath: path))
+        let file = TrackedFile(checkpoint: checkpoint, rules: rules, host: host, now: Date())
+        let parser = RecordParser(rules: rules)
+        var rows: [NormalizedRow] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var offset: Int64 = 0
+        while true {
+            let result = buffer.withUnsafeMutableBytes { raw in handle.read(into: raw, at: offset) }
+            guard case .success(let count) = result else {
+                if case .failure(var problem) = result {
+                    problem.path = path
+                    throw problem
+                }
+                break
+            }
+            if count == 0 { break }
+            buffer.withUnsafeBytes { raw in
+                file.consume(UnsafeRawBufferPointer(rebasing: raw[0..<count]), parser: parser, rows: &rows)
+            }
+            offset += Int64(count)
+        }
+        file.finishInput(parser: parser, rows: &rows)
+        file.correlator.concludeSilent(into: &rows)
+        var sessionRows: [NormalizedRow] = []
+        file.correlator.flushSession(into: &sessionRows)
+        return sessionRows + rows
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

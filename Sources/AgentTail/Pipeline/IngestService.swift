@@ -1,0 +1,121 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Watches the log folders and feeds what changes through the ingestor, live.
+///
+/// On graceful shutdown it stops watching, finishes the step in progress (which commits), and returns; nothing read
+/// is left uncommitted. On cancellation it returns at the next step boundary.
+package struct IngestService: Service {
+    package let ingestor: Ingestor
+    package let watcher: DirectoryWatcher
+    /// Poked after every commit that added rows.
+    package let outboxReady: Wakeup
+    /// Poked by the shipper after it removed rows, to resume a paused tailer.
+    package let outboxDrained: Wakeup
+    package let logger: Logger
+    /// How often silent sessions are checked when nothing changes.
+    package var tick: Duration = .seconds(1)
+
+    package init(ingestor: Ingestor, watcher: DirectoryWatcher, outboxReady: Wakeup, outboxDrained: Wakeup, logger: Logger) {
+        self.ingestor = ingestor
+        self.watcher = watcher
+        self.outboxReady = outboxReady
+        self.outboxDrained = outboxDrained
+        self.logger = logger
+    }
+
+    package func run() async throws {
+        let watcher = self.watcher
+        try await withGracefulShutdownHandler {
+            watcher.setDirectories(ingestor.directories)
+            var changed: Set<String>? = nil
+            var drained = outboxDrained.stream.makeAsyncIterator()
+            while !Task.isCancelled {
+                let result = try await ingestor.step(changed: changed)
+                if result.rows > 0 { outboxReady.poke() }
+                if result.paused {
+                    logger.warning("outbox full; tailing paused until sinks catch up")
+                    outboxReady.poke()
+                    if await drained.next() == nil { break }
+                    changed = nil
+                    continue
+                }
+                guard let changes = await watcher.nextChanges(timeout: tick) else { break }
+                if changes.rescan {
+                    watcher.setDirectories(ingestor.directories)
+                    changed = nil
+                } else {
+                    changed = changes.paths
+                }
+            }
+            logger.info("tailing stopped")
+        } onGracefulShutdown: {
+            watcher.close()
+        }
+    }
+}
+
+/// Delivers the outbox to the sinks as rows arrive, retrying with backoff.
+///
+/// On graceful shutdown (which comes after the ingest service has stopped) it makes one last delivery round and
+/// returns; rows a sink could not take stay in the outbox for the next start.
+package struct ShipperService: Service {
+    package let shipper: Shipper
+    package let outboxReady: Wakeup
+    package let outboxDrained: Wakeup
+    package let logger: Logger
+
+    package init(shipper: Shipper, outboxReady: Wakeup, outboxDrained: Wakeup, logger: Logger) {
+        self.shipper = shipper
+        self.outboxReady = outboxReady
+        self.outboxDrained = outboxDrained
+        self.logger = logger
+    }
+
+    package func run() async throws {
+        let ready = outboxReady
+        await withGracefulShutdownHandler {
+            var backoff = RetryBackoff()
+            for await _ in ready.stream {
+                while true {
+                    let outcome = await shipper.deliverAvailable()
+                    outboxDrained.poke()
+                    guard outcome == .retry else {
+                        backoff.reset()
+                        break
+                    }
+                    let delay = backoff.next()
+                    do {
+                        try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
+                    } catch {
+                        return
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            ready.finish()
+        }
+        _ = await shipper.deliverAvailable()
+        outboxDrained.finish()
+        logger.info("delivery stopped")
+    }
+}
+
+/// Exponential backoff with full jitter, from 0.5 s up to 30 s.
+package struct RetryBackoff: Sendable {
+    private var attempt = 0
+    package var base: Duration = .milliseconds(500)
+    package var cap: Duration = .seconds(30)
+
+    package init() {}
+
+    package mutating func next() -> Duration {
+        let ceiling = min(cap, base * (1 << min(attempt, 16)))
+        attempt += 1
+        let millis = ceiling.components.seconds * 1000 + ceiling.components.attoseconds / 1_000_000_000_000_000
+        return .milliseconds(Int64.random(in: (millis / 2)...max(millis / 2, millis)))
+    }
+
+    package mutating func reset() { attempt = 0 }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Logging
+import Synchronization
+
+@preconcurrency import Dispatch
+
+/// Reads every source's files and commits rows with checkpoints, on a thread of its own.
+///
+/// File reads and SQLite writes block, so they never run on the cooperative pool: each `step` hops to the ingest
+/// queue, where the tailers live behind a mutex only that queue takes.
+package final class Ingestor: Sendable {
+    private let tailers: Mutex<[SourceTailer]>
+    private let queue = DispatchQueue(label: "agenttail.ingest")
+    package let store: StateStore
+    package let outboxLimit: Int
+    private let logger: Logger
+
+    /// What one step did.
+    package struct StepResult: Sendable {
+        /// Rows added to the outbox.
+        package var rows = 0
+        /// True when tailing held back because the outbox is full.
+        package var paused = false
+    }
+
+    package init(config: AgentTailConfig, rules: [String: RulePack], store: StateStore, logger: Logger) throws(StateError) {
+        var tailers: [SourceTailer] = []
+        for source in config.sources {
+            guard let pack = rules[source.name] else { continue }
+            let checkpoints = try store.checkpointsBlocking(source: source.name)
+            tailers.append(
+                SourceTailer(
+                    source: source, rules: pack, host: config.host, tailing: config.tailing, checkpoints: checkpoints,
+                    logger: logger))
+        }
+        self.tailers = Mutex(tailers)
+        self.store = store
+        self.outboxLimit = config.state.outboxLimit
+        self.logger = logger
+    }
+
+    /// The folders holding files of any source.
+    package var directories: Set<String> {
+        tailers.withLock { tailers in tailers.reduce(into: Set<String>()) { $0.formUnion($1.directories) } }
+    }
+
+    /// Bytes known to be unread.
+    package var pendingBytes: Int64 {
+        tailers.withLock { tailers in tailers.reduce(0) { $0 + $1.pendingBytes } }
+    }
+
+    /// One pass over all sources.
+    /// - Parameter changed: changed paths; nil looks at every file (start-up, rescans), an empty set only concludes
+    ///   silent sessions.
+    package func step(changed: Set<String>?, now: Date = Date()) async throws -> StepResult {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                continuation.resume(with: Result { try self.stepBlocking(changed: changed, now: now) })
+            }
+        }
+    }
+
+    private func stepBlocking(changed: Set<String>?, now: Date) throws -> StepResult {
+        var result = StepResult()
+        if try store.outboxCountBlocking() >= outboxLimit {
+            result.paused = true
+            return result
+        }
+        let store = self.store
+        try tailers.withLock { tailers in
+            for tailer in tailers {
+                try tailer.step(changed: changed, now: now) { commit in
+                    result.rows += try store.commitBlocking(commit)
+                    commit = StateStore.Commit()
+                }
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import GRDB
+
+/// The embedded store: the four normalized tables in a SQLite file, written by upsert on id.
+package struct LocalStoreSink: Sink {
+    package let name = "local"
+    package let path: String
+    private let writer: any DatabaseWriter
+
+    /// Opens (creating with mode 0600) the store at `path`.
+    package init(path: String) throws(StateError) {
+        self.path = path
+        do {
+            try FileManager.default.createDirectory(
+                atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
+            try StateStore.createPrivateFile(path)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            configuration.label = "agenttail.local"
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+            writer = pool
+        } catch let error as StateError {
+            throw error
+        } catch {
+            throw StateError.cannotOpen(path: path, reason: StateStore.message(error))
+        }
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            for table in NormalizedTable.allCases {
+                let columns = table.schema.map { column in
+                    let type: String
+                    switch column.type {
+                    case .int, .bool: type = "INTEGER"
+                    case .uuid, .text, .timestamp, .json: type = "TEXT"
+                    }
+                    return column.name == "id" ? "id TEXT PRIMARY KEY NOT NULL" : "\(column.name) \(type)"
+                }
+                try db.execute(sql: "CREATE TABLE \(table.rawValue) (\(columns.joined(separator: ", ")))")
+            }
+            try db.execute(
+                sql: """
+                    CREATE INDEX llm_calls_session ON llm_calls (session_id, seq);
+                    CREATE INDEX tool_executions_session ON tool_executions (session_id, started_at);
+                    CREATE INDEX tool_executions_tool ON tool_executions (tool_name);
+                    CREATE INDEX agent_errors_session ON agent_errors (session_id);
+                    CREATE INDEX agent_errors_fingerprint ON agent_errors (fingerprint);
+                    CREATE INDEX agent_sessions_started ON agent_sessions (started_at);
+                    """)
+        }
+        return migrator
+    }
+
+    package func send(_ rows: [NormalizedRow]) async throws(SinkError) {
+        guard !rows.isEmpty else { return }
+        do {
+            try await writer.write { db in
+                for row in rows {
+                    let columns = row.table.columns
+                    let statement = try db.cachedStatement(sql: Self.upsertSQL(row.table))
+                    var arguments: [(any DatabaseValueConvertible)?] = []
+                    arguments.reserveCapacity(columns.count)
+                    for value in row.values {
+                        switch value {
+                        case .null: arguments.append(nil)
+                        case .text(let text): arguments.append(text)
+                        case .int(let number): arguments.append(number)
+                        case .bool(let flag): arguments.append(flag ? 1 : 0)
+                        case .timestamp(let date): arguments.append(date.rfc3339)
+                        case .uuid(let id): arguments.append(id.lowercased)
+                        case .json(let text): arguments.append(text)
+                        }
+                    }
+                    try statement.execute(arguments: StatementArguments(arguments))
+                }
+            }
+        } catch {
+            throw SinkError.retryable("writing the local store \(path) failed: \(StateStore.message(error))")
+        }
+    }
+
+    private static func upsertSQL(_ table: NormalizedTable) -> String {
+        let columns = table.columns
+        let updates = columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        return """
+            INSERT INTO \(table.rawValue) (\(columns.joined(separator: ", ")))
+            VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))
+            ON CONFLICT(id) DO UPDATE SET \(updates)
+            """
+    }
+
+    /// Every row of `table` as column → text, ordered by id; for reports and tests.
+    package func dump(_ table: NormalizedTable) async throws -> [[String: String]] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM \(table.rawValue) ORDER BY id").map { row in
+                var values: [String: String] = [:]
+                for column in table.columns {
+                    let value: DatabaseValue = row[column]
+                    values[column] = value.isNull ? "NULL" : value.description
+                }
+                return values
+            }
+        }
+    }
+
+    /// The number of rows in `table`.
+    package func count(_ table: NormalizedTable) async throws -> Int {
+        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.rawValue)") ?? 0 }
+    }
+}

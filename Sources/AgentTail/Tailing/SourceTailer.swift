@@ -1,0 +1,346 @@
+import Foundation
+import Logging
+
+/// Follows every file of one source: finds them, tells files apart (rename, truncation, inode reuse), reads what
+/// grew, and turns it into rows and checkpoints.
+///
+/// Not thread-safe: one ingest thread owns it.
+final class SourceTailer {
+    let source: SourceConfig
+    let rules: RulePack
+    let parser: RecordParser
+    let host: String
+    let tailing: TailingConfig
+    private var logger: Logger
+    /// Tracked files by file key.
+    private var files: [String: TrackedFile] = [:]
+    /// Checkpoints read at start-up that no file has claimed yet.
+    private var unclaimed: [FileCheckpoint]
+    private var scannedOnce = false
+    private var readBuffer: [UInt8]
+
+    init(
+        source: SourceConfig, rules: RulePack, host: String, tailing: TailingConfig, checkpoints: [FileCheckpoint],
+        logger: Logger
+    ) {
+        self.source = source
+        self.rules = rules
+        self.parser = RecordParser(rules: rules)
+        self.host = host
+        self.tailing = tailing
+        self.unclaimed = checkpoints
+        self.readBuffer = [UInt8](repeating: 0, count: tailing.readChunkSize)
+        var logger = logger
+        logger[metadataKey: "source"] = "\(source.name)"
+        self.logger = logger
+    }
+
+    /// The folders to watch for this source's files.
+    var directories: Set<String> {
+        Set(source.paths.flatMap(Glob.directories(of:)))
+    }
+
+    /// True when `path` belongs to this source.
+    func owns(_ path: String) -> Bool {
+        source.paths.contains { Glob.matches($0, path) } && !source.exclude.contains { Glob.matches($0, path) }
+    }
+
+    /// Bytes not yet read, summed over tracked files, for progress and `status`.
+    var pendingBytes: Int64 {
+        files.values.reduce(0) { total, file in total + max(0, (file.lastStatus?.size ?? 0) - file.framer.readOffset) }
+    }
+
+    /// Every path the source's globs match now.
+    func matchingPaths() -> [String] {
+        var result: Set<String> = []
+        for pattern in source.paths {
+            let folderPattern = Glob.parent(of: pattern)
+            for directory in Glob.directories(of: pattern) {
+                guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { continue }
+                for name in names {
+                    let path = directory == "/" ? "/\(name)" : "\(directory)/\(name)"
+                    // The folder part was expanded already; match the name against the file part of the pattern.
+                    let filePattern = String(pattern.dropFirst(folderPattern.count + 1))
+                    if Glob.matches(filePattern, name), owns(path) { result.insert(path) }
+                }
+            }
+        }
+        return result.sorted()
+    }
+
+    /// One pass over the source.
+    /// - Parameters:
+    ///   - changed: paths reported as changed; nil means look at everything.
+    ///   - emit: takes the rows and checkpoints of one slice of work; the caller commits them.
+    func step(changed: Set<String>?, now: Date, emit: (inout StateStore.Commit) throws -> Void) throws {
+        let fullScan = changed == nil || !scannedOnce
+        var candidates: [String]
+        if fullScan {
+            candidates = matchingPaths()
+        } else {
+            candidates = changed!.filter(owns).sorted()
+        }
+        var seenKeys: Set<String> = []
+        for path in candidates {
+            if let key = try visit(path: path, now: now, firstScan: !scannedOnce, emit: emit) { seenKeys.insert(key) }
+        }
+        if fullScan {
+            for (key, file) in files where !seenKeys.contains(key) {
+                file.gone = true
+            }
+            if !scannedOnce {
+                // Checkpoints of files that disappeared while agenttail was not running.
+                var commit = StateStore.Commit()
+                for checkpoint in unclaimed {
+                    logger.warning(
+                        "file vanished while agenttail was stopped; its unread bytes are lost",
+                        metadata: ["file.path": "\(checkpoint.path)"])
+                    conclude(checkpoint, into: &commit, now: now)
+                }
+                unclaimed.removeAll()
+                if !commit.isEmpty { try emit(&commit) }
+            }
+        }
+        scannedOnce = true
+        try retireGoneFiles(now: now, emit: emit)
+        try concludeSilentSessions(now: now, emit: emit)
+        closeIdleDescriptors(now: now)
+    }
+
+    /// Looks at one path; returns the key of the file found there.
+    private func visit(
+        path: String, now: Date, firstScan: Bool, emit: (inout StateStore.Commit) throws -> Void
+    ) throws -> String? {
+        guard let status = FileStatus.of(path: path) else {
+            for file in files.values where file.checkpoint.path == path { file.gone = true }
+            return nil
+        }
+        guard status.isRegularFile else { return nil }
+        if let file = files.values.first(where: {
+            $0.checkpoint.identity.device == status.device && $0.checkpoint.identity.inode == status.inode && !$0.gone
+        }) {
+            if file.checkpoint.path != path {
+                logger.debug("file renamed", metadata: ["file.path": "\(path)", "file.previous": "\(file.checkpoint.path)"])
+                file.checkpoint.path = path
+                file.correlator.setSourcePath(path)
+                file.dirty = true
+            }
+            try read(file, status: status, now: now, emit: emit)
+            return file.checkpoint.fileKey
+        }
+        // Another file used to live at this path: it was replaced.
+        for file in files.values where file.checkpoint.path == path { file.gone = true }
+        guard status.size > 0 else { return nil }
+        guard case .success(let handle) = LogFile.open(path) else {
+            logger.warning("cannot open file", metadata: ["file.path": "\(path)"])
+            return nil
+        }
+        let prefix = handle.prefix(Int(min(status.size, Int64(FileIdentity.fingerprintLimit))))
+        let identity = FileIdentity(status: status, prefix: prefix)
+        let file: TrackedFile
+        if let index = unclaimed.firstIndex(where: { $0.identity.device == status.device && $0.identity.inode == status.inode }) {
+            let stored = unclaimed.remove(at: index)
+            let storedPrefix = Array(prefix.prefix(stored.identity.fingerprintLength))
+            if prefix.count >= stored.identity.fingerprintLength,
+                FileIdentity(status: status, prefix: storedPrefix).fingerprint == stored.identity.fingerprint
+            {
+                var checkpoint = stored
+                checkpoint.path = path
+                file = TrackedFile(checkpoint: checkpoint, rules: rules, host: host, now: now)
+                logger.debug("resuming file", metadata: ["file.path": "\(path)", "file.offset": "\(stored.offset)"])
+            } else {
+                // Same inode, other content: the old file was deleted and its inode reused.
+                var commit = StateStore.Commit()
+                conclude(stored, into: &commit, now: now)
+                try emit(&commit)
+                file = newFile(path: path, identity: identity, status: status, firstScan: firstScan, now: now)
+            }
+        } else {
+            file = newFile(path: path, identity: identity, status: status, firstScan: firstScan, now: now)
+        }
+        file.file = handle
+        files[file.checkpoint.fileKey] = file
+        try read(file, status: status, now: now, emit: emit)
+        return file.checkpoint.fileKey
+    }
+
+    private func newFile(
+        path: String, identity: FileIdentity, status: FileStatus, firstScan: Bool, now: Date, keySuffix: String = ""
+    ) -> TrackedFile {
+        let atEnd = firstScan && source.startAt == .end
+        let checkpoint = FileCheckpoint(
+            fileKey: identity.key + keySuffix, source: source.name, path: path, identity: identity,
+            offset: atEnd ? status.size : 0, size: status.size, session: SessionState(sourcePath: path))
+        logger.debug("new file", metadata: ["file.path": "\(path)", "file.inode": "\(status.inode)"])
+        let file = TrackedFile(checkpoint: checkpoint, rules: rules, host: host, skipToFirstRecord: atEnd, now: now)
+        file.dirty = true
+        return file
+    }
+
+    /// Reads what the file gained since last time, in slices that are committed one by one.
+    private func read(
+        _ file: TrackedFile, status: FileStatus, now: Date, emit: (inout StateStore.Commit) throws -> Void
+    ) throws {
+        file.lastUsed = now
+        if file.file == nil {
+            guard case .success(let handle) = LogFile.open(file.checkpoint.path),
+                let opened = handle.status, opened.inode == file.checkpoint.identity.inode
+            else { return }
+            file.file = handle
+        }
+        guard let handle = file.file else { return }
+        if status.size < file.framer.readOffset || !sameBeginning(file, handle: handle, size: status.size) {
+            try restartTruncated(file, status: status, now: now, emit: emit)
+            return
+        }
+        file.lastStatus = status
+        extendFingerprint(file, handle: handle, size: status.size)
+        var rows: [NormalizedRow] = []
+        var sliceBytes = 0
+        while true {
+            let offset = file.framer.readOffset
+            let result = readBuffer.withUnsafeMutableBytes { buffer in handle.read(into: buffer, at: offset) }
+            guard case .success(let count) = result else {
+                if case .failure(let problem) = result {
+                    file.checkpoint.lastError = "read failed: \(problem)"
+                    logger.warning("read failed", metadata: ["file.path": "\(file.checkpoint.path)", "error": "\(problem)"])
+                }
+                break
+            }
+            if count == 0 { break }
+            readBuffer.withUnsafeBytes { buffer in
+                file.consume(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), parser: parser, rows: &rows)
+            }
+            file.dirty = true
+            sliceBytes += count
+            if sliceBytes >= 32 << 20 || rows.count >= 5000 {
+                try flush(file, rows: &rows, emit: emit)
+                sliceBytes = 0
+            }
+        }
+        if file.framer.readOffset > file.lastStatus?.size ?? 0 {
+            file.lastStatus?.size = file.framer.readOffset
+        }
+        if file.dirty || !rows.isEmpty { try flush(file, rows: &rows, emit: emit) }
+    }
+
+    private func flush(_ file: TrackedFile, rows: inout [NormalizedRow], emit: (inout StateStore.Commit) throws -> Void) throws {
+        var commit = StateStore.Commit()
+        let checkpoint = file.snapshot(rows: &rows)
+        commit.rows = rows
+        // A file that produced nothing yet (only a partial record) needs no checkpoint until it does.
+        if checkpoint.session.hasRecords || checkpoint.offset > 0 { commit.checkpoints = [checkpoint] }
+        rows.removeAll(keepingCapacity: true)
+        if !commit.isEmpty { try emit(&commit) }
+    }
+
+    /// True when the first bytes still hash to the recorded fingerprint.
+    private func sameBeginning(_ file: TrackedFile, handle: LogFile, size: Int64) -> Bool {
+        let identity = file.checkpoint.identity
+        guard size >= Int64(identity.fingerprintLength) else { return false }
+        let status = FileStatus(
+            device: identity.device, inode: identity.inode, size: size, modified: 0, isRegularFile: true)
+        return FileIdentity(status: status, prefix: handle.prefix(identity.fingerprintLength)).fingerprint
+            == identity.fingerprint
+    }
+
+    private func extendFingerprint(_ file: TrackedFile, handle: LogFile, size: Int64) {
+        let identity = file.checkpoint.identity
+        guard identity.fingerprintLength < FileIdentity.fingerprintLimit, size > Int64(identity.fingerprintLength) else {
+            return
+        }
+        let prefix = handle.prefix(Int(min(size, Int64(FileIdentity.fingerprintLimit))))
+        let status = FileStatus(device: identity.device, inode: identity.inode, size: size, modified: 0, isRegularFile: true)
+        file.checkpoint.identity = FileIdentity(status: status, prefix: prefix)
+        file.dirty = true
+    }
+
+    /// The file shrank or its beginning changed under the same inode: the old content is gone; start over at 0.
+    private func restartTruncated(
+        _ file: TrackedFile, status: FileStatus, now: Date, emit: (inout StateStore.Commit) throws -> Void
+    ) throws {
+        logger.warning(
+            "file truncated or overwritten; reading it again from the start",
+            metadata: ["file.path": "\(file.checkpoint.path)", "file.offset": "\(file.framer.readOffset)"])
+        var rows: [NormalizedRow] = []
+        file.correlator.concludeSilent(into: &rows)
+        _ = file.snapshot(rows: &rows)
+        var commit = StateStore.Commit()
+        commit.rows = rows
+        commit.forget = [file.checkpoint.fileKey]
+        files[file.checkpoint.fileKey] = nil
+        try emit(&commit)
+        guard let handle = file.file, status.size > 0 else { return }
+        let prefix = handle.prefix(Int(min(status.size, Int64(FileIdentity.fingerprintLimit))))
+        let identity = FileIdentity(status: status, prefix: prefix)
+        let suffix = identity.key == file.checkpoint.fileKey ? ":r\(file.checkpoint.offset)" : ""
+        let fresh = newFile(
+            path: file.checkpoint.path, identity: identity, status: status, firstScan: false, now: now, keySuffix: suffix)
+        fresh.file = handle
+        files[fresh.checkpoint.fileKey] = fresh
+        try read(fresh, status: status, now: now, emit: emit)
+    }
+
+    /// Drains files whose path no longer leads to them, concludes their sessions and forgets them.
+    private func retireGoneFiles(now: Date, emit: (inout StateStore.Commit) throws -> Void) throws {
+        for (key, file) in files where file.gone {
+            var rows: [NormalizedRow] = []
+            if let handle = file.file, let status = handle.status {
+                // Renamed away or deleted: what was written before is still readable through the descriptor.
+                file.gone = false
+                try read(file, status: status, now: now, emit: emit)
+                file.gone = true
+                _ = handle
+            }
+            file.finishInput(parser: parser, rows: &rows)
+            file.correlator.concludeSilent(into: &rows)
+            _ = file.snapshot(rows: &rows)
+            var commit = StateStore.Commit()
+            commit.rows = rows
+            commit.forget = [key]
+            files[key] = nil
+            logger.debug("file gone; forgotten after draining", metadata: ["file.path": "\(file.checkpoint.path)"])
+            try emit(&commit)
+        }
+    }
+
+    /// Concludes sessions whose file has been silent for longer than the session timeout.
+    private func concludeSilentSessions(now: Date, emit: (inout StateStore.Commit) throws -> Void) throws {
+        let timeout = Double(source.sessionTimeout.components.seconds)
+            + Double(source.sessionTimeout.components.attoseconds) / 1e18
+        for file in files.values where file.correlator.isOpen {
+            guard let status = FileStatus.of(path: file.checkpoint.path),
+                status.inode == file.checkpoint.identity.inode, status.size <= file.framer.readOffset
+            else { continue }
+            file.lastStatus = status
+            guard now.timeIntervalSince1970 - status.modified >= timeout else { continue }
+            var rows: [NormalizedRow] = []
+            file.finishInput(parser: parser, rows: &rows)
+            file.correlator.concludeSilent(into: &rows)
+            try flush(file, rows: &rows, emit: emit)
+        }
+    }
+
+    /// Closes descriptors of the least recently used files beyond the limit; they are reopened when they change.
+    private func closeIdleDescriptors(now: Date) {
+        let open = files.values.filter { $0.file != nil }
+        guard open.count > tailing.maxOpenFiles else { return }
+        for file in open.sorted(by: { $0.lastUsed < $1.lastUsed }).prefix(open.count - tailing.maxOpenFiles)
+        where !file.framer.hasUnfinishedRecord || open.count > tailing.maxOpenFiles * 2 {
+            file.file = nil
+        }
+    }
+
+    /// Concludes the session of a stored checkpoint whose file is gone, and forgets it.
+    private func conclude(_ checkpoint: FileCheckpoint, into commit: inout StateStore.Commit, now: Date) {
+        let file = TrackedFile(checkpoint: checkpoint, rules: rules, host: host, now: now)
+        var rows: [NormalizedRow] = []
+        file.correlator.concludeSilent(into: &rows)
+        file.correlator.flushSession(into: &rows)
+        commit.rows += rows
+        commit.forget.append(checkpoint.fileKey)
+    }
+
+    /// The tracked files, for `status` and tests.
+    var trackedCheckpoints: [FileCheckpoint] { files.values.map(\.checkpoint) }
+}

@@ -1,0 +1,75 @@
+import AgentTail
+import ArgumentParser
+import Logging
+
+@main
+struct AgentTailCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agenttail",
+        abstract: "Tail AI coding agents' log files and ship sessions, LLM calls, tool runs and errors.",
+        discussion: """
+            agenttail follows an agent's log files (Mini-Agent's ~/.mini-agent/log/agent_run_*.log first of all), \
+            turns them into normalized rows with YAML rules, and writes them to an embedded SQLite store. It keeps \
+            its place in a state file, so a restart or a crash neither loses nor repeats an event.
+
+            Start with `agenttail check --config agenttail.yaml`, then `agenttail run --config agenttail.yaml`.
+            """,
+        version: AgentTail.version,
+        subcommands: [RunCommand.self, ParseCommand.self, StatusCommand.self, CheckCommand.self]
+    )
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Options every command takes.
+struct CommonOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "How much agenttail says on stderr: trace, debug, info, notice, warning or error.",
+            valueName: "level"))
+    var logLevel: Logger.Level?
+
+    /// Sends log lines to stderr at the chosen level (default `fallback`). Call once per process.
+    func bootstrapLogging(default fallback: Logger.Level) -> Logger {
+        let level = logLevel ?? fallback
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "agenttail")
+        logger.logLevel = level
+        return logger
+    }
+}
+
+/// The `--config` option.
+struct ConfigOption: ParsableArguments {
+    @Option(
+        name: [.short, .long],
+        help: ArgumentHelp("The configuration file (see config.yaml.example).", valueName: "file"))
+    var config: String = "agenttail.yaml"
+
+    /// Loads and validates the configuration, printing the problem and exiting on failure.
+    func load() throws -> AgentTailConfig {
+        do {
+            return try ConfigLoader().load(path: config)
+        } catch {
+            printError(error.description)
+            throw ExitCode(2)
+        }
+    }
+}
+
+/// Writes one line to stderr.
+func printError(_ message: String) {
+    var stream = StandardError()
+    print("error: \(message)", to: &stream)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        FileHandleOutput.stderr(string)
+    }
+}

@@ -1,0 +1,59 @@
+import AgentTail
+import ArgumentParser
+import Foundation
+import Logging
+
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate the configuration and the rules it uses; exit 0 when everything is usable.",
+        discussion: """
+            Reports the first problem of the configuration file with its file:line:column, then compiles every \
+            source's rules, checks that the state and store folders can be written, and lists the files each \
+            source matches now.
+            """)
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var configOption: ConfigOption
+
+    func run() async throws {
+        _ = common.bootstrapLogging(default: .notice)
+        let config = try configOption.load()
+        var problems = 0
+        for source in config.sources {
+            do {
+                let pack = try RulePackLoader.load(source.rules)
+                print("ok: source '\(source.name)': rules \(pack.origin) (\(pack.records.count) record rules)")
+            } catch {
+                printError(error.description)
+                problems += 1
+            }
+        }
+        var folders = [config.state.path]
+        if let local = config.sinks.local { folders.append(local.path) }
+        for path in folders {
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            if let problem = Self.writableProblem(folder) {
+                printError("\(path): \(problem)")
+                problems += 1
+            } else {
+                print("ok: \(path) can be written")
+            }
+        }
+        if problems > 0 { throw ExitCode(1) }
+        print("ok: \(config.file) is valid")
+    }
+
+    /// Why files cannot be created in `folder` (creating it if needed), or nil.
+    static func writableProblem(_ folder: String) -> String? {
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            return "cannot create folder \(folder): \((error as NSError).localizedDescription)"
+        }
+        guard FileManager.default.isWritableFile(atPath: folder) else {
+            return "folder \(folder) is not writable by this user"
+        }
+        return nil
+    }
+}

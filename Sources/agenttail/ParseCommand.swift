@@ -1,0 +1,55 @@
+import AgentTail
+import ArgumentParser
+import Foundation
+import Logging
+
+struct ParseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parse",
+        abstract: "Print the rows log files produce, as JSON lines, without touching any state.",
+        discussion: """
+            A dry run of the rules: every file is read whole and taken as finished, so sessions are concluded at \
+            the end of the file. Each output line is one row: {"table": "llm_calls", "id": ..., columns...}.
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: ArgumentHelp("Rules to parse with: builtin:NAME or a rules YAML file.", valueName: "rules"))
+    var rules: String = "builtin:mini-agent"
+
+    @Option(help: ArgumentHelp("Host name used in ids and rows (default: this machine's).", valueName: "name"))
+    var host: String?
+
+    @Argument(help: ArgumentHelp("Log files to parse.", valueName: "file"))
+    var files: [String]
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("give at least one log file") }
+    }
+
+    func run() async throws {
+        _ = common.bootstrapLogging(default: .notice)
+        let pack: RulePack
+        do {
+            pack = try RulePackLoader.load(RulesReference(rules))
+        } catch {
+            printError(error.description)
+            throw ExitCode(2)
+        }
+        let host = self.host ?? ProcessInfo.processInfo.hostName
+        var failed = false
+        for file in files {
+            do {
+                for row in try FileParser.rows(path: file, rules: pack, host: host) {
+                    var line = RowCodec.encode(row, includeTable: true)
+                    line.append(0x0A)
+                    FileHandle.standardOutput.write(Data(line))
+                }
+            } catch {
+                printError("cannot read \(file): \(error)")
+                failed = true
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+}

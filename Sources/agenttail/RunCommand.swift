@@ -1,0 +1,96 @@
+import AgentTail
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Follow the configured log files and deliver what they record.",
+        discussion: """
+            Runs until SIGINT or SIGTERM: then it stops reading, delivers what was read, commits and exits 0 \
+            (within 5 seconds). New and growing files are picked up through inotify (polling where inotify is \
+            unavailable). With --once it reads everything that exists now, delivers it and exits.
+            """)
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var configOption: ConfigOption
+
+    @Flag(help: "Catch up with the files as they are now, deliver everything, then exit.")
+    var once = false
+
+    func run() async throws {
+        let logger = common.bootstrapLogging(default: .info)
+        let config = try configOption.load()
+        let daemon: Daemon
+        do {
+            daemon = try Daemon(config: config, logger: logger)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+        logger.info(
+            "agenttail started",
+            metadata: ["config": "\(config.file)", "sources": "\(config.sources.count)", "state": "\(config.state.path)"])
+        if once {
+            try await catchUp(daemon, logger: logger)
+        } else {
+            try await follow(daemon, logger: logger)
+        }
+    }
+
+    private func catchUp(_ daemon: Daemon, logger: Logger) async throws {
+        let showProgress = FileHandleOutput.stderrIsTerminal
+        let summary = try await daemon.catchUp { rows in
+            if showProgress { FileHandleOutput.stderr("\rread \(rows) rows...") }
+        }
+        if showProgress { FileHandleOutput.stderr("\r\u{1B}[K") }
+        if summary.undelivered > 0 {
+            printError(
+                "\(summary.undelivered) rows could not be delivered and wait in the outbox; "
+                    + "see `agenttail status` for the sink's last error")
+            throw ExitCode(1)
+        }
+        if let local = daemon.config.sinks.local {
+            let report = try await LocalStoreReport.make(path: local.path)
+            print(report.text)
+        }
+        logger.info("caught up", metadata: ["rows": "\(summary.rows)"])
+    }
+
+    private func follow(_ daemon: Daemon, logger: Logger) async throws {
+        let watcher: DirectoryWatcher
+        do {
+            let backend: DirectoryWatcher.Backend? =
+                switch daemon.config.tailing.watcher {
+                case .auto: nil
+                case .inotify: .inotify
+                case .polling: .polling
+                }
+            watcher = try DirectoryWatcher(
+                backend: backend, pollInterval: daemon.config.tailing.pollInterval,
+                rescanInterval: daemon.config.tailing.rescanInterval, logger: logger)
+        } catch {
+            printError("cannot watch the log folders: \(error)")
+            throw ExitCode(1)
+        }
+        let ready = Wakeup()
+        let drained = Wakeup()
+        ready.poke()
+        let ingest = IngestService(
+            ingestor: daemon.ingestor, watcher: watcher, outboxReady: ready, outboxDrained: drained, logger: logger)
+        let ship = ShipperService(shipper: daemon.shipper, outboxReady: ready, outboxDrained: drained, logger: logger)
+        var configuration = ServiceGroupConfiguration(
+            services: [
+                .init(service: ship, successTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: ingest, successTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(4)
+        let group = ServiceGroup(configuration: configuration)
+        try await group.run()
+    }
+}
