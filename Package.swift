@@ -44,19 +44,28 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        .target(
+            name: "AgentTailTestSupport",
+            dependencies: ["AgentTail"],
+            path: "Tests/AgentTailTestSupport",
+            swiftSettings: upcoming
+        ),
         .testTarget(
             name: "AgentTailTests",
             dependencies: [
                 "AgentTail",
+                "AgentTailTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: upcoming
         ),
         .testTarget(
             name: "AgentTailIntegrationTests",
             dependencies: [
                 "AgentTail",
+                "AgentTailTestSupport",
                 "agenttail",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),

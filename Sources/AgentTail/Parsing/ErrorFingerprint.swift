@@ -23,6 +23,7 @@ package enum ErrorFingerprint {
             return leading + "<path>" + suffix
         }
         if isIdentifier(core) { return leading + "<id>" + suffix }
+        if looksLikeFileName(core) { return leading + "<path>" + suffix }
         if core.contains(where: \.isNumber) {
             var output = ""
             var inNumber = false
@@ -40,6 +41,15 @@ package enum ErrorFingerprint {
             return leading + output + suffix
         }
         return String(word)
+    }
+
+    /// `name.ext` with a short alphanumeric extension, such as `missing.txt` or `main.swift`.
+    private static func looksLikeFileName(_ word: Substring) -> Bool {
+        guard let dot = word.lastIndex(of: "."), dot != word.startIndex else { return false }
+        let ext = word[word.index(after: dot)...]
+        guard (1...5).contains(ext.count), ext.allSatisfy({ $0.isLetter || $0.isNumber }), ext.contains(where: \.isLetter)
+        else { return false }
+        return word[..<dot].allSatisfy { $0.isLetter || $0.isNumber || "_-.".contains($0) }
     }
 
     /// UUIDs, long hex strings and tokens such as `toolu_01YmN1yh7yoyR5S5LMKDFoEZ`.
