@@ -26,6 +26,20 @@ package struct ConfigLoader: Sendable {
         return try decode(root, base: base)
     }
 
+    /// Loads a configuration given as text, as if read from `file`.
+    package func load(text: String, file: String) throws(ConfigError) -> AgentTailConfig {
+        let expander = self.expander
+        guard
+            let root = try YAMLValue.parse(text, file: file, expand: { text, value throws(ConfigError) in
+                try expander.expand(text, at: value)
+            })
+        else {
+            throw ConfigError.invalid(
+                file: file, line: 1, column: 1, keyPath: "", message: "the file is empty; it needs at least 'sources'")
+        }
+        return try decode(root, base: URL(fileURLWithPath: file).deletingLastPathComponent().path)
+    }
+
     /// Validates an already parsed document; `base` resolves relative paths.
     package func decode(_ root: YAMLValue, base: String) throws(ConfigError) -> AgentTailConfig {
         let top = try root.mapping(allowed: ["host", "sources", "state", "tailing", "sinks"])

@@ -1,0 +1,183 @@
+import Foundation
+import Testing
+
+@testable import AgentTail
+
+struct ConfigLoaderTests {
+    let loader = ConfigLoader(environment: ["HOME": "/home/tester", "LOG_DIR": "/var/log/agent"], defaultHost: "box")
+
+    func error(_ text: String) -> ConfigError? {
+        do {
+            _ = try loader.load(text: text, file: "/etc/agenttail.yaml")
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func minimalConfigGetsDefaults() throws {
+        let config = try loader.load(
+            text: """
+                sources:
+                  - name: mini-agent
+                    paths: ["~/.mini-agent/log/agent_run_*.log"]
+                """, file: "/etc/agenttail.yaml")
+        #expect(config.host == "box")
+        #expect(config.sources[0].paths == ["/home/tester/.mini-agent/log/agent_run_*.log"])
+        #expect(config.sources[0].rules == .builtin("mini-agent"))
+        #expect(config.sources[0].startAt == .beginning)
+        #expect(config.state.path == "/home/tester/.agenttail/state.sqlite")
+        #expect(config.sinks.local?.path == "/home/tester/.agenttail/events.sqlite")
+    }
+
+    @Test func environmentAndRelativePathsExpand() throws {
+        let config = try loader.load(
+            text: """
+                sources:
+                  - name: a
+                    paths: ${LOG_DIR}/*.log
+                    rules: rules/custom.yaml
+                    start_at: end
+                    session_timeout: 90s
+                state:
+                  path: ${STATE_DIR:-state}/s.sqlite
+                sinks:
+                  local:
+                    path: out.sqlite
+                """, file: "/etc/agenttail/config.yaml")
+        #expect(config.sources[0].paths == ["/var/log/agent/*.log"])
+        #expect(config.sources[0].rules == .file("/etc/agenttail/rules/custom.yaml"))
+        #expect(config.sources[0].startAt == .end)
+        #expect(config.sources[0].sessionTimeout == .seconds(90))
+        #expect(config.state.path == "/etc/agenttail/state/s.sqlite")
+        #expect(config.sinks.local?.path == "/etc/agenttail/out.sqlite")
+    }
+
+    @Test func typoedKeyNamesLocationAndSuggestion() {
+        let error = error(
+            """
+            sources:
+              - name: a
+                pathz: ["/x/*.log"]
+            """)
+        #expect(
+            error?.description
+                == "/etc/agenttail.yaml:3:5: error: sources[0].pathz: unknown key 'pathz'; did you mean 'paths'?")
+    }
+
+    @Test func wrongTypeNamesLocation() {
+        let error = error(
+            """
+            sources:
+              - name: a
+                paths: ["/x/*.log"]
+            state:
+              outbox_limit: lots
+            """)
+        #expect(error?.description == "/etc/agenttail.yaml:5:17: error: state.outbox_limit: expected a whole number, got 'lots'")
+        let listError = self.error(
+            """
+            sources:
+              name: a
+            """)
+        #expect(listError?.description == "/etc/agenttail.yaml:2:3: error: sources: expected a list, got a mapping")
+    }
+
+    @Test func missingRequiredKey() {
+        let error = error(
+            """
+            sources:
+              - paths: ["/x/*.log"]
+            """)
+        #expect(error?.description == "/etc/agenttail.yaml:2:5: error: sources[0]: missing required key 'name'")
+    }
+
+    @Test func missingEnvironmentVariable() {
+        let error = error(
+            """
+            sources:
+              - name: a
+                paths: ["${NOT_SET_ANYWHERE}/*.log"]
+            """)
+        #expect(
+            error?.description
+                == "/etc/agenttail.yaml:3:13: error: sources[0].paths[0]: environment variable NOT_SET_ANYWHERE is not set; export it or write ${NOT_SET_ANYWHERE:-default}"
+        )
+    }
+
+    @Test func yamlSyntaxErrorHasLocation() {
+        let error = error("sources: [unclosed\n")
+        guard case .syntax(let file, let line, _, _)? = error else {
+            Issue.record("expected a syntax error, got \(String(describing: error))")
+            return
+        }
+        #expect(file == "/etc/agenttail.yaml")
+        #expect(line == 2)
+    }
+
+    @Test func unknownBuiltinRules() {
+        let error = error(
+            """
+            sources:
+              - name: a
+                paths: ["/x/*.log"]
+                rules: builtin:nope
+            """)
+        #expect(error?.description == "/etc/agenttail.yaml:4:12: error: sources[0].rules: no built-in rule pack 'nope'; available: builtin:mini-agent")
+    }
+}
+
+struct RulePackLoaderTests {
+    func compile(_ text: String) -> ConfigError? {
+        do {
+            _ = try RulePackLoader.compile(text: text, file: "rules.yaml")
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    static let base = """
+        name: t
+        framing:
+          start: ['^\\[(?<type>[A-Z]+)\\]$']
+        timestamp: { json: '$.ts', format: iso8601 }
+        records:
+          - when: { type: A }
+            emit: tool_result
+            fields: { tool_name: '$.name' }
+        """
+
+    @Test func basePackCompiles() {
+        #expect(compile(Self.base) == nil)
+    }
+
+    @Test func invalidRegexNamesPatternAndLocation() throws {
+        let error = try #require(compile(Self.base.replacingOccurrences(of: "'^\\[(?<type>[A-Z]+)\\]$'", with: "'^[(unclosed'")))
+        #expect(error.description.hasPrefix("rules.yaml:3:11: error: framing.start[0]: invalid regex '^[(unclosed': "))
+    }
+
+    @Test func unknownColumnIsRejected() throws {
+        let error = try #require(compile(Self.base.replacingOccurrences(of: "tool_name:", with: "tool_nmae:")))
+        #expect(error.description.contains("unknown key 'tool_nmae'; did you mean 'tool_name'?"))
+        #expect(error.description.hasPrefix("rules.yaml:8:15:"))
+    }
+
+    @Test func badJSONPathIsRejected() throws {
+        let error = try #require(compile(Self.base.replacingOccurrences(of: "'$.name'", with: "'$.name['")))
+        #expect(error.description.contains("invalid JSON path '$.name['"))
+    }
+
+    @Test func captureMustExist() throws {
+        let error = try #require(compile(Self.base.replacingOccurrences(of: "{ type: A }", with: "{ kind: A }")))
+        #expect(error.description.contains("'kind' is neither a JSON path"))
+    }
+
+    @Test func builtinPackLoads() throws {
+        let pack = try RulePackLoader.load(.builtin("mini-agent"))
+        #expect(pack.records.map(\.kind) == [.llmRequest, .llmResponse, .toolResult])
+        #expect(pack.category(ofTool: "bash") == "shell")
+        #expect(pack.category(ofTool: "mcp_github_search") == "mcp")
+        #expect(pack.category(ofTool: "whatever") == "other")
+    }
+}
