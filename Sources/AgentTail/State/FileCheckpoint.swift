@@ -24,8 +24,15 @@ package struct FileIdentity: Sendable, Equatable, Hashable {
     /// Hex digest of those bytes.
     package var fingerprint: String
 
-    /// Bytes covered once a file is large enough: past Mini-Agent's header, into the first record.
-    package static let fingerprintLimit = 1024
+    /// Bytes the fingerprint covers: past Mini-Agent's header, into the first record.
+    ///
+    /// The file key (part of every event id) is fixed when a file is first tracked, so a file is tracked only once
+    /// it holds this many bytes, or has been quiet for `smallFileQuietSeconds`: then the key does not depend on how
+    /// much of the file existed when agenttail first looked, and a replay from scratch gives the same ids.
+    package static let fingerprintLimit = 512
+
+    /// How long a file shorter than `fingerprintLimit` must be left unchanged before it is tracked anyway.
+    package static let smallFileQuietSeconds = 2.0
 
     /// The file key derived from this identity, fixed when the file is first tracked.
     package var key: String { "\(device):\(inode):\(fingerprint)" }

@@ -25,7 +25,8 @@ package final class ChangeCollector: Sendable {
 
     private let state = Mutex(State())
     private let maxPaths: Int
-    /// One timer, rescheduled for every waiter, that ends a wait when its timeout passes.
+    /// One timer, rescheduled for every waiter, that ends a wait when its timeout passes (dispatch sources are
+    /// thread-safe; it is only rescheduled under the lock).
     private let timeoutTimer: any DispatchSourceTimer
 
     /// Creates a collector whose timeouts fire on `queue`.
@@ -35,6 +36,10 @@ package final class ChangeCollector: Sendable {
         timeoutTimer.setEventHandler { [weak self] in self?.expireWaiter() }
         timeoutTimer.schedule(deadline: .distantFuture)
         timeoutTimer.activate()
+    }
+
+    deinit {
+        timeoutTimer.cancel()
     }
 
     /// True once `close()` was called.

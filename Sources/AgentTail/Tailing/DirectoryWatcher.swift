@@ -31,6 +31,7 @@ package final class DirectoryWatcher: Sendable {
         /// The `errno` it left.
         package var code: Int32
 
+        /// The failed call and the error text.
         package var description: String { "\(operation) failed: \(String(cString: strerror(code))) (errno \(code))" }
     }
 
@@ -39,6 +40,7 @@ package final class DirectoryWatcher: Sendable {
     private let queue: DispatchQueue
     private let collector: ChangeCollector
     private let engine: any DirectoryWatcherBackend
+    /// The periodic safety rescan; dispatch sources are thread-safe.
     private let rescanTimer: any DispatchSourceTimer
     private let logger: Logger
 

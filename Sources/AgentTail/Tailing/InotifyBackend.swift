@@ -38,9 +38,16 @@ package final class InotifyBackend: DirectoryWatcherBackend {
     /// The size of the buffer one `read` fills: at least 64 KiB, as the kernel queue can hold many events.
     private static let bufferSize = 64 * 1024
 
+    /// Which directory a path names: device and inode.
+    private struct Identity: Equatable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
     /// One inotify watch and the given (unresolved) directory paths it serves.
     private struct Watch {
         var resolved: String
+        var identity: Identity?
         var given: Set<String>
     }
 
@@ -58,6 +65,7 @@ package final class InotifyBackend: DirectoryWatcherBackend {
     }
 
     private let fd: Int32
+    /// Everything mutable, behind one lock; the read source in it is itself thread-safe.
     private let state = Mutex(State())
     private let collector: ChangeCollector
     private let logger: Logger
@@ -110,11 +118,16 @@ package final class InotifyBackend: DirectoryWatcherBackend {
 
     package func safetyRescan() {
         retryPendingDirectories()
-        // A symbolic link may point elsewhere now: watch its new target.
+        // A symbolic link may point elsewhere now, or the directory may have been replaced while something kept
+        // the old one alive (no IN_DELETE_SELF yet): watch what the path names now.
         let moved = state.withLock { s in
             guard !s.closed else { return false }
             var moved = false
-            for (directory, wd) in s.descriptors where DirectoryWatcher.resolved(directory) != s.watches[wd]?.resolved {
+            for (directory, wd) in s.descriptors {
+                let resolved = DirectoryWatcher.resolved(directory)
+                guard let watch = s.watches[wd],
+                      resolved != watch.resolved || resolved.flatMap(Self.identity(of:)) != watch.identity
+                else { continue }
                 moved = true
                 removeWatch(for: directory, in: &s)
                 if !addWatch(for: directory, in: &s) { s.pending.insert(directory) }
@@ -160,10 +173,18 @@ package final class InotifyBackend: DirectoryWatcherBackend {
             return false
         }
         s.descriptors[directory] = wd
-        s.watches[wd, default: Watch(resolved: resolved, given: [])].given.insert(directory)
+        s.watches[wd, default: Watch(resolved: resolved, identity: nil, given: [])].given.insert(directory)
         s.watches[wd]?.resolved = resolved
+        s.watches[wd]?.identity = Self.identity(of: resolved)
         logger.debug("watch added", metadata: ["dir.path": "\(directory)", "dir.resolved": "\(resolved)"])
         return true
+    }
+
+    /// The device and inode `path` names, or nil when it cannot be stat'ed.
+    private static func identity(of path: String) -> Identity? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
     }
 
     /// Stops watching `directory`, removing the kernel watch when no other given path shares it.

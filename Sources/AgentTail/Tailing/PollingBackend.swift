@@ -35,7 +35,9 @@ package final class PollingBackend: DirectoryWatcherBackend {
         var closed = false
     }
 
+    /// The listings, behind one lock.
     private let state = Mutex(State())
+    /// The poll timer; dispatch sources are thread-safe.
     private let timer: any DispatchSourceTimer
     private let collector: ChangeCollector
     private let logger: Logger

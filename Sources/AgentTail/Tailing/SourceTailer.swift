@@ -131,6 +131,12 @@ final class SourceTailer {
         // Another file used to live at this path: it was replaced.
         for file in files.values where file.checkpoint.path == path { file.gone = true }
         guard status.size > 0 else { return nil }
+        guard status.size >= Int64(FileIdentity.fingerprintLimit)
+            || now.timeIntervalSince1970 - status.modified >= FileIdentity.smallFileQuietSeconds
+        else {
+            logger.trace("file too small to fingerprint yet", metadata: ["file.path": "\(path)"])
+            return nil
+        }
         guard case .success(let handle) = LogFile.open(path) else {
             logger.warning("cannot open file", metadata: ["file.path": "\(path)"])
             return nil

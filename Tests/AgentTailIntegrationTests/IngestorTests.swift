@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import AgentTail
+import AgentTailTestSupport
+
+/// The ingest path in-process, step by step, on real files and on-disk SQLite.
+struct IngestorTests {
+    static var system: [String: Any] { ["role": "system", "content": "You are careful."] }
+
+    func daemon(_ workspace: Workspace) throws -> Daemon {
+        let config = try ConfigLoader(defaultHost: "test-host").load(path: workspace.config)
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return try Daemon(config: config, logger: logger)
+    }
+
+    /// One ingest step and one delivery round, as the services do after a change.
+    func cycle(_ daemon: Daemon) async throws {
+        _ = try await daemon.ingestor.step(changed: nil)
+        #expect(await daemon.shipper.deliverAvailable() == .drained)
+    }
+
+    @Test func entriesWrittenInPiecesAppearOnceAndOnlyWhenComplete() async throws {
+        let workspace = try Workspace()
+        let daemon = try daemon(workspace)
+        var log = MiniAgentLog()
+        let request = log.request(messages: [Self.system, ["role": "user", "content": "hello " + String(repeating: "x", count: 600)]])
+        let response = log.response(content: "", toolCalls: [("c1", "bash", ["command": "ls"])])
+        let name = "agent_run_20261126_100000.log"
+
+        try workspace.append(name, log.header + request.prefix(60))
+        try await cycle(daemon)
+        #expect(try workspace.count(.agentSessions) == 0)
+
+        try workspace.append(name, request.dropFirst(60))
+        try await cycle(daemon)
+        #expect(try workspace.count(.agentSessions) == 1)
+        #expect(try workspace.count(.llmCalls) == 0)
+
+        // The response's head arrives before its body, as with entries over 8 KB.
+        let split = response.range(of: "LLM Response:")!.upperBound
+        try workspace.append(name, response[..<split])
+        try await cycle(daemon)
+        #expect(try workspace.count(.llmCalls) == 0)
+        let middle = response.index(split, offsetBy: 30)
+        try workspace.append(name, response[split..<middle])
+        try await cycle(daemon)
+        #expect(try workspace.count(.llmCalls) == 0)
+        try workspace.append(name, response[middle...])
+        try await cycle(daemon)
+        #expect(try workspace.count(.llmCalls) == 1)
+
+        let result = log.toolResult(name: "bash", arguments: ["command": "ls"], success: true, output: "a\n")
+        try workspace.append(name, result)
+        try await cycle(daemon)
+        try await cycle(daemon)
+        #expect(try workspace.count(.toolExecutions) == 1)
+        #expect(try workspace.count(.llmCalls) == 1)
+        #expect(try workspace.count(.agentSessions, where: "status = 'running' AND tool_calls = 1") == 1)
+        #expect(try await daemon.store.outboxCount() == 0)
+    }
+
+    @Test func restartResumesFromCheckpointWithSameResult() async throws {
+        let name = "agent_run_20261126_100000.log"
+        let log = MiniAgentLog.simpleRun(task: "resume me " + String(repeating: "y", count: 600))
+        let cut = log.header + log.entries[0] + log.entries[1] + log.entries[2].prefix(40)
+
+        let interrupted = try Workspace()
+        try interrupted.write(name, cut)
+        try await cycle(try daemon(interrupted))
+        try interrupted.append(name, log.text.dropFirst(cut.count))
+        try await cycle(try daemon(interrupted))
+
+        let clean = try Workspace()
+        try FileManager.default.removeItem(atPath: clean.logs)
+        try FileManager.default.createSymbolicLink(atPath: clean.logs, withDestinationPath: interrupted.logs)
+        try await cycle(try daemon(clean))
+        let first = try interrupted.storeDump()
+        #expect(first.count == 1 + 2 + 1)
+        #expect(first == (try clean.storeDump()).map { $0.replacingOccurrences(of: clean.logs, with: interrupted.logs) })
+    }
+
+    @Test func truncatedFileIsReadAgainAsANewSession() async throws {
+        let workspace = try Workspace()
+        let daemon = try daemon(workspace)
+        let name = "agent_run_20261126_100000.log"
+        try workspace.write(name, MiniAgentLog.simpleRun(task: "first run " + String(repeating: "a", count: 600)).text)
+        try await cycle(daemon)
+        // Same name, same second, opened for overwrite: the second run clobbers the first in place.
+        let second = MiniAgentLog.simpleRun(task: "second " + String(repeating: "b", count: 600), answer: "Other.")
+        let fd = open("\(workspace.logs)/\(name)", O_WRONLY | O_TRUNC)
+        #expect(fd >= 0)
+        close(fd)
+        try workspace.append(name, second.text)
+        try await cycle(daemon)
+        #expect(try workspace.count(.agentSessions) == 2)
+        #expect(try workspace.count(.agentSessions, where: "status = 'completed'") == 2)
+        #expect(try workspace.count(.llmCalls) == 4)
+    }
+
+    @Test func renamedFileKeepsItsSessionAndDeletedFileIsForgotten() async throws {
+        let workspace = try Workspace()
+        let daemon = try daemon(workspace)
+        var log = MiniAgentLog()
+        log.request(messages: [Self.system, ["role": "user", "content": "long task " + String(repeating: "z", count: 600)]])
+        try workspace.write("agent_run_1.log", log.text)
+        try await cycle(daemon)
+        try FileManager.default.moveItem(atPath: "\(workspace.logs)/agent_run_1.log", toPath: "\(workspace.logs)/agent_run_2.log")
+        let response = log.response(content: "Done.")
+        try workspace.append("agent_run_2.log", response)
+        try await cycle(daemon)
+        #expect(try workspace.count(.agentSessions) == 1)
+        #expect(try workspace.count(.agentSessions, where: "status = 'completed' AND source_path LIKE '%agent_run_2.log'") == 1)
+        #expect(try workspace.count(.llmCalls) == 1)
+
+        try FileManager.default.removeItem(atPath: "\(workspace.logs)/agent_run_2.log")
+        try await cycle(daemon)
+        #expect(try await daemon.store.allCheckpoints().isEmpty)
+        #expect(try workspace.count(.agentSessions) == 1)
+    }
+
+    @Test func silentSessionIsConcludedFromFileAge() async throws {
+        let workspace = try Workspace(sessionTimeout: "30s")
+        let daemon = try daemon(workspace)
+        var log = MiniAgentLog()
+        log.request(messages: [Self.system, ["role": "user", "content": "stuck " + String(repeating: "s", count: 600)]])
+        try workspace.write("agent_run_1.log", log.text)
+        try await cycle(daemon)
+        #expect(try workspace.count(.agentSessions, where: "status = 'running'") == 1)
+        // An old file read in a backfill: its age, not the wall clock of reading, decides.
+        _ = try await daemon.ingestor.step(changed: [], now: Date().addingTimeInterval(31))
+        _ = await daemon.shipper.deliverAvailable()
+        #expect(try workspace.count(.agentSessions, where: "status = 'failed'") == 1)
+        #expect(try workspace.count(.llmCalls, where: "status = 'no_response'") == 1)
+    }
+}
