@@ -56,16 +56,21 @@ struct ConfigOption: ParsableArguments {
         do {
             return try ConfigLoader().load(path: config)
         } catch {
-            printError(error.description)
+            printDiagnostic(error.description)
             throw ExitCode(2)
         }
     }
 }
 
-/// Writes one line to stderr.
+/// Writes one line to stderr, prefixed with `error: `.
 func printError(_ message: String) {
+    printDiagnostic("error: \(message)")
+}
+
+/// Writes a diagnostic that already carries its location and severity (`file:line:col: error: ...`) to stderr.
+func printDiagnostic(_ message: String) {
     var stream = StandardError()
-    print("error: \(message)", to: &stream)
+    print(message, to: &stream)
 }
 
 struct StandardError: TextOutputStream {

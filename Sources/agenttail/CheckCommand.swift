@@ -25,7 +25,7 @@ struct CheckCommand: AsyncParsableCommand {
                 let pack = try RulePackLoader.load(source.rules)
                 print("ok: source '\(source.name)': rules \(pack.origin) (\(pack.records.count) record rules)")
             } catch {
-                printError(error.description)
+                printDiagnostic(error.description)
                 problems += 1
             }
         }

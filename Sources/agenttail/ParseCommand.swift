@@ -33,7 +33,7 @@ struct ParseCommand: AsyncParsableCommand {
         do {
             pack = try RulePackLoader.load(RulesReference(rules))
         } catch {
-            printError(error.description)
+            printDiagnostic(error.description)
             throw ExitCode(2)
         }
         let host = self.host ?? ProcessInfo.processInfo.hostName

@@ -74,18 +74,20 @@ final class AgentTailProcess: @unchecked Sendable {
 /// A temporary workspace with a log folder, a config and the state and store paths.
 final class Workspace {
     let root: String
-    var logs: String { "\(root)/logs" }
+    let logs: String
     var config: String { "\(root)/agenttail.yaml" }
     var store: String { "\(root)/events.sqlite" }
     var state: String { "\(root)/state.sqlite" }
 
-    init(sessionTimeout: String = "1h", extraSource: String = "") throws {
+    /// - Parameter logs: a log folder to read instead of a new one (to compare two runs over the same files).
+    init(sessionTimeout: String = "1h", extraSource: String = "", logs: String? = nil) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("agenttail-it-\(UUID().uuidString)").path
+        self.logs = logs ?? "\(root)/logs"
         try FileManager.default.createDirectory(atPath: "\(root)/logs", withIntermediateDirectories: true)
         try """
             sources:
               - name: mini-agent
-                paths: ["\(root)/logs/agent_run_*.log"]
+                paths: ["\(self.logs)/agent_run_*.log"]
                 rules: builtin:mini-agent
                 session_timeout: \(sessionTimeout)
             \(extraSource)
