@@ -135,4 +135,46 @@ struct IngestorTests {
         #expect(try workspace.count(.agentSessions, where: "status = 'failed'") == 1)
         #expect(try workspace.count(.llmCalls, where: "status = 'no_response'") == 1)
     }
+
+    @Test func descriptorsStayBoundedAndClosedFilesAreReopenedOnChange() async throws {
+        let workspace = try Workspace()
+        var text = try String(contentsOfFile: workspace.config, encoding: .utf8)
+        text = text.replacingOccurrences(of: "tailing:\n", with: "tailing:\n  max_open_files: 4\n")
+        try text.write(toFile: workspace.config, atomically: true, encoding: .utf8)
+        let daemon = try daemon(workspace)
+        var logs: [MiniAgentLog] = []
+        for index in 0..<10 {
+            var log = MiniAgentLog(start: "2026-11-26 10:00:\(String(format: "%02d", index))")
+            log.request(messages: [Self.system, ["role": "user", "content": "file \(index) " + String(repeating: "f", count: 600)]])
+            try workspace.write("agent_run_\(index).log", log.text)
+            logs.append(log)
+        }
+        try await cycle(daemon)
+        #expect(try workspace.count(.agentSessions) == 10)
+        for index in 0..<10 {
+            try workspace.append("agent_run_\(index).log", logs[index].response(content: "answer \(index)"))
+        }
+        try await cycle(daemon)
+        #expect(try workspace.count(.agentSessions, where: "status = 'completed'") == 10)
+        #expect(try workspace.count(.llmCalls) == 10)
+    }
+
+    @Test func startAtEndSkipsExistingContentButReadsNewFilesWhole() async throws {
+        let workspace = try Workspace()
+        var text = try String(contentsOfFile: workspace.config, encoding: .utf8)
+        text = text.replacingOccurrences(of: "    rules: builtin:mini-agent\n", with: "    rules: builtin:mini-agent\n    start_at: end\n")
+        try text.write(toFile: workspace.config, atomically: true, encoding: .utf8)
+        var old = MiniAgentLog.simpleRun(task: "old " + String(repeating: "o", count: 600))
+        try workspace.write("agent_run_old.log", old.text)
+        let daemon = try daemon(workspace)
+        try await cycle(daemon)
+        #expect(try workspace.count(.agentSessions) == 0)
+        // What the old file gains from now on is read; the new file is read whole.
+        try workspace.append("agent_run_old.log", old.request(messages: [Self.system, ["role": "user", "content": "more"]]))
+        try workspace.append("agent_run_old.log", old.response(content: "More done."))
+        try workspace.write("agent_run_new.log", MiniAgentLog.simpleRun(task: "new " + String(repeating: "n", count: 600)).text)
+        try await cycle(daemon)
+        #expect(try workspace.count(.llmCalls) == 1 + 2)
+        #expect(try workspace.count(.agentErrors, where: "source = 'parser'") == 0)
+    }
 }
