@@ -1,248 +1,374 @@
-/// A small JSONPath: `$`, `.name`, `['name']`, `[n]` (negative counts from the end), `[*]` and filters
-/// `[?(@.key=='value')]` / `[?(@.a.b!=3)]`.
+/// A parsed path in a small JSONPath subset, evaluated in place on a `JSONScanner`.
+///
+/// Supported syntax: `$` (the root), `.name`, `['name']` or `["name"]`, `[n]` (negative `n` counts from the
+/// end), `[*]` and `.*` (every element or member value), and filters `[?(@.key == literal)]` or
+/// `[?(@.key != literal)]`, where the `@` path may use `.name`, `['name']` and `[n]` and the literal is a
+/// quoted string, a number, `true`, `false` or `null`. A filter whose `@` path finds nothing is false for
+/// `==` and true for `!=`. Filters and wildcards apply to array elements and to object member values.
 package struct JSONPath: Sendable, Equatable, CustomStringConvertible {
-    enum Step: Sendable, Equatable {
+    /// One step of a path.
+    package enum Segment: Sendable, Equatable {
+        /// The member with this name.
         case member(String)
+        /// The element at this index; negative indexes count from the end.
         case index(Int)
+        /// Every element or member value.
         case wildcard
-        case filter(path: [String], equal: Bool, literal: Literal)
+        /// Every element or member value for which the filter holds.
+        case filter(Filter)
     }
 
-    enum Literal: Sendable, Equatable {
+    /// A filter `?(@path == literal)` or `?(@path != literal)`.
+    package struct Filter: Sendable, Equatable {
+        /// The path from the candidate value (`@`); only members and indexes.
+        package let path: [Segment]
+        /// True for `!=`.
+        package let isNegated: Bool
+        /// The value compared against.
+        package let literal: Literal
+    }
+
+    /// A literal on the right of a filter comparison.
+    package enum Literal: Sendable, Equatable {
         case string(String)
         case number(Double)
         case bool(Bool)
         case null
     }
 
-    let steps: [Step]
-    package let description: String
+    /// The path as written.
+    package let text: String
+    /// The steps after `$`.
+    package let segments: [Segment]
 
-    /// Parses a path expression.
+    /// Parses `text`; the error says what was expected and at which (1-based) character.
     package init(_ text: String) throws(JSONError) {
-        description = text
-        var parser = Parser(text: text)
-        steps = try parser.parse()
+        var parser = PathParser(text: text)
+        self.segments = try parser.parsePath()
+        self.text = text
     }
 
-    /// True when the path names at most one value (no wildcard or filter).
+    package var description: String { text }
+
+    /// True when the path names at most one value: no wildcard and no filter.
     package var isDefinite: Bool {
-        !steps.contains { step in
-            switch step {
-            case .wildcard, .filter: return true
-            default: return false
+        segments.allSatisfy { segment in
+            switch segment {
+            case .member, .index: return true
+            case .wildcard, .filter: return false
             }
         }
     }
 
-    /// The first value the path reaches, stopping as soon as it is found.
+    /// The first value the path selects under `root`, in document order; scans no further than needed.
     package func first(in scanner: JSONScanner, root: JSONSlice) throws(JSONError) -> JSONSlice? {
-        var result: JSONSlice?
-        try walk(scanner, root, step: 0) { slice in
-            result = slice
-            return false
-        }
-        return result
+        guard let bytes = scanner.bytes(upTo: root.range.upperBound), root.range.lowerBound >= 0 else { return nil }
+        let start = bytes.skipWhitespace(root.range.lowerBound)
+        guard let match = try firstMatch(bytes, segments[...], at: start) else { return nil }
+        return try bytes.slice(at: match)
     }
 
-    /// Every value the path reaches, in document order.
+    /// Every value the path selects under `root`, in document order.
     package func all(in scanner: JSONScanner, root: JSONSlice) throws(JSONError) -> [JSONSlice] {
-        var result: [JSONSlice] = []
-        try walk(scanner, root, step: 0) { slice in
-            result.append(slice)
-            return true
-        }
-        return result
+        guard let bytes = scanner.bytes(upTo: root.range.upperBound), root.range.lowerBound >= 0 else { return [] }
+        var results: [JSONSlice] = []
+        try collect(bytes, segments[...], at: bytes.skipWhitespace(root.range.lowerBound), into: &results)
+        return results
     }
 
-    /// Visits matches; `visit` returns false to stop. Returns false when stopped.
-    @discardableResult
-    private func walk(
-        _ scanner: JSONScanner, _ node: JSONSlice, step: Int, _ visit: (JSONSlice) -> Bool
-    ) throws(JSONError) -> Bool {
-        guard step < steps.count else { return visit(node) }
-        switch steps[step] {
-        case .member(let name):
-            guard let child = try scanner.member(name, of: node) else { return true }
-            return try walk(scanner, child, step: step + 1, visit)
-        case .index(let position):
-            guard node.kind == .array else { return true }
-            let elements = try scanner.elements(of: node)
-            let index = position < 0 ? elements.count + position : position
-            guard elements.indices.contains(index) else { return true }
-            return try walk(scanner, elements[index], step: step + 1, visit)
-        case .wildcard:
-            let children: [JSONSlice]
-            switch node.kind {
-            case .array: children = try scanner.elements(of: node)
-            case .object: children = try scanner.members(of: node).map(\.value)
-            default: children = []
-            }
-            for child in children where try !walk(scanner, child, step: step + 1, visit) { return false }
-            return true
-        case .filter(let path, let equal, let literal):
-            guard node.kind == .array else { return true }
-            for element in try scanner.elements(of: node) {
-                var target: JSONSlice? = element
-                for name in path {
-                    guard let current = target else { break }
-                    target = try scanner.member(name, of: current)
+    // MARK: - Evaluation
+
+    /// The start of the first value `path` selects from the value starting at `start`.
+    private func firstMatch(_ bytes: JSONBytes, _ path: ArraySlice<Segment>, at start: Int) throws(JSONError) -> Int? {
+        guard let segment = path.first else { return start }
+        let rest = path.dropFirst()
+        switch segment {
+        case .member, .index:
+            guard let next = try Self.step(bytes, segment, at: start) else { return nil }
+            return try firstMatch(bytes, rest, at: next)
+        case .wildcard, .filter:
+            var found: Int?
+            try bytes.forEachChild(of: start) { (child) throws(JSONError) -> Int? in
+                if try Self.accepts(bytes, segment, child), let match = try firstMatch(bytes, rest, at: child) {
+                    found = match
+                    return nil
                 }
-                let matches = try target.map { slice throws(JSONError) in try Self.equals(scanner, slice, literal) } ?? false
-                if matches == equal, try !walk(scanner, element, step: step + 1, visit) { return false }
+                return try bytes.skipValue(child)
             }
-            return true
+            return found
         }
     }
 
-    private static func equals(_ scanner: JSONScanner, _ slice: JSONSlice, _ literal: Literal) throws(JSONError) -> Bool {
-        switch (slice.kind, literal) {
-        case (.string, .string(let text)): return try scanner.string(slice) == text
-        case (.number, .number(let value)): return scanner.double(slice) == value
-        case (.bool, .bool(let value)): return try scanner.bool(slice) == value
-        case (.null, .null): return true
-        default: return false
+    /// Appends every value `path` selects from the value starting at `start`, in document order.
+    private func collect(
+        _ bytes: JSONBytes, _ path: ArraySlice<Segment>, at start: Int, into results: inout [JSONSlice]
+    ) throws(JSONError) {
+        guard let segment = path.first else {
+            results.append(try bytes.slice(at: start))
+            return
         }
-    }
-
-    private struct Parser {
-        let text: String
-        let characters: [Character]
-        var position = 0
-
-        init(text: String) {
-            self.text = text
-            self.characters = Array(text)
-        }
-
-        func fail(_ message: String) -> JSONError { .path(text: text, position: position, message: message) }
-
-        var current: Character? { position < characters.count ? characters[position] : nil }
-
-        mutating func expect(_ character: Character) throws(JSONError) {
-            guard current == character else { throw fail("expected '\(character)'") }
-            position += 1
-        }
-
-        mutating func parse() throws(JSONError) -> [Step] {
-            try expect("$")
-            var steps: [Step] = []
-            while let character = current {
-                if character == "." {
-                    position += 1
-                    if current == "*" {
-                        position += 1
-                        steps.append(.wildcard)
-                    } else {
-                        steps.append(.member(try name()))
-                    }
-                } else if character == "[" {
-                    position += 1
-                    steps.append(try bracket())
-                } else {
-                    throw fail("expected '.' or '['")
+        let rest = path.dropFirst()
+        switch segment {
+        case .member, .index:
+            guard let next = try Self.step(bytes, segment, at: start) else { return }
+            try collect(bytes, rest, at: next, into: &results)
+        case .wildcard, .filter:
+            try bytes.forEachChild(of: start) { (child) throws(JSONError) -> Int? in
+                if try Self.accepts(bytes, segment, child) {
+                    try collect(bytes, rest, at: child, into: &results)
                 }
+                return try bytes.skipValue(child)
             }
-            return steps
         }
+    }
 
-        mutating func name() throws(JSONError) -> String {
-            let start = position
-            while let character = current, character.isLetter || character.isNumber || character == "_" || character == "-" {
-                position += 1
+    /// The start of the member or element `segment` names in the value at `start`, or nil.
+    private static func step(_ bytes: JSONBytes, _ segment: Segment, at start: Int) throws(JSONError) -> Int? {
+        guard start < bytes.end else { return nil }
+        switch segment {
+        case .member(var name):
+            guard bytes.p[start] == 0x7B else { return nil }
+            let result = name.withUTF8 { key in
+                Result { () throws(JSONError) -> Int? in try bytes.memberValue(key, objectStart: start) }
             }
-            guard position > start else { throw fail("expected a member name") }
-            return String(characters[start..<position])
+            return try result.get()
+        case .index(let index):
+            guard bytes.p[start] == 0x5B else { return nil }
+            return try bytes.element(index, arrayStart: start)
+        case .wildcard, .filter:
+            return nil
         }
+    }
 
-        mutating func bracket() throws(JSONError) -> Step {
-            guard let character = current else { throw fail("expected ']'") }
-            let step: Step
+    /// Whether a wildcard or filter `segment` selects the child value at `start`.
+    private static func accepts(_ bytes: JSONBytes, _ segment: Segment, _ start: Int) throws(JSONError) -> Bool {
+        guard case .filter(let filter) = segment else { return true }
+        var position: Int? = start
+        for step in filter.path {
+            guard let current = position else { break }
+            position = try Self.step(bytes, step, at: current)
+        }
+        guard let position else { return filter.isNegated }
+        return try equals(bytes, position, filter.literal) != filter.isNegated
+    }
+
+    /// Whether the value at `start` equals `literal` (strings after unescaping, numbers numerically).
+    private static func equals(_ bytes: JSONBytes, _ start: Int, _ literal: Literal) throws(JSONError) -> Bool {
+        let first = bytes.p[start]
+        switch literal {
+        case .string(var text):
+            guard first == 0x22 else { return false }
+            let (close, escaped) = try bytes.stringEnd(start + 1)
+            return text.withUTF8 { key in bytes.stringEquals(start + 1, close, escaped: escaped, key) }
+        case .number(let number):
+            guard bytes.kind(at: start) == .number else { return false }
+            return bytes.double(start, try bytes.skipValue(start)) == number
+        case .bool(let flag):
+            return first == (flag ? 0x74 : 0x66)
+        case .null:
+            return first == 0x6E
+        }
+    }
+}
+
+/// Parses JSONPath text into segments, reporting errors with 1-based character positions.
+private struct PathParser {
+    let text: String
+    let characters: [Unicode.Scalar]
+    var index = 0
+
+    init(text: String) {
+        self.text = text
+        self.characters = Array(text.unicodeScalars)
+    }
+
+    private var current: Unicode.Scalar? { index < characters.count ? characters[index] : nil }
+
+    private func peek(_ offset: Int) -> Unicode.Scalar? {
+        index + offset < characters.count ? characters[index + offset] : nil
+    }
+
+    private func failure(_ reason: String) -> JSONError {
+        .invalidPath(text, reason: reason, character: index + 1)
+    }
+
+    private mutating func skipSpaces() {
+        while current == " " { index += 1 }
+    }
+
+    /// The segments of the whole path, which must start with `$`.
+    mutating func parsePath() throws(JSONError) -> [JSONPath.Segment] {
+        guard current == "$" else { throw failure("expected '$'") }
+        index += 1
+        var segments: [JSONPath.Segment] = []
+        while current != nil {
+            segments.append(try parseSegment(relative: false))
+        }
+        return segments
+    }
+
+    /// One `.name`, `.*` or `[...]` segment; `relative` segments (inside filters) allow only names and indexes.
+    private mutating func parseSegment(relative: Bool) throws(JSONError) -> JSONPath.Segment {
+        switch current {
+        case ".":
+            index += 1
+            if current == "*" {
+                guard !relative else { throw failure("wildcards are not supported inside a filter") }
+                index += 1
+                return .wildcard
+            }
+            if current == "." { throw failure("recursive descent '..' is not supported") }
+            let start = index
+            while let character = current, Self.isNameCharacter(character) { index += 1 }
+            guard index > start else { throw failure("expected a member name") }
+            return .member(String(String.UnicodeScalarView(characters[start..<index])))
+        case "[":
+            index += 1
+            skipSpaces()
+            guard let character = current else { throw failure("expected ']'") }
+            let segment: JSONPath.Segment
             switch character {
-            case "*":
-                position += 1
-                step = .wildcard
             case "'", "\"":
-                step = .member(try quoted())
+                segment = .member(try parseQuoted())
+            case "*":
+                guard !relative else { throw failure("wildcards are not supported inside a filter") }
+                index += 1
+                segment = .wildcard
+            case "-", "0"..."9":
+                segment = .index(try parseIndex())
             case "?":
-                position += 1
-                step = try filter()
+                guard !relative else { throw failure("filters cannot be nested") }
+                index += 1
+                segment = .filter(try parseFilter())
             default:
-                let start = position
-                if current == "-" { position += 1 }
-                while let digit = current, digit.isNumber { position += 1 }
-                guard let index = Int(String(characters[start..<position])) else { throw fail("expected an index, '*', a quoted name or a filter") }
-                step = .index(index)
+                throw failure("expected a quoted name, an index, '*' or a filter")
             }
-            try expect("]")
-            return step
-        }
-
-        mutating func quoted() throws(JSONError) -> String {
-            guard let quote = current else { throw fail("expected a quote") }
-            position += 1
-            var value = ""
-            while let character = current, character != quote {
-                if character == "\\" {
-                    position += 1
-                    guard let escaped = current else { break }
-                    value.append(escaped)
-                } else {
-                    value.append(character)
-                }
-                position += 1
-            }
-            try expect(quote)
-            return value
-        }
-
-        mutating func filter() throws(JSONError) -> Step {
-            try expect("(")
-            try expect("@")
-            var path: [String] = []
-            while current == "." {
-                position += 1
-                path.append(try name())
-            }
-            guard !path.isEmpty else { throw fail("expected '@.name' in the filter") }
             skipSpaces()
-            let equal: Bool
-            if characters[position...].starts(with: ["=", "="]) {
-                equal = true
-            } else if characters[position...].starts(with: ["!", "="]) {
-                equal = false
+            guard current == "]" else { throw failure("expected ']'") }
+            index += 1
+            return segment
+        default:
+            throw failure("expected '.' or '['")
+        }
+    }
+
+    /// Whether `character` may appear in a dot-notation member name.
+    private static func isNameCharacter(_ character: Unicode.Scalar) -> Bool {
+        switch character {
+        case "a"..."z", "A"..."Z", "0"..."9", "_", "-", "$": return true
+        default: return character.value >= 0x80
+        }
+    }
+
+    /// A quoted name or string literal; a backslash makes the next character literal.
+    private mutating func parseQuoted() throws(JSONError) -> String {
+        guard let quote = current else { throw failure("expected a quote") }
+        index += 1
+        var scalars = String.UnicodeScalarView()
+        while true {
+            guard let character = current else { throw failure("expected a closing \(quote)") }
+            index += 1
+            if character == quote { return String(scalars) }
+            if character == "\\" {
+                guard let escaped = current else { throw failure("expected a closing \(quote)") }
+                index += 1
+                switch escaped {
+                case "n": scalars.append("\n")
+                case "t": scalars.append("\t")
+                case "r": scalars.append("\r")
+                default: scalars.append(escaped)
+                }
             } else {
-                throw fail("expected '==' or '!='")
+                scalars.append(character)
             }
-            position += 2
-            skipSpaces()
-            let literal: Literal
-            switch current {
-            case "'", "\"": literal = .string(try quoted())
-            case "t" where characters[position...].starts(with: Array("true")):
-                position += 4
-                literal = .bool(true)
-            case "f" where characters[position...].starts(with: Array("false")):
-                position += 5
-                literal = .bool(false)
-            case "n" where characters[position...].starts(with: Array("null")):
-                position += 4
-                literal = .null
-            default:
-                let start = position
-                while let character = current, character.isNumber || "-+.eE".contains(character) { position += 1 }
-                guard let number = Double(String(characters[start..<position])) else {
-                    throw fail("expected a quoted text, a number, true, false or null")
-                }
-                literal = .number(number)
-            }
-            skipSpaces()
-            try expect(")")
-            return .filter(path: path, equal: equal, literal: literal)
         }
+    }
 
-        mutating func skipSpaces() {
-            while current == " " { position += 1 }
+    /// An optionally negative decimal index.
+    private mutating func parseIndex() throws(JSONError) -> Int {
+        let start = index
+        let negative = current == "-"
+        if negative { index += 1 }
+        var value = 0
+        let digitsStart = index
+        while let character = current, ("0"..."9").contains(character) {
+            let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let digit = Int(character.value - 0x30)
+            let (next, overflow2) =
+                negative ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
+            guard !overflow1 && !overflow2 else {
+                index = start
+                throw failure("index out of range")
+            }
+            value = next
+            index += 1
+        }
+        guard index > digitsStart else { throw failure("expected a digit") }
+        return value
+    }
+
+    /// The filter after `?`: `(@path == literal)` or `(@path != literal)`, parentheses optional.
+    private mutating func parseFilter() throws(JSONError) -> JSONPath.Filter {
+        skipSpaces()
+        let parenthesized = current == "("
+        if parenthesized {
+            index += 1
+            skipSpaces()
+        }
+        guard current == "@" else { throw failure("expected '@'") }
+        index += 1
+        var path: [JSONPath.Segment] = []
+        while current == "." || current == "[" {
+            path.append(try parseSegment(relative: true))
+        }
+        skipSpaces()
+        let negated: Bool
+        if current == "=" && peek(1) == "=" {
+            negated = false
+        } else if current == "!" && peek(1) == "=" {
+            negated = true
+        } else {
+            throw failure("expected '==' or '!='")
+        }
+        index += 2
+        skipSpaces()
+        let literal = try parseLiteral()
+        skipSpaces()
+        if parenthesized {
+            guard current == ")" else { throw failure("expected ')'") }
+            index += 1
+        }
+        return JSONPath.Filter(path: path, isNegated: negated, literal: literal)
+    }
+
+    /// A quoted string, a number, `true`, `false` or `null`.
+    private mutating func parseLiteral() throws(JSONError) -> JSONPath.Literal {
+        guard let character = current else { throw failure("expected a string, number, true, false or null") }
+        switch character {
+        case "'", "\"":
+            return .string(try parseQuoted())
+        case "t", "f", "n":
+            let start = index
+            while let character = current, ("a"..."z").contains(character) { index += 1 }
+            switch String(String.UnicodeScalarView(characters[start..<index])) {
+            case "true": return .bool(true)
+            case "false": return .bool(false)
+            case "null": return .null
+            default:
+                index = start
+                throw failure("expected a string, number, true, false or null")
+            }
+        case "-", "0"..."9":
+            let start = index
+            while let character = current, "0123456789+-.eE".unicodeScalars.contains(character) { index += 1 }
+            guard let number = Double(String(String.UnicodeScalarView(characters[start..<index]))), number.isFinite
+            else {
+                index = start
+                throw failure("invalid number")
+            }
+            return .number(number)
+        default:
+            throw failure("expected a string, number, true, false or null")
         }
     }
 }
