@@ -4,14 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-swift build -c release --product agenttail
+swift build --product agenttail
 rm -rf demo && mkdir -p demo/logs
 cp examples/logs/*.log demo/logs/
 # The samples are finished runs: date them in the past so that silence has concluded them, as for old logs.
 touch -d '2 hours ago' demo/logs/*.log
-AGENTTAIL_DEMO_LOGS="$PWD/demo/logs" .build/release/agenttail run --once --config examples/agenttail.yaml --log-level warning
+AGENTTAIL_DEMO_LOGS="$PWD/demo/logs" .build/debug/agenttail run --once --config examples/agenttail.yaml --log-level warning
 echo
 echo "Rows of one session, as JSON lines:"
-.build/release/agenttail parse demo/logs/03_failing_tool_missing_file.log | cut -c1-160
+.build/debug/agenttail parse demo/logs/03_failing_tool_missing_file.log | cut -c1-160
 echo
 echo "Query the store yourself: sqlite3 demo/events.sqlite 'SELECT tool_name, success, duration_ms FROM tool_executions'"

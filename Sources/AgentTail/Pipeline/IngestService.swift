@@ -50,7 +50,8 @@ package struct IngestService: Service {
                 }
             }
             logger.info("tailing stopped")
-        } onGracefulShutdown: {
+        } onGracefulShutdown: { [ingestor] in
+            ingestor.requestStop()
             watcher.close()
         }
     }

@@ -14,6 +14,8 @@ package final class Ingestor: Sendable {
     package let store: StateStore
     package let outboxLimit: Int
     private let logger: Logger
+    /// Set on shutdown: the step in progress stops after the slice it is committing.
+    private let stopping = Atomic<Bool>(false)
 
     /// What one step did.
     package struct StepResult: Sendable {
@@ -49,6 +51,13 @@ package final class Ingestor: Sendable {
         tailers.withLock { tailers in tailers.reduce(0) { $0 + $1.pendingBytes } }
     }
 
+    /// Asks the step in progress to stop at the next slice boundary (everything before it is committed).
+    package func requestStop() {
+        stopping.store(true, ordering: .relaxed)
+    }
+
+    private var isStopping: Bool { stopping.load(ordering: .relaxed) }
+
     /// One pass over all sources.
     /// - Parameter changed: changed paths; nil looks at every file (start-up, rescans), an empty set only concludes
     ///   silent sessions.
@@ -68,8 +77,9 @@ package final class Ingestor: Sendable {
         }
         let store = self.store
         try tailers.withLock { tailers in
-            for tailer in tailers {
-                try tailer.step(changed: changed, now: now) { commit in
+            for tailer in tailers where !isStopping {
+                try tailer.step(changed: changed, now: now, shouldContinue: { !self.isStopping }) {
+                    commit in
                     result.rows += try store.commitBlocking(commit)
                     commit = StateStore.Commit()
                 }

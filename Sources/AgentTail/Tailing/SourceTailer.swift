@@ -18,6 +18,8 @@ final class SourceTailer {
     private var unclaimed: [FileCheckpoint]
     private var scannedOnce = false
     private var readBuffer: [UInt8]
+    /// The current step's stop check.
+    private var shouldContinue: () -> Bool = { true }
 
     init(
         source: SourceConfig, rules: RulePack, host: String, tailing: TailingConfig, checkpoints: [FileCheckpoint],
@@ -72,7 +74,13 @@ final class SourceTailer {
     /// - Parameters:
     ///   - changed: paths reported as changed; nil means look at everything.
     ///   - emit: takes the rows and checkpoints of one slice of work; the caller commits them.
-    func step(changed: Set<String>?, now: Date, emit: (inout StateStore.Commit) throws -> Void) throws {
+    ///   - shouldContinue: checked between slices; false stops the step early (what was read is committed).
+    func step(
+        changed: Set<String>?, now: Date, shouldContinue: @escaping () -> Bool = { true },
+        emit: (inout StateStore.Commit) throws -> Void
+    ) throws {
+        self.shouldContinue = shouldContinue
+        defer { self.shouldContinue = { true } }
         let fullScan = changed == nil || !scannedOnce
         var candidates: [String]
         if fullScan {
@@ -82,6 +90,7 @@ final class SourceTailer {
         }
         var seenKeys: Set<String> = []
         for path in candidates {
+            guard shouldContinue() else { return }
             if let key = try visit(path: path, now: now, firstScan: !scannedOnce, emit: emit) { seenKeys.insert(key) }
         }
         if fullScan {
@@ -222,6 +231,7 @@ final class SourceTailer {
             if sliceBytes >= 32 << 20 || rows.count >= 5000 {
                 try flush(file, rows: &rows, emit: emit)
                 sliceBytes = 0
+                guard shouldContinue() else { break }
             }
         }
         if file.framer.readOffset > file.lastStatus?.size ?? 0 {
