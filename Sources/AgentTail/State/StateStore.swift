@@ -25,6 +25,10 @@ package struct StateStore: Sendable {
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
             configuration.label = "agenttail.state"
+            // The outbox is transient: let freed pages go back to the file system instead of keeping its high-water mark.
+            configuration.prepareDatabase { db in
+                if !db.configuration.readonly { try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL") }
+            }
             let pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
             writer = pool
@@ -276,6 +280,7 @@ package struct StateStore: Sendable {
             }
             if lowest != Int64.max, lowest > 0 {
                 try db.execute(sql: "DELETE FROM outbox WHERE seq <= ?", arguments: [lowest])
+                try db.execute(sql: "PRAGMA incremental_vacuum(4096)")
             }
         }
     }
