@@ -97,4 +97,18 @@ struct LiveTailTests {
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("cannot read /nonexistent/agent_run.log"))
     }
+
+    @Test func stateFileShrinksBackOnceTheOutboxIsDelivered() async throws {
+        let workspace = try Workspace()
+        var log = MiniAgentLog()
+        let big = String(repeating: "payload ", count: 500_000)
+        log.request(messages: [["role": "user", "content": big]])
+        log.response(content: "ok")
+        try workspace.write("agent_run_big.log", log.text)
+        let result = try await AgentTailProcess.run(["run", "--once", "--config", workspace.config])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(try workspace.count(.llmCalls) == 1)
+        let stateSize = try FileManager.default.attributesOfItem(atPath: workspace.state)[.size] as? Int ?? .max
+        #expect(stateSize < 1 << 20, "state file holds \(stateSize) bytes after delivery")
+    }
 }

@@ -115,6 +115,17 @@ struct MiniAgentFormatTests {
         #expect(rows.rows(.agentSessions).first?.text("status") == "completed")
     }
 
+    @Test func longTaskIsCutVisiblyWhileTheInputKeepsItWhole() throws {
+        let task = String(repeating: "é", count: 5000)
+        var log = MiniAgentLog()
+        log.request(messages: [Self.system, Self.user(task)])
+        log.response(content: "ok")
+        let rows = try parseMiniAgent(log.text)
+        let shown = try #require(rows.rows(.agentSessions).first?.text("task"))
+        #expect(shown.hasPrefix(String(repeating: "é", count: 2000) + " […truncated, 10000 bytes in all]"))
+        #expect(rows.rows(.llmCalls).first?.text("input")?.contains(task) == true)
+    }
+
     @Test func rewrittenShorterHistoryIsFine() throws {
         var log = MiniAgentLog()
         let long = (0..<20).map { ["role": "user", "content": "message \($0)"] as [String: Any] }

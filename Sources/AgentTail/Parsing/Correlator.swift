@@ -168,7 +168,7 @@ package struct Correlator: Sendable {
                     related: previous.callID, metadata: ["offset": .int(Int(previous.offset))]))
         }
         state.pendingToolCalls.removeAll()
-        if state.task == nil, let task = request.task { state.task = task }
+        if state.task == nil, let task = request.task { state.task = Self.taskSummary(task) }
         state.lastSeq += 1
         state.pendingRequest = .init(
             callID: ids.event("llm_call", offset: info.offset), seq: state.lastSeq, offset: info.offset,
@@ -290,6 +290,16 @@ package struct Correlator: Sendable {
                 "occurred_at": ColumnValue(time), "related_id": ColumnValue(related),
                 "metadata": .json(Self.metadata(metadata)),
             ])
+    }
+
+    /// Longest task kept on the session; the whole first message stays in the first LLM call's input.
+    static let maximumTaskCharacters = 2000
+
+    /// The task as the session shows it: the first user message, cut with a visible marker when very long, since
+    /// it is stored with the session state and re-sent with every session update.
+    static func taskSummary(_ task: String) -> String {
+        guard task.count > maximumTaskCharacters else { return task }
+        return String(task.prefix(maximumTaskCharacters)) + " […truncated, \(task.utf8.count) bytes in all]"
     }
 
     static func millis(from start: Date, to end: Date) -> Int {
