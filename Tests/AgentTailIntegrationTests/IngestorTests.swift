@@ -177,4 +177,19 @@ struct IngestorTests {
         #expect(try workspace.count(.llmCalls) == 1 + 2)
         #expect(try workspace.count(.agentErrors, where: "source = 'parser'") == 0)
     }
+
+    @Test func twoSourcesOverTheSameFilesKeepSeparateCheckpointsAndWriteOneSetOfRows() async throws {
+        let shared = try Workspace()
+        let workspace = try Workspace(
+            extraSource: "  - name: again\n    paths: [\"\(shared.logs)/agent_run_*.log\"]\n", logs: shared.logs)
+        try workspace.write("agent_run_1.log", MiniAgentLog.simpleRun(task: "shared " + String(repeating: "q", count: 600)).text)
+        let daemon = try daemon(workspace)
+        try await cycle(daemon)
+        try await cycle(daemon)
+        let checkpoints = try await daemon.store.allCheckpoints()
+        #expect(Set(checkpoints.map(\.source)) == ["mini-agent", "again"])
+        #expect(checkpoints.allSatisfy { $0.offset == checkpoints[0].offset && $0.offset > 0 })
+        #expect(try workspace.count(.agentSessions) == 1)
+        #expect(try workspace.count(.llmCalls) == 2)
+    }
 }

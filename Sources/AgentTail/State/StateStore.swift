@@ -66,7 +66,7 @@ package struct StateStore: Sendable {
             try db.execute(
                 sql: """
                     CREATE TABLE files (
-                        file_key TEXT PRIMARY KEY,
+                        file_key TEXT NOT NULL,
                         source TEXT NOT NULL,
                         path TEXT NOT NULL,
                         device INTEGER NOT NULL,
@@ -77,7 +77,8 @@ package struct StateStore: Sendable {
                         size INTEGER NOT NULL,
                         session_state BLOB NOT NULL,
                         last_error TEXT,
-                        updated_at TEXT NOT NULL
+                        updated_at TEXT NOT NULL,
+                        PRIMARY KEY (source, file_key)
                     );
                     CREATE TABLE outbox (
                         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -144,8 +145,8 @@ package struct StateStore: Sendable {
     package struct Commit: Sendable {
         package var rows: [NormalizedRow] = []
         package var checkpoints: [FileCheckpoint] = []
-        /// Files to forget (deleted and drained).
-        package var forget: [String] = []
+        /// Files to forget (deleted and drained), by source and file key.
+        package var forget: [(source: String, fileKey: String)] = []
 
         package init() {}
 
@@ -174,7 +175,7 @@ package struct StateStore: Sendable {
                         INSERT INTO files (file_key, source, path, device, inode, fingerprint_length, fingerprint,
                                            "offset", size, session_state, last_error, updated_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(file_key) DO UPDATE SET
+                        ON CONFLICT(source, file_key) DO UPDATE SET
                             path = excluded.path, fingerprint_length = excluded.fingerprint_length,
                             fingerprint = excluded.fingerprint, "offset" = excluded."offset", size = excluded.size,
                             session_state = excluded.session_state, last_error = excluded.last_error,
@@ -189,8 +190,9 @@ package struct StateStore: Sendable {
                         checkpoint.size, state, checkpoint.lastError, now,
                     ])
                 }
-                for key in commit.forget {
-                    try db.execute(sql: "DELETE FROM files WHERE file_key = ?", arguments: [key])
+                for file in commit.forget {
+                    try db.execute(
+                        sql: "DELETE FROM files WHERE source = ? AND file_key = ?", arguments: [file.source, file.fileKey])
                 }
                 return commit.rows.count
             }

@@ -283,7 +283,7 @@ final class SourceTailer {
         _ = file.snapshot(rows: &rows)
         var commit = StateStore.Commit()
         commit.rows = rows
-        commit.forget = [file.checkpoint.fileKey]
+        commit.forget = [(source.name, file.checkpoint.fileKey)]
         files[file.checkpoint.fileKey] = nil
         try emit(&commit)
         guard let handle = file.file, status.size > 0 else { return }
@@ -313,7 +313,7 @@ final class SourceTailer {
             _ = file.snapshot(rows: &rows)
             var commit = StateStore.Commit()
             commit.rows = rows
-            commit.forget = [key]
+            commit.forget = [(source.name, key)]
             files[key] = nil
             logger.debug("file gone; forgotten after draining", metadata: ["file.path": "\(file.checkpoint.path)"])
             try emit(&commit)
@@ -354,7 +354,7 @@ final class SourceTailer {
         file.correlator.concludeSilent(into: &rows)
         file.correlator.flushSession(into: &rows)
         commit.rows += rows
-        commit.forget.append(checkpoint.fileKey)
+        commit.forget.append((source.name, checkpoint.fileKey))
     }
 
     /// The tracked files, for `status` and tests.
