@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 import Testing
 
@@ -191,5 +192,29 @@ struct IngestorTests {
         #expect(checkpoints.allSatisfy { $0.offset == checkpoints[0].offset && $0.offset > 0 })
         #expect(try workspace.count(.agentSessions) == 1)
         #expect(try workspace.count(.llmCalls) == 2)
+    }
+
+    @Test func failedCommitLosesNothingAfterReload() async throws {
+        let workspace = try Workspace()
+        let daemon = try daemon(workspace)
+        // A trigger makes outbox writes fail on demand, as a full disk would.
+        let database = try DatabaseQueue(path: workspace.state)
+        try await database.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE fail_writes (x);
+                    CREATE TRIGGER simulate_full_disk BEFORE INSERT ON outbox WHEN EXISTS (SELECT 1 FROM fail_writes)
+                    BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;
+                    INSERT INTO fail_writes VALUES (1);
+                    """)
+        }
+        try workspace.write("agent_run_1.log", MiniAgentLog.simpleRun(task: "disk " + String(repeating: "d", count: 600)).text)
+        await #expect(throws: StateError.self) { _ = try await daemon.ingestor.step(changed: nil) }
+        try await database.write { db in try db.execute(sql: "DELETE FROM fail_writes") }
+        try await daemon.ingestor.reload()
+        try await cycle(daemon)
+        #expect(try workspace.count(.agentSessions, where: "status = 'completed'") == 1)
+        #expect(try workspace.count(.llmCalls) == 2)
+        #expect(try workspace.count(.toolExecutions) == 1)
     }
 }

@@ -31,8 +31,25 @@ package struct IngestService: Service {
             watcher.setDirectories(ingestor.directories)
             var changed: Set<String>? = nil
             var drained = outboxDrained.stream.makeAsyncIterator()
+            var backoff = RetryBackoff()
             while !Task.isCancelled {
-                let result = try await ingestor.step(changed: changed)
+                let result: Ingestor.StepResult
+                do {
+                    result = try await ingestor.step(changed: changed)
+                    backoff.reset()
+                } catch {
+                    // Nothing of the failed step was committed: start again from the stored checkpoints.
+                    logger.error("storing what was read failed; retrying", metadata: ["error": "\(error)"])
+                    let delay = backoff.next()
+                    do {
+                        try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
+                        try await ingestor.reload()
+                    } catch {
+                        break
+                    }
+                    changed = nil
+                    continue
+                }
                 if result.rows > 0 { outboxReady.poke() }
                 if result.paused {
                     logger.warning("outbox full; tailing paused until sinks catch up")

@@ -25,7 +25,21 @@ package final class Ingestor: Sendable {
         package var paused = false
     }
 
+    private let config: AgentTailConfig
+    private let rules: [String: RulePack]
+
     package init(config: AgentTailConfig, rules: [String: RulePack], store: StateStore, logger: Logger) throws(StateError) {
+        self.tailers = Mutex(try Self.tailers(config: config, rules: rules, store: store, logger: logger))
+        self.config = config
+        self.rules = rules
+        self.store = store
+        self.outboxLimit = config.state.outboxLimit
+        self.logger = logger
+    }
+
+    private static func tailers(
+        config: AgentTailConfig, rules: [String: RulePack], store: StateStore, logger: Logger
+    ) throws(StateError) -> [SourceTailer] {
         var tailers: [SourceTailer] = []
         for source in config.sources {
             guard let pack = rules[source.name] else { continue }
@@ -35,10 +49,29 @@ package final class Ingestor: Sendable {
                     source: source, rules: pack, host: config.host, tailing: config.tailing, checkpoints: checkpoints,
                     logger: logger))
         }
-        self.tailers = Mutex(tailers)
-        self.store = store
-        self.outboxLimit = config.state.outboxLimit
-        self.logger = logger
+        return tailers
+    }
+
+    /// Forgets everything held in memory and starts again from the committed checkpoints.
+    ///
+    /// After a failed commit (disk full, I/O error) the tailers' memory is ahead of the database; continuing from it
+    /// would skip the rows that were not stored. Reloading makes the next step re-read them.
+    package func reload() async throws(StateError) {
+        let failure: StateError? = await withCheckedContinuation { continuation in
+            queue.async {
+                let failure = self.tailers.withLock { tailers -> StateError? in
+                    do throws(StateError) {
+                        tailers = try Self.tailers(
+                            config: self.config, rules: self.rules, store: self.store, logger: self.logger)
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+                continuation.resume(returning: failure)
+            }
+        }
+        if let failure { throw failure }
     }
 
     /// The folders holding files of any source.
