@@ -5,6 +5,7 @@ import Foundation
 package enum FileParser {
     /// The rows one file produces, the session row first, then the rest in file order.
     package static func rows(path: String, rules: RulePack, host: String) throws(FileProblem) -> [NormalizedRow] {
+        let path = URL(fileURLWithPath: path).standardizedFileURL.path
         let handle: LogFile
         switch LogFile.open(path) {
         case .success(let opened): handle = opened
