@@ -1,0 +1,188 @@
+"""Schema/ applied to a fresh PostgreSQL: the views' numbers on a known data set, and who may read or write."""
+import uuid
+from decimal import Decimal
+
+import psycopg2
+import pytest
+
+TABLES = ["agent_sessions", "llm_calls", "tool_executions", "agent_errors"]
+VIEWS = ["agent_performance_daily", "tool_usage_stats", "error_patterns", "daily_summary"]
+
+
+def uid(name: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+
+
+@pytest.fixture
+def seeded(admin):
+    """Six sessions over two UTC days, with their calls, tools and errors. Cleared afterwards."""
+    rows = {
+        "agent_sessions": [
+            # id, agent, status, started_at, duration_ms, llm_calls, tool_calls
+            ("s1", "mini-agent", "completed", "2026-11-26 09:00:00+00", 1000, 2, 1),
+            ("s2", "mini-agent", "completed", "2026-11-26 10:00:00+00", 3000, 3, 2),
+            ("s3", "mini-agent", "failed", "2026-11-26 11:00:00+00", 2000, 2, 1),
+            ("s4", "mini-agent", "abandoned", "2026-11-26 12:00:00+00", 4000, 1, 0),
+            ("s5", "mini-agent", "running", "2026-11-26 23:59:59+00", 500, 1, 0),
+            ("s6", "other-agent", "completed", "2026-11-27 00:00:00+00", 10000, 1, 0),
+        ],
+    }
+    with admin.cursor() as cursor:
+        for name, agent, status, started, duration, llm, tools in rows["agent_sessions"]:
+            cursor.execute(
+                """insert into agent_sessions (id, agent, host, status, started_at, ended_at, duration_ms, llm_calls,
+                   tool_calls) values (%s, %s, 'h', %s, %s, %s::timestamptz + make_interval(secs => %s / 1000.0), %s,
+                   %s, %s)""",
+                (uid(name), agent, status, started, started, duration, duration, llm, tools))
+        for index, (session, status, tokens) in enumerate(
+                [("s1", "ok", 100), ("s1", "ok", 50), ("s3", "no_response", None), ("s6", "ok", 10)]):
+            cursor.execute(
+                """insert into llm_calls (id, session_id, seq, started_at, status, prompt_tokens, completion_tokens)
+                   values (%s, %s, %s, %s, %s, %s, %s)""",
+                (uid(f"c{index}"), uid(session), index + 1,
+                 "2026-11-27 00:00:01+00" if session == "s6" else "2026-11-26 09:00:01+00", status, tokens,
+                 tokens and tokens // 10))
+        for index, (tool, category, duration, success) in enumerate(
+                [("bash", "shell", 10, True), ("bash", "shell", 20, False), ("bash", "shell", 30, True),
+                 ("bash", "shell", 40, True), ("read_file", "file", 5, False)]):
+            cursor.execute(
+                """insert into tool_executions (id, session_id, tool_name, category, success, started_at, ended_at,
+                   duration_ms) values (%s, %s, %s, %s, %s, %s, %s::timestamptz + make_interval(secs => %s / 1000.0),
+                   %s)""",
+                (uid(f"t{index}"), uid("s2"), tool, category, success, f"2026-11-26 10:00:0{index}+00",
+                 f"2026-11-26 10:00:0{index}+00", duration, duration))
+        for index, (session, message, occurred) in enumerate(
+                [("s1", "File not found: a.txt", "2026-11-26 09:00:02+00"),
+                 ("s2", "File not found: b.txt", "2026-11-26 10:00:02+00"),
+                 ("s2", "File not found: c.txt", "2026-11-26 10:00:03+00"),
+                 ("s3", "LLM request got no response", "2026-11-26 11:00:05+00")]):
+            source = "tool" if message.startswith("File") else "llm"
+            fingerprint = "File not found: <path>" if source == "tool" else message
+            cursor.execute(
+                """insert into agent_errors (id, session_id, source, message, fingerprint, occurred_at)
+                   values (%s, %s, %s, %s, %s, %s)""",
+                (uid(f"e{index}"), uid(session), source, message, fingerprint, occurred))
+    admin.commit()
+    yield
+    with admin.cursor() as cursor:
+        for table in TABLES:
+            cursor.execute(f"delete from {table}")
+    admin.commit()
+
+
+def fetch(connection, sql, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [column.name for column in cursor.description]
+        return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+def test_agent_performance_daily(seeded, admin):
+    rows = fetch(admin, "select * from agent_performance_daily order by day, agent")
+    assert len(rows) == 2
+    day = rows[0]
+    assert str(day["day"]) == "2026-11-26" and day["agent"] == "mini-agent"
+    assert (day["sessions"], day["completed"], day["failed"], day["abandoned"], day["running"]) == (5, 2, 1, 1, 1)
+    assert day["success_rate"] == Decimal("0.5000")  # 2 completed of 4 finished
+    assert day["mean_duration_ms"] == Decimal("2500.0")  # running sessions are left out
+    assert day["p95_duration_ms"] == pytest.approx(3850.0)  # 1000, 2000, 3000, 4000
+    assert (day["llm_calls"], day["tool_calls"]) == (9, 4)
+    other = rows[1]
+    assert (str(other["day"]), other["agent"], other["sessions"], other["success_rate"]) == (
+        "2026-11-27", "other-agent", 1, Decimal("1.0000"))
+
+
+def test_tool_usage_stats(seeded, admin):
+    rows = {row["tool_name"]: row for row in fetch(admin, "select * from tool_usage_stats")}
+    bash = rows["bash"]
+    assert (bash["category"], bash["calls"], bash["failures"]) == ("shell", 4, 1)
+    assert bash["failure_rate"] == Decimal("0.2500")
+    assert bash["p50_duration_ms"] == pytest.approx(25.0)
+    assert bash["p95_duration_ms"] == pytest.approx(38.5)
+    assert bash["max_duration_ms"] == 40
+    assert str(bash["last_used"]) == "2026-11-26 10:00:03.040000+00:00"
+    assert (rows["read_file"]["calls"], rows["read_file"]["failure_rate"]) == (1, Decimal("1.0000"))
+
+
+def test_error_patterns(seeded, admin):
+    rows = {row["fingerprint"]: row for row in fetch(admin, "select * from error_patterns")}
+    files = rows["File not found: <path>"]
+    assert (files["source"], files["occurrences"], files["sessions_affected"]) == ("tool", 3, 2)
+    assert str(files["first_seen"]) == "2026-11-26 09:00:02+00:00"
+    assert str(files["last_seen"]) == "2026-11-26 10:00:03+00:00"
+    assert files["example_message"] == "File not found: c.txt"
+    assert rows["LLM request got no response"]["occurrences"] == 1
+
+
+def test_daily_summary(seeded, admin):
+    rows = fetch(admin, "select * from daily_summary order by day")
+    assert [str(row["day"]) for row in rows] == ["2026-11-26", "2026-11-27"]
+    first = rows[0]
+    assert (first["sessions"], first["completed"], first["failed"], first["abandoned"]) == (5, 2, 1, 1)
+    assert first["mean_session_ms"] == Decimal("2500.0")
+    assert (first["llm_calls"], first["llm_failures"], first["prompt_tokens"], first["completion_tokens"]) == (
+        3, 1, 150, 15)
+    assert (first["tool_executions"], first["tool_failures"], first["errors"]) == (5, 2, 4)
+    second = rows[1]
+    assert (second["sessions"], second["llm_calls"], second["tool_executions"], second["errors"]) == (1, 1, 0, 0)
+
+
+@pytest.mark.parametrize("relation", TABLES + VIEWS)
+def test_anon_can_neither_read_nor_write(seeded, connect, relation):
+    anon = connect("anon")
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        fetch(anon, f"select * from {relation}")
+    anon.rollback()
+    if relation in TABLES:
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            with anon.cursor() as cursor:
+                cursor.execute(f"insert into {relation} (id) values (%s)", (uid("anon"),))
+        anon.rollback()
+
+
+@pytest.mark.parametrize("relation", TABLES + VIEWS)
+def test_authenticated_reads_but_cannot_write(seeded, connect, relation):
+    user = connect("authenticated")
+    assert len(fetch(user, f"select * from {relation}")) > 0
+    user.rollback()
+    if relation in TABLES:
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            with user.cursor() as cursor:
+                cursor.execute(f"insert into {relation} (id) values (%s)", (uid("user"),))
+        user.rollback()
+
+
+def test_service_role_upserts_and_rows_need_no_parent(connect, admin):
+    service = connect("service_role")
+    orphan = uid("orphan-call")
+    with service.cursor() as cursor:
+        # A call whose session has not arrived yet is accepted.
+        cursor.execute(
+            """insert into llm_calls (id, session_id, seq, status) values (%s, %s, 1, 'ok')
+               on conflict (id) do update set status = excluded.status""", (orphan, uid("no-such-session")))
+        cursor.execute(
+            """insert into llm_calls (id, session_id, seq, status) values (%s, %s, 1, 'no_response')
+               on conflict (id) do update set status = excluded.status""", (orphan, uid("no-such-session")))
+    service.commit()
+    assert fetch(admin, "select status from llm_calls where id = %s", (orphan,)) == [{"status": "no_response"}]
+    with admin.cursor() as cursor:
+        cursor.execute("delete from llm_calls where id = %s", (orphan,))
+    admin.commit()
+
+
+def test_status_values_are_checked(connect):
+    service = connect("service_role")
+    with pytest.raises(psycopg2.errors.CheckViolation):
+        with service.cursor() as cursor:
+            cursor.execute(
+                "insert into agent_sessions (id, agent, host, status) values (%s, 'a', 'h', 'exploded')",
+                (uid("bad-status"),))
+    service.rollback()
+
+
+def test_views_run_with_the_callers_rights(admin):
+    options = fetch(admin, "select relname, reloptions from pg_class where relname = any(%s)", (VIEWS,))
+    assert len(options) == 4
+    assert all("security_invoker=true" in (row["reloptions"] or []) for row in options)
+    rls = fetch(admin, "select relname, relrowsecurity from pg_class where relname = any(%s)", (TABLES,))
+    assert all(row["relrowsecurity"] for row in rls)
