@@ -17,7 +17,7 @@ struct CheckCommand: AsyncParsableCommand {
     @OptionGroup var configOption: ConfigOption
 
     func run() async throws {
-        _ = common.bootstrapLogging(default: .notice)
+        let logger = common.bootstrapLogging(default: .notice)
         let config = try configOption.load()
         var problems = 0
         for source in config.sources {
@@ -39,6 +39,13 @@ struct CheckCommand: AsyncParsableCommand {
             } else {
                 print("ok: \(path) can be written")
             }
+        }
+        if let supabase = config.sinks.supabase {
+            let sink = SupabaseSink(config: supabase, logger: logger)
+            let found = await sink.verify()
+            for problem in found { printError("sink supabase: \(problem)") }
+            if found.isEmpty { print("ok: Supabase at \(supabase.url) accepts rows in all four tables") }
+            problems += found.count
         }
         if problems > 0 { throw ExitCode(1) }
         print("ok: \(config.file) is valid")

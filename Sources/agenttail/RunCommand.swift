@@ -47,6 +47,9 @@ struct RunCommand: AsyncParsableCommand {
             if showProgress { FileHandleOutput.stderr("\rread \(rows) rows...") }
         }
         if showProgress { FileHandleOutput.stderr("\r\u{1B}[K") }
+        for (name, error) in summary.stoppedSinks {
+            printError("sink \(name) stopped: \(error)")
+        }
         if summary.undelivered > 0 {
             printError(
                 "\(summary.undelivered) rows could not be delivered and wait in the outbox; "

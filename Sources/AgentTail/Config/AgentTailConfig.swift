@@ -64,8 +64,29 @@ package struct StateConfig: Sendable {
 /// The enabled sinks; a sink is on when its section is present.
 package struct SinksConfig: Sendable {
     package var local: LocalSinkConfig?
+    package var supabase: SupabaseSinkConfig?
 
-    package var isEmpty: Bool { local == nil }
+    package var isEmpty: Bool { local == nil && supabase == nil }
+
+    /// Names of the enabled sinks, in delivery order.
+    package var names: [String] {
+        (local == nil ? [] : ["local"]) + (supabase == nil ? [] : ["supabase"])
+    }
+}
+
+/// Supabase (PostgREST) as a sink.
+package struct SupabaseSinkConfig: Sendable {
+    /// The project URL, such as `https://abcd.supabase.co`.
+    package var url: String
+    package var serviceRoleKey: Secret
+    /// Rows per request (each request holds rows of one table).
+    package var batchSize: Int = 500
+    /// Bytes per request body; a batch is cut earlier when it reaches this size.
+    package var maxRequestBytes: Int = 1 << 20
+    /// Longest text or JSON value sent; longer ones are cut with a visible marker.
+    package var maxFieldBytes: Int = 256 << 10
+    /// How long one request may take.
+    package var timeout: Duration = .seconds(30)
 }
 
 /// The embedded SQLite store.

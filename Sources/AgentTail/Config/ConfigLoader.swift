@@ -83,13 +83,16 @@ package struct ConfigLoader: Sendable {
 
         var sinks = SinksConfig(local: nil)
         if let node = top.optional("sinks") {
-            let map = try node.mapping(allowed: ["local"])
+            let map = try node.mapping(allowed: ["local", "supabase"])
             if let local = map["local"] {
                 var config = LocalSinkConfig(path: absolute("~/.agenttail/events.sqlite", base: base))
                 if !local.isNull, let path = try local.mapping(allowed: ["path"]).optional("path")?.nonEmptyString() {
                     config.path = absolute(path, base: base)
                 }
                 sinks.local = config
+            }
+            if let supabase = map.optional("supabase") {
+                sinks.supabase = try decodeSupabase(supabase)
             }
         }
         if sinks.isEmpty {
@@ -136,6 +139,34 @@ package struct ConfigLoader: Sendable {
         if let value = map.optional("session_timeout") { timeout = try positive(value) }
         return SourceConfig(
             name: name, paths: paths, exclude: exclude, rules: rules, startAt: startAt, sessionTimeout: timeout)
+    }
+
+    private func decodeSupabase(_ node: YAMLValue) throws(ConfigError) -> SupabaseSinkConfig {
+        let map = try node.mapping(allowed: [
+            "url", "service_role_key", "batch_size", "max_request_bytes", "max_field_bytes", "timeout",
+        ])
+        let urlNode = try map.required("url")
+        let url = try urlNode.nonEmptyString()
+        guard let parsed = URL(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
+            parsed.host != nil
+        else {
+            throw urlNode.error("expected the project URL, such as https://abcd.supabase.co, got '\(url)'")
+        }
+        var config = SupabaseSinkConfig(
+            url: url.hasSuffix("/") ? String(url.dropLast()) : url,
+            serviceRoleKey: Secret(try map.required("service_role_key").nonEmptyString()))
+        if let value = map.optional("batch_size") { config.batchSize = try value.int(min: 1, max: 10_000) }
+        if let value = map.optional("max_request_bytes") {
+            config.maxRequestBytes = try value.byteSize()
+            guard config.maxRequestBytes >= 64 << 10 else { throw value.error("must be at least 64KiB") }
+        }
+        if let value = map.optional("max_field_bytes") {
+            config.maxFieldBytes = try value.byteSize()
+            guard config.maxFieldBytes >= 1024 else { throw value.error("must be at least 1KiB") }
+        }
+        if let value = map.optional("timeout") { config.timeout = try positive(value) }
+        config.maxFieldBytes = min(config.maxFieldBytes, config.maxRequestBytes / 4)
+        return config
     }
 
     private func positive(_ value: YAMLValue) throws(ConfigError) -> Duration {

@@ -34,6 +34,7 @@ package struct Daemon: Sendable {
         store = try StateStore(path: config.state.path)
         var sinks: [any Sink] = []
         if let local = config.sinks.local { sinks.append(try LocalStoreSink(path: local.path)) }
+        if let supabase = config.sinks.supabase { sinks.append(SupabaseSink(config: supabase, logger: logger)) }
         self.sinks = sinks
         ingestor = try Ingestor(config: config, rules: rules, store: store, logger: logger)
         shipper = Shipper(store: store, sinks: sinks, logger: logger)
@@ -43,6 +44,8 @@ package struct Daemon: Sendable {
     package struct CatchUpSummary: Sendable {
         package var rows = 0
         package var undelivered = 0
+        /// Sinks that stopped for good, with their last error.
+        package var stoppedSinks: [(name: String, error: String)] = []
     }
 
     /// Reads everything that exists now, delivers it, and returns.
@@ -59,7 +62,7 @@ package struct Daemon: Sendable {
                 if await shipper.deliverAvailable() == .retry {
                     failures += 1
                     if failures > 5 { break }
-                    try await Task.sleep(for: backoff.next())
+                    try await Task.sleep(for: max(backoff.next(), shipper.requestedDelay ?? .zero))
                 }
                 continue
             }
@@ -68,9 +71,12 @@ package struct Daemon: Sendable {
         while await shipper.deliverAvailable() == .retry {
             failures += 1
             if failures > 5 { break }
-            try await Task.sleep(for: backoff.next())
+            try await Task.sleep(for: max(backoff.next(), shipper.requestedDelay ?? .zero))
         }
         summary.undelivered = try await store.outboxCount()
+        for name in shipper.stoppedSinks.sorted() {
+            summary.stoppedSinks.append((name, try await store.sinkStatus(name).lastError ?? "stopped"))
+        }
         return summary
     }
 }

@@ -103,7 +103,7 @@ package struct ShipperService: Service {
                         backoff.reset()
                         break
                     }
-                    let delay = backoff.next()
+                    let delay = max(backoff.next(), shipper.requestedDelay ?? .zero)
                     do {
                         try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
                     } catch {

@@ -10,6 +10,14 @@ package final class Shipper: Sendable {
     private let logger: Logger
     /// Sinks stopped by a fatal error; they keep their cursor and resume after a restart.
     private let stopped = Mutex<Set<String>>([])
+    /// The longest wait a destination asked for (`Retry-After`) in the last round that failed.
+    private let lastRetryAfter = Mutex<Duration?>(nil)
+
+    /// How long the last failed round's destinations asked to be left alone, if they said.
+    package var requestedDelay: Duration? { lastRetryAfter.withLock { $0 } }
+
+    /// Names of sinks stopped by a fatal error.
+    package var stoppedSinks: Set<String> { stopped.withLock { $0 } }
 
     package init(store: StateStore, sinks: [any Sink], batchSize: Int = 500, logger: Logger) {
         self.store = store
@@ -29,6 +37,8 @@ package final class Shipper: Sendable {
     /// Delivers everything in the outbox to every running sink.
     package func deliverAvailable() async -> Outcome {
         var outcome = Outcome.drained
+        var retryAfter: Duration?
+        defer { lastRetryAfter.withLock { $0 = retryAfter } }
         let names = sinks.map(\.name)
         for sink in sinks where !stopped.withLock({ $0.contains(sink.name) }) {
             var sinkLogger = logger
@@ -40,21 +50,29 @@ package final class Shipper: Sendable {
                     guard let last = entries.last else { break }
                     let rows = try Self.latestVersions(entries.map { try $0.row() })
                     do {
-                        try await sink.send(rows)
+                        let rejections = try await sink.send(rows)
+                        if !rejections.isEmpty {
+                            let reasons = Dictionary(rejections.map { ($0.id.lowercased, $0.reason) }) { first, _ in first }
+                            // Several outbox entries can hold versions of one row: keep the last as the dead letter.
+                            var latest: [String: StateStore.OutboxEntry] = [:]
+                            for entry in entries where reasons[entry.eventID] != nil { latest[entry.eventID] = entry }
+                            let dead = latest.values.sorted { $0.seq < $1.seq }.map { ($0, reasons[$0.eventID]!) }
+                            sinkLogger.error(
+                                "rows refused; kept as dead letters",
+                                metadata: ["rows": "\(dead.count)", "error": "\(dead.first?.1 ?? "")"])
+                            try await store.deadLetter(sink: sink.name, entries: dead)
+                        }
                         try await store.acknowledge(sink: sink.name, upTo: last.seq, enabled: names)
                         sinkLogger.debug("batch delivered", metadata: ["batch.rows": "\(rows.count)"])
-                    } catch let SinkError.rejected(reason) {
-                        sinkLogger.error("rows rejected; kept as dead letters", metadata: ["error": "\(reason)"])
-                        try await store.deadLetter(sink: sink.name, entries: entries, reason: reason)
-                        try await store.acknowledge(sink: sink.name, upTo: last.seq, enabled: names)
                     } catch let SinkError.fatal(reason) {
                         sinkLogger.critical("sink stopped", metadata: ["error": "\(reason)"])
                         stopped.withLock { _ = $0.insert(sink.name) }
                         try await store.recordSinkError(sink: sink.name, message: reason)
                         break
-                    } catch let SinkError.retryable(reason) {
+                    } catch let SinkError.retryable(reason, after) {
                         sinkLogger.warning("delivery failed; will retry", metadata: ["error": "\(reason)"])
                         try await store.recordSinkError(sink: sink.name, message: reason)
+                        if let after { retryAfter = max(retryAfter ?? .zero, after) }
                         outcome = .retry
                         break
                     }

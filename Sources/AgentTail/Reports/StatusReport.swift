@@ -33,9 +33,7 @@ package struct StatusReport: Sendable {
                 lastError: checkpoint.lastError)
         }
         var sinks: [SinkLine] = []
-        var names: [String] = []
-        if config.sinks.local != nil { names.append("local") }
-        for name in names {
+        for name in config.sinks.names {
             let status = try await store.sinkStatus(name)
             sinks.append(
                 SinkLine(

@@ -55,8 +55,8 @@ package struct LocalStoreSink: Sink {
         return migrator
     }
 
-    package func send(_ rows: [NormalizedRow]) async throws(SinkError) {
-        guard !rows.isEmpty else { return }
+    package func send(_ rows: [NormalizedRow]) async throws(SinkError) -> [Rejection] {
+        guard !rows.isEmpty else { return [] }
         do {
             try await writer.write { db in
                 for row in rows {
@@ -81,6 +81,7 @@ package struct LocalStoreSink: Sink {
         } catch {
             throw SinkError.retryable("writing the local store \(path) failed: \(StateStore.message(error))")
         }
+        return []
     }
 
     private static func upsertSQL(_ table: NormalizedTable) -> String {

@@ -299,17 +299,26 @@ package struct StateStore: Sendable {
         }
     }
 
-    /// Stores rows a sink refused for good, with the reason.
-    package func deadLetter(sink: String, entries: [OutboxEntry], reason: String) async throws(StateError) {
+    /// Stores rows a sink refused for good, each with its reason.
+    package func deadLetter(sink: String, entries: [(entry: OutboxEntry, reason: String)]) async throws(StateError) {
         let now = Date().rfc3339
         try await write { db in
-            for entry in entries {
+            for (entry, reason) in entries {
                 try db.execute(
                     sql: """
                         INSERT INTO dead_letters (sink, event_id, table_name, payload, reason, created_at)
                         VALUES (?, ?, ?, ?, ?, ?)
                         """, arguments: [sink, entry.eventID, entry.table.rawValue, Data(entry.payload), reason, now])
             }
+        }
+    }
+
+    /// The dead letters of `sink`, oldest first, for `status` and tests.
+    package func deadLetters(sink: String) async throws(StateError) -> [(eventID: String, reason: String)] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT event_id, reason FROM dead_letters WHERE sink = ? ORDER BY id", arguments: [sink]
+            ).map { ($0["event_id"], $0["reason"]) }
         }
     }
 

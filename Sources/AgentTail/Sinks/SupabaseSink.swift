@@ -1,0 +1,186 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Upserts rows into Supabase through its REST (PostgREST) API, one request per table and batch.
+///
+/// Every request is an idempotent upsert on `id` (`on_conflict=id`, `resolution=merge-duplicates`,
+/// `return=minimal`), so a resend after a lost response or a crash changes nothing. A request refused because of
+/// its rows (a 4xx other than 401/403/404/408/429) is split in halves until the offending rows are alone; only those
+/// are rejected, the rest is delivered.
+package struct SupabaseSink: Sink {
+    package let name = "supabase"
+    package let config: SupabaseSinkConfig
+    private let client: HTTPClient
+    private let logger: Logger
+
+    package init(config: SupabaseSinkConfig, client: HTTPClient = .shared, logger: Logger) {
+        self.config = config
+        self.client = client
+        var logger = logger
+        logger[metadataKey: "sink.name"] = "supabase"
+        self.logger = logger
+    }
+
+    package func send(_ rows: [NormalizedRow]) async throws(SinkError) -> [Rejection] {
+        var rejections: [Rejection] = []
+        for table in NormalizedTable.allCases.sorted(by: { $0.deliveryRank < $1.deliveryRank }) {
+            let tableRows = rows.filter { $0.table == table }.map { FieldCap.apply(to: $0, limit: config.maxFieldBytes) }
+            for batch in batches(of: tableRows) {
+                rejections += try await deliver(batch, to: table)
+            }
+        }
+        return rejections
+    }
+
+    /// Cuts rows into request bodies of at most `batchSize` rows and `maxRequestBytes` bytes.
+    private func batches(of rows: [NormalizedRow]) -> [[NormalizedRow]] {
+        var result: [[NormalizedRow]] = []
+        var current: [NormalizedRow] = []
+        var bytes = 2
+        for row in rows {
+            let size = RowCodec.encode(row).count + 1
+            if !current.isEmpty, current.count >= config.batchSize || bytes + size > config.maxRequestBytes {
+                result.append(current)
+                current = []
+                bytes = 2
+            }
+            current.append(row)
+            bytes += size
+        }
+        if !current.isEmpty { result.append(current) }
+        return result
+    }
+
+    /// Sends rows, splitting on row-caused refusals until the bad rows are alone.
+    private func deliver(_ rows: [NormalizedRow], to table: NormalizedTable) async throws(SinkError) -> [Rejection] {
+        switch try await post(rows, to: table) {
+        case .accepted:
+            return []
+        case .refused(let reason):
+            guard rows.count > 1 else { return [Rejection(id: rows[0].id, reason: reason)] }
+            let middle = rows.count / 2
+            let first = try await deliver(Array(rows[..<middle]), to: table)
+            return first + (try await deliver(Array(rows[middle...]), to: table))
+        }
+    }
+
+    private enum PostOutcome {
+        case accepted
+        /// The rows themselves were refused (bad value, constraint, too large).
+        case refused(String)
+    }
+
+    private func post(_ rows: [NormalizedRow], to table: NormalizedTable) async throws(SinkError) -> PostOutcome {
+        var writer = JSONWriter()
+        writer.beginArray()
+        for row in rows { RowCodec.write(row, into: &writer) }
+        writer.endArray()
+        let columns = table.columns.map { "%22\($0)%22" }.joined(separator: ",")
+        var request = HTTPClientRequest(url: "\(config.url)/rest/v1/\(table.rawValue)?columns=\(columns)&on_conflict=id")
+        request.method = .POST
+        request.headers = headers()
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Prefer", value: "return=minimal,resolution=merge-duplicates")
+        request.body = .bytes(writer.bytes)
+        let response: Response
+        do {
+            response = try await execute(request)
+        } catch {
+            throw SinkError.retryable("Supabase request for \(table.rawValue) failed: \(error)")
+        }
+        let problem = response.problem
+        switch response.status {
+        case 200, 201, 204:
+            logger.debug("rows upserted", metadata: ["table": "\(table.rawValue)", "batch.rows": "\(rows.count)"])
+            return .accepted
+        case 401, 403:
+            throw SinkError.fatal(
+                "Supabase refused the service role key (HTTP \(response.status)\(problem)); "
+                    + "check sinks.supabase.service_role_key and that Schema/ granted the service role its rights")
+        case 404:
+            throw SinkError.retryable("table \(table.rawValue) not found (HTTP 404\(problem)): apply Schema/ first")
+        case 408, 429, 500...599:
+            throw SinkError.retryable(
+                "Supabase answered HTTP \(response.status)\(problem) for \(table.rawValue)", after: response.retryAfter)
+        default:
+            return .refused("HTTP \(response.status)\(problem)")
+        }
+    }
+
+    /// Checks that the URL answers, the key is accepted and every table exists and takes writes.
+    /// - Returns: one line per problem, empty when the sink is ready.
+    package func verify() async -> [String] {
+        var problems: [String] = []
+        for table in NormalizedTable.allCases {
+            let columns = table.columns.map { "%22\($0)%22" }.joined(separator: ",")
+            var request = HTTPClientRequest(url: "\(config.url)/rest/v1/\(table.rawValue)?columns=\(columns)&on_conflict=id")
+            request.method = .POST
+            request.headers = headers()
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "Prefer", value: "return=minimal,resolution=merge-duplicates")
+            // An empty batch writes nothing but is checked like a real one: table, columns, grants.
+            request.body = .bytes(Array("[]".utf8))
+            do {
+                let response = try await execute(request)
+                switch response.status {
+                case 200, 201, 204:
+                    continue
+                case 401, 403:
+                    problems.append(
+                        "Supabase refused the service role key for \(table.rawValue) (HTTP \(response.status)\(response.problem)); "
+                            + "check sinks.supabase.service_role_key")
+                    return problems
+                case 404:
+                    problems.append("table \(table.rawValue) not found: apply Schema/ first")
+                default:
+                    problems.append(
+                        "table \(table.rawValue) does not accept agenttail's rows (HTTP \(response.status)\(response.problem)); "
+                            + "apply the latest Schema/")
+                }
+            } catch {
+                problems.append("cannot reach Supabase at \(config.url): \(error)")
+                return problems
+            }
+        }
+        return problems
+    }
+
+    private func headers() -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.add(name: "apikey", value: config.serviceRoleKey.value)
+        headers.add(name: "Authorization", value: "Bearer \(config.serviceRoleKey.value)")
+        headers.add(name: "Accept", value: "application/json")
+        return headers
+    }
+
+    /// A response with its body read (at most 64 KiB).
+    private struct Response {
+        var status: UInt
+        var body: [UInt8]
+        var retryAfter: Duration?
+
+        /// `: CODE message` from a PostgREST or gateway error body, or empty.
+        var problem: String {
+            guard !body.isEmpty,
+                let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
+            else { return body.isEmpty ? "" : ": " + String(decoding: body.prefix(200), as: UTF8.self) }
+            let code = (object["code"] as? String).map { " \($0)" } ?? ""
+            let message = (object["message"] as? String).map { ": \($0)" } ?? ""
+            return code + message
+        }
+    }
+
+    private func execute(_ request: HTTPClientRequest) async throws -> Response {
+        let seconds = config.timeout.components.seconds
+        let response = try await client.execute(request, timeout: .seconds(max(1, seconds)), logger: logger)
+        let body = try await response.body.collect(upTo: 64 << 10)
+        var retryAfter: Duration?
+        if let header = response.headers.first(name: "Retry-After"), let seconds = Int(header), seconds >= 0 {
+            retryAfter = .seconds(min(seconds, 3600))
+        }
+        return Response(status: response.status.code, body: Array(buffer: body), retryAfter: retryAfter)
+    }
+}
