@@ -181,3 +181,42 @@ struct RulePackLoaderTests {
         #expect(pack.category(ofTool: "whatever") == "other")
     }
 }
+
+struct SupabaseConfigTests {
+    let loader = ConfigLoader(environment: ["HOME": "/h", "SUPABASE_URL": "https://abcd.supabase.co/", "KEY": "sekrit"])
+
+    @Test func supabaseSectionReadsFromEnvironmentAndHidesTheKey() throws {
+        let config = try loader.load(
+            text: """
+                sources: [{name: a, paths: [/x/*.log]}]
+                sinks:
+                  supabase:
+                    url: ${SUPABASE_URL}
+                    service_role_key: ${KEY}
+                    batch_size: 200
+                """, file: "/c.yaml")
+        let supabase = try #require(config.sinks.supabase)
+        #expect(supabase.url == "https://abcd.supabase.co")
+        #expect(supabase.serviceRoleKey.value == "sekrit")
+        #expect("\(supabase.serviceRoleKey)" == "<redacted>")
+        #expect(!"\(supabase)".contains("sekrit"))
+        #expect(supabase.batchSize == 200)
+        #expect(config.sinks.local == nil)
+        #expect(config.sinks.names == ["supabase"])
+    }
+
+    @Test func badURLIsReportedAtItsPlace() {
+        #expect(throws: ConfigError.invalid(
+            file: "/c.yaml", line: 4, column: 10, keyPath: "sinks.supabase.url",
+            message: "expected the project URL, such as https://abcd.supabase.co, got 'abcd.supabase.co'")) {
+            _ = try loader.load(
+                text: """
+                    sources: [{name: a, paths: [/x/*.log]}]
+                    sinks:
+                      supabase:
+                        url: abcd.supabase.co
+                        service_role_key: ${KEY}
+                    """, file: "/c.yaml")
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+@testable import AgentTail
+
+/// A sink that records what it receives and fails as told.
+final class RecordingSink: Sink {
+    enum Behaviour: Sendable {
+        case accept
+        case reject(Set<UUID>)
+        case retry
+        case fatal
+    }
+
+    let name: String
+    private let state: Mutex<(received: [[NormalizedRow]], behaviour: Behaviour)>
+
+    init(name: String, behaviour: Behaviour = .accept) {
+        self.name = name
+        state = Mutex(([], behaviour))
+    }
+
+    var received: [[NormalizedRow]] { state.withLock { $0.received } }
+
+    func behave(_ behaviour: Behaviour) { state.withLock { $0.behaviour = behaviour } }
+
+    func send(_ rows: [NormalizedRow]) async throws(SinkError) -> [Rejection] {
+        let behaviour = state.withLock { state in
+            state.received.append(rows)
+            return state.behaviour
+        }
+        switch behaviour {
+        case .accept: return []
+        case .reject(let ids): return rows.filter { ids.contains($0.id) }.map { Rejection(id: $0.id, reason: "HTTP 400 23514: bad") }
+        case .retry: throw .retryable("down", after: .seconds(2))
+        case .fatal: throw .fatal("key refused")
+        }
+    }
+}
+
+struct ShipperTests {
+    func rows(_ count: Int, session: UUID = UUID()) -> [NormalizedRow] {
+        (0..<count).map { index in
+            NormalizedRow(
+                table: .toolExecutions, id: UUID(v5: "row \(index) \(session)"),
+                values: ["session_id": .uuid(session), "tool_name": .text("bash"), "success": .bool(true)])
+        }
+    }
+
+    func store(with rows: [NormalizedRow]) async throws -> StateStore {
+        let store = try StateStore(inMemory: ())
+        var commit = StateStore.Commit()
+        commit.rows = rows
+        try store.commitBlocking(commit)
+        return store
+    }
+
+    var logger: Logger {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return logger
+    }
+
+    @Test func rowsLeaveTheOutboxOnlyWhenEverySinkHasThem() async throws {
+        let input = rows(3)
+        let store = try await store(with: input)
+        let fast = RecordingSink(name: "fast")
+        let slow = RecordingSink(name: "slow", behaviour: .retry)
+        let shipper = Shipper(store: store, sinks: [fast, slow], logger: logger)
+        #expect(await shipper.deliverAvailable() == .retry)
+        #expect(shipper.requestedDelay == .seconds(2))
+        #expect(try await store.outboxCount() == 3)
+        #expect(try await store.outboxDepth(for: "fast") == 0)
+        #expect(try await store.outboxDepth(for: "slow") == 3)
+        #expect(try await store.sinkStatus("slow").lastError == "down")
+        slow.behave(.accept)
+        #expect(await shipper.deliverAvailable() == .drained)
+        #expect(try await store.outboxCount() == 0)
+        #expect(fast.received.flatMap { $0 } == input)
+        #expect(slow.received.last == input)
+        #expect(try await store.sinkStatus("slow").lastError == nil)
+    }
+
+    @Test func rejectedRowsBecomeDeadLettersAndTheRestIsAcknowledged() async throws {
+        let input = rows(5)
+        let store = try await store(with: input)
+        let sink = RecordingSink(name: "picky", behaviour: .reject([input[2].id]))
+        let shipper = Shipper(store: store, sinks: [sink], logger: logger)
+        #expect(await shipper.deliverAvailable() == .drained)
+        #expect(try await store.outboxCount() == 0)
+        let dead = try await store.deadLetters(sink: "picky")
+        #expect(dead.map(\.eventID) == [input[2].id.lowercased])
+        #expect(dead.first?.reason == "HTTP 400 23514: bad")
+    }
+
+    @Test func fatalErrorStopsOnlyThatSink() async throws {
+        let store = try await store(with: rows(2))
+        let broken = RecordingSink(name: "broken", behaviour: .fatal)
+        let healthy = RecordingSink(name: "healthy")
+        let shipper = Shipper(store: store, sinks: [broken, healthy], logger: logger)
+        #expect(await shipper.deliverAvailable() == .drained)
+        #expect(shipper.stoppedSinks == ["broken"])
+        #expect(healthy.received.count == 1)
+        #expect(try await store.outboxDepth(for: "broken") == 2)
+        #expect(try await store.sinkStatus("broken").lastError == "key refused")
+        // A stopped sink is not called again until a restart.
+        _ = await shipper.deliverAvailable()
+        #expect(broken.received.count == 1)
+    }
+
+    @Test func onlyTheLatestVersionOfARowIsSentSessionsFirst() throws {
+        let session = UUID()
+        let tool = rows(1, session: session)[0]
+        let v1 = NormalizedRow(table: .agentSessions, id: session, values: ["status": .text("running")])
+        let v2 = NormalizedRow(table: .agentSessions, id: session, values: ["status": .text("completed")])
+        #expect(try Shipper.latestVersions([v1, tool, v2]) == [v2, tool])
+    }
+}
+
+struct FieldCapTests {
+    @Test func longTextIsCutOnACharacterBoundaryWithAMarker() {
+        let row = NormalizedRow(
+            table: .toolExecutions, id: UUID(), values: ["result": .text(String(repeating: "é", count: 1000))])
+        let capped = FieldCap.apply(to: row, limit: 101)
+        guard case .text(let text) = capped["result"] else {
+            Issue.record("result is not text")
+            return
+        }
+        #expect(text == String(repeating: "é", count: 50) + " […truncated by agenttail: 2000 bytes]")
+    }
+
+    @Test func longJSONBecomesAValidMarkerObject() throws {
+        let json = "[" + (0..<1000).map(String.init).joined(separator: ",") + "]"
+        let row = NormalizedRow(table: .llmCalls, id: UUID(), values: ["input": .json(json), "output": .text("short")])
+        let capped = FieldCap.apply(to: row, limit: 200)
+        guard case .json(let replaced) = capped["input"] else {
+            Issue.record("input is not JSON")
+            return
+        }
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(replaced.utf8)) as? [String: Any])
+        #expect(object["agenttail_truncated"] as? Bool == true)
+        #expect(object["bytes"] as? Int == json.utf8.count)
+        #expect((object["head"] as? String)?.hasPrefix("[0,1,2") == true)
+        #expect(capped["output"] == .text("short"))
+    }
+}
