@@ -9,4 +9,4 @@ python3 -c "import psycopg2, flask, pytest" 2>/dev/null \
 
 swift build --build-tests
 swift test --skip-build 2>&1 | tee .build/test-output.txt
-python3 -m pytest -q -p no:cacheprovider Tests/Schema
+python3 -m pytest -q -p no:cacheprovider Tests/Schema Tests/Servers Tests/EndToEnd

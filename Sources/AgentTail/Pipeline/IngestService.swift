@@ -103,6 +103,7 @@ package struct ShipperService: Service {
                         backoff.reset()
                         break
                     }
+                    if shipper.lastRoundProgressed { backoff.reset() }
                     let delay = max(backoff.next(), shipper.requestedDelay ?? .zero)
                     do {
                         try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }

@@ -16,6 +16,10 @@ package final class Shipper: Sendable {
     /// How long the last failed round's destinations asked to be left alone, if they said.
     package var requestedDelay: Duration? { lastRetryAfter.withLock { $0 } }
 
+    /// Whether the last round moved anything forward, even if it ended in a retry; backoff restarts when it did.
+    package var lastRoundProgressed: Bool { lastProgress.withLock { $0 } }
+    private let lastProgress = Mutex(false)
+
     /// Names of sinks stopped by a fatal error.
     package var stoppedSinks: Set<String> { stopped.withLock { $0 } }
 
@@ -38,7 +42,11 @@ package final class Shipper: Sendable {
     package func deliverAvailable() async -> Outcome {
         var outcome = Outcome.drained
         var retryAfter: Duration?
-        defer { lastRetryAfter.withLock { $0 = retryAfter } }
+        var progressed = false
+        defer {
+            lastRetryAfter.withLock { $0 = retryAfter }
+            lastProgress.withLock { $0 = progressed }
+        }
         let names = sinks.map(\.name)
         for sink in sinks where !stopped.withLock({ $0.contains(sink.name) }) {
             var sinkLogger = logger
@@ -63,14 +71,16 @@ package final class Shipper: Sendable {
                             try await store.deadLetter(sink: sink.name, entries: dead)
                         }
                         try await store.acknowledge(sink: sink.name, upTo: last.seq, enabled: names)
+                        progressed = true
                         sinkLogger.debug("batch delivered", metadata: ["batch.rows": "\(rows.count)"])
                     } catch let SinkError.fatal(reason) {
                         sinkLogger.critical("sink stopped", metadata: ["error": "\(reason)"])
                         stopped.withLock { _ = $0.insert(sink.name) }
                         try await store.recordSinkError(sink: sink.name, message: reason)
                         break
-                    } catch let SinkError.retryable(reason, after) {
+                    } catch let SinkError.retryable(reason, after, partly) {
                         sinkLogger.warning("delivery failed; will retry", metadata: ["error": "\(reason)"])
+                        progressed = progressed || partly
                         try await store.recordSinkError(sink: sink.name, message: reason)
                         if let after { retryAfter = max(retryAfter ?? .zero, after) }
                         outcome = .retry

@@ -25,14 +25,15 @@ package struct Rejection: Sendable, Equatable {
 
 /// Why a sink could not take a batch; the shipper acts on the kind, never on the message.
 package enum SinkError: Error, CustomStringConvertible, Sendable {
-    /// Worth trying again later (network, timeout, busy, disk full); `after` is the destination's own hint.
-    case retryable(String, after: Duration? = nil)
+    /// Worth trying again later (network, timeout, busy, disk full); `after` is the destination's own hint, and
+    /// `progressed` says that part of the batch did get through, so the next try has less to do.
+    case retryable(String, after: Duration? = nil, progressed: Bool = false)
     /// The sink cannot work until a person fixes something (credentials, permissions).
     case fatal(String)
 
     package var description: String {
         switch self {
-        case .retryable(let message, _), .fatal(let message): return message
+        case .retryable(let message, _, _), .fatal(let message): return message
         }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// Upserts rows into Supabase through its REST (PostgREST) API, one request per table and batch.
 ///
@@ -10,11 +11,14 @@ import NIOHTTP1
 /// `return=minimal`), so a resend after a lost response or a crash changes nothing. A request refused because of
 /// its rows (a 4xx other than 401/403/404/408/429) is split in halves until the offending rows are alone; only those
 /// are rejected, the rest is delivered.
-package struct SupabaseSink: Sink {
+package final class SupabaseSink: Sink {
     package let name = "supabase"
     package let config: SupabaseSinkConfig
     private let client: HTTPClient
     private let logger: Logger
+    /// Rows the server acknowledged, by id, with a digest of the bytes sent: resending the same bytes after a
+    /// partial failure would change nothing, so a retry sends only what is left.
+    private let acknowledged = Mutex<[UUID: Int]>([:])
 
     package init(config: SupabaseSinkConfig, client: HTTPClient = .shared, logger: Logger) {
         self.config = config
@@ -26,13 +30,39 @@ package struct SupabaseSink: Sink {
 
     package func send(_ rows: [NormalizedRow]) async throws(SinkError) -> [Rejection] {
         var rejections: [Rejection] = []
+        var progressed = false
+        let known = acknowledged.withLock { $0 }
         for table in NormalizedTable.allCases.sorted(by: { $0.deliveryRank < $1.deliveryRank }) {
-            let tableRows = rows.filter { $0.table == table }.map { FieldCap.apply(to: $0, limit: config.maxFieldBytes) }
-            for batch in batches(of: tableRows) {
-                rejections += try await deliver(batch, to: table)
+            let pending = rows.filter { $0.table == table }
+                .map { FieldCap.apply(to: $0, limit: config.maxFieldBytes) }
+                .filter { known[$0.id] != Self.digest($0) }
+            for batch in batches(of: pending) {
+                do {
+                    rejections += try await deliver(batch, to: table)
+                } catch .retryable(let message, let after, let partly) {
+                    throw .retryable(message, after: after, progressed: progressed || partly)
+                } catch {
+                    throw error
+                }
+                progressed = true
+                remember(batch)
             }
         }
+        // The shipper acknowledges the whole batch now: the memory of its rows is no longer needed.
+        acknowledged.withLock { $0.removeAll(keepingCapacity: true) }
         return rejections
+    }
+
+    private func remember(_ rows: [NormalizedRow]) {
+        acknowledged.withLock { known in
+            for row in rows { known[row.id] = Self.digest(row) }
+        }
+    }
+
+    private static func digest(_ row: NormalizedRow) -> Int {
+        var hasher = Hasher()
+        hasher.combine(RowCodec.encode(row))
+        return hasher.finalize()
     }
 
     /// Cuts rows into request bodies of at most `batchSize` rows and `maxRequestBytes` bytes.

@@ -1,0 +1,148 @@
+"""Helpers: the real agenttail binary shipping to a real PostgreSQL behind the PostgREST-compatible test server."""
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "Tests" / "Servers"))
+from postgrest_emulator import make_jwt  # noqa: E402
+
+BINARY = Path(os.environ.get("AGENTTAIL_BIN", ROOT / ".build" / "debug" / "agenttail"))
+FIXTURES = ROOT / "Tests" / "AgentTailTests" / "Fixtures" / "mini-agent"
+SECRET = "test-jwt-secret-with-at-least-32-characters"
+TABLES = ["agent_sessions", "llm_calls", "tool_executions", "agent_errors"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """The PostgREST-compatible server in a subprocess, with its keys and fault controls."""
+
+    def __init__(self, database_port: int):
+        now = int(time.time())
+        self.service_key = make_jwt(SECRET, {"role": "service_role", "iss": "supabase", "iat": now, "exp": now + 86400})
+        self.anon_key = make_jwt(SECRET, {"role": "anon", "iss": "supabase", "iat": now, "exp": now + 86400})
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "Tests/Servers/postgrest_emulator.py"),
+             "--database-url", f"postgresql://authenticator:authenticator@127.0.0.1:{database_port}/postgres",
+             "--jwt-secret", SECRET, "--anon-key", self.anon_key, "--service-key", self.service_key, "--port", "0"],
+            stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline()
+        assert line.startswith("listening on "), f"test server did not start: {line!r}"
+        self.url = f"http://127.0.0.1:{int(line.split()[-1])}"
+
+    def control(self, path: str, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method="POST" if data is not None else "GET",
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            text = response.read()
+            return json.loads(text) if text else None
+
+    def faults(self, **settings):
+        return self.control("/__faults", settings)
+
+    def requests(self):
+        return self.control("/__requests")
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=10)
+
+
+class Workspace:
+    """Logs, a config with the local and Supabase sinks, and helpers to run agenttail on them."""
+
+    def __init__(self, root: Path, server: Server, key: str | None = None, batch_size: int = 500):
+        self.root = root
+        self.logs = root / "logs"
+        self.logs.mkdir()
+        self.store = root / "events.sqlite"
+        self.config = root / "agenttail.yaml"
+        self.config.write_text(f"""
+sources:
+  - name: mini-agent
+    paths: ["{self.logs}/*.log"]
+    session_timeout: 1h
+state:
+  path: {root}/state.sqlite
+sinks:
+  local:
+    path: {self.store}
+  supabase:
+    url: ${{SUPABASE_URL}}
+    service_role_key: ${{SUPABASE_SERVICE_ROLE_KEY}}
+    batch_size: {batch_size}
+    timeout: 2s
+""")
+        self.env = dict(os.environ, SUPABASE_URL=server.url, SUPABASE_SERVICE_ROLE_KEY=key or server.service_key)
+
+    def add_fixtures(self):
+        for path in sorted(FIXTURES.glob("*.log")):
+            target = self.logs / path.name
+            target.write_bytes(path.read_bytes())
+            os.utime(target, (time.time() - 7200, time.time() - 7200))
+
+    def run(self, *arguments, check=True, timeout=120):
+        result = subprocess.run([str(BINARY), *arguments, "--config", str(self.config)], env=self.env,
+                                capture_output=True, text=True, timeout=timeout)
+        if check:
+            assert result.returncode == 0, result.stderr
+        return result
+
+    def start(self, *arguments):
+        return subprocess.Popen([str(BINARY), "run", "--config", str(self.config), *arguments], env=self.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def local_rows(self, table):
+        with sqlite3.connect(self.store) as connection:
+            connection.row_factory = sqlite3.Row
+            return [dict(row) for row in connection.execute(f"select * from {table} order by id")]
+
+
+def same_value(postgres_value, local_value) -> bool:
+    """True when a PostgreSQL value and the local store's (SQLite) value of one column mean the same."""
+    if postgres_value is None or local_value is None:
+        return postgres_value is None and local_value is None
+    if isinstance(postgres_value, bool):
+        return postgres_value == bool(local_value)
+    if isinstance(postgres_value, datetime):
+        return postgres_value == datetime.fromisoformat(local_value.replace("Z", "+00:00"))
+    if isinstance(postgres_value, (dict, list)):
+        return postgres_value == json.loads(local_value)
+    return str(postgres_value) == str(local_value)
+
+
+def postgres_rows(admin, table):
+    with admin.cursor() as cursor:
+        cursor.execute(f"select * from {table} order by id")
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def assert_same_rows(admin, workspace):
+    """Every table in PostgreSQL holds exactly the local store's rows, compared column by column."""
+    total = 0
+    for table in TABLES:
+        local = workspace.local_rows(table)
+        remote = postgres_rows(admin, table)
+        assert [str(row["id"]) for row in remote] == [row["id"] for row in local], table
+        for remote_row, local_row in zip(remote, local):
+            assert set(remote_row) == set(local_row), table
+            for column, value in remote_row.items():
+                assert same_value(value, local_row[column]), (table, column, value, local_row[column])
+        total += len(local)
+    return total

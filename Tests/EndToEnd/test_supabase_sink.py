@@ -1,0 +1,103 @@
+"""agenttail's Supabase sink against a real PostgreSQL (Schema/ applied) behind the PostgREST-compatible server."""
+import signal
+import time
+
+from supabase_stack import TABLES, Workspace, assert_same_rows, postgres_rows
+
+
+def test_fixture_logs_arrive_exactly_as_in_the_local_store(workspace, admin, server):
+    workspace.add_fixtures()
+    workspace.run("run", "--once")
+    assert assert_same_rows(admin, workspace) == 4 + 9 + 8 + 2
+    requests = server.requests()["count"]
+    # A second run sends nothing new and changes nothing.
+    workspace.run("run", "--once")
+    assert assert_same_rows(admin, workspace) == 23
+    assert server.requests()["count"] == requests
+
+
+def test_sigkill_mid_delivery_changes_nothing(tmp_path, admin, server):
+    workspace = Workspace(tmp_path, server, batch_size=1)
+    workspace.add_fixtures()
+    server.faults(delay_ratio=1.0, delay_seconds=0.2, delay_commits=True)
+    process = workspace.start()
+    deadline = time.time() + 20
+    while server.requests()["count"] < 3 and time.time() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    server.faults()
+    workspace.run("run", "--once")
+    assert assert_same_rows(admin, workspace) == 23
+
+
+def test_flapping_server_still_gets_everything_exactly_once(tmp_path, admin, server):
+    workspace = Workspace(tmp_path, server, batch_size=3)
+    workspace.add_fixtures()
+    # Half of all requests fail: 503s, 429s with Retry-After, and connections dropped without an answer.
+    server.faults(fail_ratio=0.3, throttle_ratio=0.15, retry_after=0, drop_ratio=0.05, seed=7)
+    process = workspace.start("--log-level", "error")
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        result = workspace.run("status", "--json", check=False)
+        if '"name":"supabase","outbox_depth":0' in result.stdout.replace(" ", "") and workspace.store.exists():
+            if sum(len(postgres_rows(admin, table)) for table in TABLES) == 23:
+                break
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=10) == 0
+    statuses = server.requests()["statuses"]
+    assert statuses.get("503", 0) > 0 and statuses.get("429", 0) > 0
+    assert assert_same_rows(admin, workspace) == 23
+
+
+def test_poisoned_row_is_dead_lettered_alone(workspace, admin, server):
+    with admin.cursor() as cursor:
+        cursor.execute("""
+            create or replace function reject_poison() returns trigger language plpgsql as $$
+            begin
+                if new.tool_name = 'bash' and new.arguments->>'command' = 'ls -la' then
+                    raise exception 'poisoned row';
+                end if;
+                return new;
+            end $$;
+            create trigger reject_poison before insert on tool_executions for each row execute function reject_poison();
+        """)
+    try:
+        workspace.add_fixtures()
+        workspace.run("run", "--once")
+        remote = postgres_rows(admin, "tool_executions")
+        assert len(remote) == 7
+        assert all(not (row["arguments"] or {}).get("command") == "ls -la" for row in remote)
+        status = workspace.run("status", "--json")
+        assert '"dead_letters":1' in status.stdout.replace(" ", "")
+        for table in ["agent_sessions", "llm_calls", "agent_errors"]:
+            assert len(postgres_rows(admin, table)) == len(workspace.local_rows(table))
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute("drop trigger reject_poison on tool_executions; drop function reject_poison();")
+
+
+def test_wrong_key_stops_the_sink_with_one_clear_error_and_local_goes_on(tmp_path, admin, server):
+    workspace = Workspace(tmp_path, server, key=server.anon_key)
+    workspace.add_fixtures()
+    result = workspace.run("run", "--once", check=False)
+    assert result.returncode == 1
+    assert "sink supabase stopped: Supabase refused the service role key (HTTP 401 42501" in result.stderr
+    assert len(workspace.local_rows("llm_calls")) == 9
+    assert sum(len(postgres_rows(admin, table)) for table in TABLES) == 0
+    status = workspace.run("status")
+    assert "supabase  outbox" in status.stdout and "last error: Supabase refused the service role key" in status.stdout
+
+
+def test_check_reports_what_is_missing(workspace, admin, server):
+    assert "accepts rows in all four tables" in workspace.run("check").stdout
+    with admin.cursor() as cursor:
+        cursor.execute("alter table tool_executions rename to tool_executions_old")
+    try:
+        result = workspace.run("check", check=False)
+        assert result.returncode == 1
+        assert "table tool_executions not found: apply Schema/ first" in result.stderr
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute("alter table tool_executions_old rename to tool_executions")
