@@ -101,3 +101,22 @@ def test_check_reports_what_is_missing(workspace, admin, server):
     finally:
         with admin.cursor() as cursor:
             cursor.execute("alter table tool_executions_old rename to tool_executions")
+
+
+def test_missing_column_waits_for_the_schema_instead_of_dead_lettering(workspace, admin, server):
+    with admin.cursor() as cursor:
+        cursor.execute("alter table llm_calls rename column thinking to thoughts")
+    try:
+        workspace.add_fixtures()
+        result = workspace.run("run", "--once", check=False)
+        assert result.returncode == 1
+        assert '"dead_letters":0' in workspace.run("status", "--json").stdout.replace(" ", "")
+        assert "lacks a column agenttail writes" in workspace.run("status").stdout
+        check = workspace.run("check", check=False)
+        assert "table llm_calls does not accept agenttail's rows (HTTP 400 PGRST204" in check.stderr
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute("alter table llm_calls rename column thoughts to thinking")
+    # Once the schema is right again, everything that waited arrives.
+    workspace.run("run", "--once")
+    assert len(postgres_rows(admin, "llm_calls")) == 9

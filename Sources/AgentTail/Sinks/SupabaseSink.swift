@@ -135,6 +135,10 @@ package final class SupabaseSink: Sink {
         case 408, 429, 500...599:
             throw SinkError.retryable(
                 "Supabase answered HTTP \(response.status)\(problem) for \(table.rawValue)", after: response.retryAfter)
+        case 400 where response.code == "PGRST204":
+            // A column the schema lacks is never one row's fault: every row has the same columns.
+            throw SinkError.retryable(
+                "table \(table.rawValue) lacks a column agenttail writes (HTTP 400\(problem)): apply the latest Schema/")
         default:
             return .refused("HTTP \(response.status)\(problem)")
         }
@@ -191,6 +195,12 @@ package final class SupabaseSink: Sink {
         var status: UInt
         var body: [UInt8]
         var retryAfter: Duration?
+
+        /// PostgREST's error code (a SQLSTATE or `PGRSTnnn`), when the body has one.
+        var code: String? {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return nil }
+            return object["code"] as? String
+        }
 
         /// `: CODE message` from a PostgREST or gateway error body, or empty.
         var problem: String {
