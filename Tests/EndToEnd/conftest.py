@@ -1,21 +1,15 @@
 """Fixtures: a throwaway PostgreSQL with Schema/, the test server in front of it, and a workspace."""
-import subprocess
-import tempfile
-
 import psycopg2
 import pytest
 
-from supabase_stack import ROOT, TABLES, Server, Workspace, free_port
+from supabase_stack import TABLES, Server, Workspace
+from throwaway_postgres import throwaway_postgres
 
 
 @pytest.fixture(scope="session")
 def database():
-    folder = tempfile.mkdtemp(prefix="agenttail-e2e-pg-")
-    port = free_port()
-    subprocess.run([str(ROOT / "scripts/postgres.sh"), "start", folder, str(port)], check=True, cwd=ROOT)
-    yield port
-    subprocess.run([str(ROOT / "scripts/postgres.sh"), "stop", folder], check=False, cwd=ROOT)
-
+    with throwaway_postgres("agenttail-e2e-pg-") as port:
+        yield port
 
 
 @pytest.fixture
@@ -29,14 +23,12 @@ def admin(database):
     connection.close()
 
 
-
 @pytest.fixture
 def server(database, admin):
     server = Server(database)
     server.control("/__reset", {})
     yield server
     server.stop()
-
 
 
 @pytest.fixture

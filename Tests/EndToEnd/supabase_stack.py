@@ -2,7 +2,6 @@
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,12 +19,6 @@ BINARY = Path(os.environ.get("AGENTTAIL_BIN", ROOT / ".build" / "debug" / "agent
 FIXTURES = ROOT / "Tests" / "AgentTailTests" / "Fixtures" / "mini-agent"
 SECRET = "test-jwt-secret-with-at-least-32-characters"
 TABLES = ["agent_sessions", "llm_calls", "tool_executions", "agent_errors"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:

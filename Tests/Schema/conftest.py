@@ -1,31 +1,18 @@
 """A throwaway PostgreSQL with Supabase's roles and Schema/ applied, shared by the schema tests."""
-import socket
-import subprocess
-import tempfile
+import sys
 from pathlib import Path
 
 import psycopg2
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "Servers"))
+from throwaway_postgres import throwaway_postgres  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def database():
-    """Yields (port, folder) of a fresh cluster; stopped and removed afterwards."""
-    folder = tempfile.mkdtemp(prefix="agenttail-pg-")
-    port = free_port()
-    subprocess.run([str(ROOT / "scripts/postgres.sh"), "start", folder, str(port)], check=True, cwd=ROOT)
-    try:
+    with throwaway_postgres("agenttail-schema-pg-") as port:
         yield port
-    finally:
-        subprocess.run([str(ROOT / "scripts/postgres.sh"), "stop", folder], check=False, cwd=ROOT)
 
 
 @pytest.fixture

@@ -4,10 +4,8 @@ import http.client
 import json
 import re
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -18,6 +16,7 @@ import psycopg2
 import pytest
 
 from postgrest_emulator import make_jwt
+from throwaway_postgres import throwaway_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 EMULATOR = Path(__file__).with_name("postgrest_emulator.py")
@@ -42,12 +41,6 @@ def uid(name: str) -> str:
 
 def session(name: str, **fields) -> dict:
     return {"id": uid(name), "agent": "mini-agent", "host": "host-1", "status": "completed", **fields}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Reply:
@@ -135,13 +128,8 @@ def start_emulator(database_port: int) -> tuple:
 @pytest.fixture(scope="session")
 def database():
     """The port of a fresh cluster with Supabase's roles and Schema/ applied; stopped and removed afterwards."""
-    folder = tempfile.mkdtemp(prefix="postgrest-emulator-pg-")
-    port = free_port()
-    subprocess.run([str(ROOT / "scripts/postgres.sh"), "start", folder, str(port)], check=True, cwd=ROOT)
-    try:
+    with throwaway_postgres("postgrest-emulator-pg-") as port:
         yield port
-    finally:
-        subprocess.run([str(ROOT / "scripts/postgres.sh"), "stop", folder], check=False, cwd=ROOT)
 
 
 @pytest.fixture(scope="session")

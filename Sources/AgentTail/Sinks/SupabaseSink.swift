@@ -108,16 +108,9 @@ package final class SupabaseSink: Sink {
         writer.beginArray()
         for row in rows { RowCodec.write(row, into: &writer) }
         writer.endArray()
-        let columns = table.columns.map { "%22\($0)%22" }.joined(separator: ",")
-        var request = HTTPClientRequest(url: "\(config.url)/rest/v1/\(table.rawValue)?columns=\(columns)&on_conflict=id")
-        request.method = .POST
-        request.headers = headers()
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "Prefer", value: "return=minimal,resolution=merge-duplicates")
-        request.body = .bytes(writer.bytes)
         let response: Response
         do {
-            response = try await execute(request)
+            response = try await execute(upsertRequest(table, body: writer.bytes))
         } catch {
             throw SinkError.retryable("Supabase request for \(table.rawValue) failed: \(error)")
         }
@@ -149,16 +142,9 @@ package final class SupabaseSink: Sink {
     package func verify() async -> [String] {
         var problems: [String] = []
         for table in NormalizedTable.allCases {
-            let columns = table.columns.map { "%22\($0)%22" }.joined(separator: ",")
-            var request = HTTPClientRequest(url: "\(config.url)/rest/v1/\(table.rawValue)?columns=\(columns)&on_conflict=id")
-            request.method = .POST
-            request.headers = headers()
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.headers.add(name: "Prefer", value: "return=minimal,resolution=merge-duplicates")
-            // An empty batch writes nothing but is checked like a real one: table, columns, grants.
-            request.body = .bytes(Array("[]".utf8))
             do {
-                let response = try await execute(request)
+                // An empty batch writes nothing but is checked like a real one: table, columns, grants.
+                let response = try await execute(upsertRequest(table, body: Array("[]".utf8)))
                 switch response.status {
                 case 200, 201, 204:
                     continue
@@ -182,12 +168,19 @@ package final class SupabaseSink: Sink {
         return problems
     }
 
-    private func headers() -> HTTPHeaders {
-        var headers = HTTPHeaders()
-        headers.add(name: "apikey", value: config.serviceRoleKey.value)
-        headers.add(name: "Authorization", value: "Bearer \(config.serviceRoleKey.value)")
-        headers.add(name: "Accept", value: "application/json")
-        return headers
+    /// An idempotent bulk upsert of `body` (a JSON array of rows) into `table`, as the contract describes: every
+    /// column listed, conflicts on `id` merged, nothing echoed back. The service role key goes in both headers.
+    private func upsertRequest(_ table: NormalizedTable, body: [UInt8]) -> HTTPClientRequest {
+        let columns = table.columns.map { "%22\($0)%22" }.joined(separator: ",")
+        var request = HTTPClientRequest(url: "\(config.url)/rest/v1/\(table.rawValue)?columns=\(columns)&on_conflict=id")
+        request.method = .POST
+        request.headers.add(name: "apikey", value: config.serviceRoleKey.value)
+        request.headers.add(name: "Authorization", value: "Bearer \(config.serviceRoleKey.value)")
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Prefer", value: "return=minimal,resolution=merge-duplicates")
+        request.body = .bytes(body)
+        return request
     }
 
     /// A response with its body read (at most 64 KiB).
