@@ -34,8 +34,10 @@ def test_sigkill_mid_delivery_changes_nothing(tmp_path, admin, server):
 def test_flapping_server_still_gets_everything_exactly_once(tmp_path, admin, server):
     workspace = Workspace(tmp_path, server, batch_size=3)
     workspace.add_fixtures()
-    # Half of all requests fail: 503s, 429s with Retry-After, and connections dropped without an answer.
-    server.faults(fail_ratio=0.3, throttle_ratio=0.15, retry_after=0, drop_ratio=0.05, seed=7)
+    # Half of all requests fail: 503s, 429s with Retry-After, connections dropped without an answer, and answers
+    # slower than the sink's 2 s timeout although the server commits (the lost-response case).
+    server.faults(fail_ratio=0.27, throttle_ratio=0.15, retry_after=0, drop_ratio=0.05, delay_ratio=0.03,
+                  delay_seconds=2.5, delay_commits=True, seed=7)
     process = workspace.start("--log-level", "error")
     deadline = time.time() + 90
     while time.time() < deadline:
@@ -46,8 +48,9 @@ def test_flapping_server_still_gets_everything_exactly_once(tmp_path, admin, ser
         time.sleep(0.2)
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=10) == 0
-    statuses = server.requests()["statuses"]
-    assert statuses.get("503", 0) > 0 and statuses.get("429", 0) > 0
+    counts = server.requests()
+    assert counts["statuses"].get("503", 0) > 0 and counts["statuses"].get("429", 0) > 0
+    assert counts["dropped"] > 0
     assert assert_same_rows(admin, workspace) == 23
 
 
