@@ -47,6 +47,14 @@ struct CheckCommand: AsyncParsableCommand {
             if found.isEmpty { print("ok: Supabase at \(supabase.url) accepts rows in all four tables") }
             problems += found.count
         }
+        if let langfuse = config.sinks.langfuse {
+            let (version, found) = await LangfuseSink(config: langfuse, logger: logger).verify()
+            for problem in found { printError("sink langfuse: \(problem)") }
+            if found.isEmpty {
+                print("ok: Langfuse \(version ?? "(version unknown)") at \(langfuse.host) accepts the keys")
+            }
+            problems += found.count
+        }
         if problems > 0 { throw ExitCode(1) }
         print("ok: \(config.file) is valid")
     }

@@ -37,20 +37,6 @@ final class TemporaryFolder {
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
-extension NormalizedRow {
-    /// A column as plain text for assertions: nil for SQL null.
-    func text(_ column: String) -> String? {
-        switch self[column] {
-        case .null: return nil
-        case .text(let text), .json(let text): return text
-        case .int(let number): return String(number)
-        case .bool(let flag): return String(flag)
-        case .timestamp(let date): return date.rfc3339
-        case .uuid(let id): return id.lowercased
-        }
-    }
-}
-
 extension Array where Element == NormalizedRow {
     func rows(_ table: NormalizedTable) -> [NormalizedRow] { filter { $0.table == table } }
 }

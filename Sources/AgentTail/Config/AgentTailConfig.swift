@@ -65,13 +65,30 @@ package struct StateConfig: Sendable {
 package struct SinksConfig: Sendable {
     package var local: LocalSinkConfig?
     package var supabase: SupabaseSinkConfig?
+    package var langfuse: LangfuseSinkConfig?
 
-    package var isEmpty: Bool { local == nil && supabase == nil }
+    package var isEmpty: Bool { local == nil && supabase == nil && langfuse == nil }
 
     /// Names of the enabled sinks, in delivery order.
     package var names: [String] {
-        (local == nil ? [] : ["local"]) + (supabase == nil ? [] : ["supabase"])
+        (local == nil ? [] : ["local"]) + (supabase == nil ? [] : ["supabase"]) + (langfuse == nil ? [] : ["langfuse"])
     }
+}
+
+/// Langfuse as a sink, over OTLP/HTTP.
+package struct LangfuseSinkConfig: Sendable {
+    /// The Langfuse base URL, such as `https://cloud.langfuse.com` or `http://localhost:3000`.
+    package var host: String
+    package var publicKey: String
+    package var secretKey: Secret
+    /// Spans per export.
+    package var batchSpans: Int = 500
+    /// Bytes per export body, below what proxies in front of Langfuse accept.
+    package var maxRequestBytes: Int = 3_500_000
+    /// Longest input, output or message kept on a span; longer ones are cut with a visible marker.
+    package var maxAttributeBytes: Int = 256 << 10
+    /// How long one request may take.
+    package var timeout: Duration = .seconds(30)
 }
 
 /// Supabase (PostgREST) as a sink.

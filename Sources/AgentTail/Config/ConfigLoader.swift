@@ -83,7 +83,7 @@ package struct ConfigLoader: Sendable {
 
         var sinks = SinksConfig(local: nil)
         if let node = top.optional("sinks") {
-            let map = try node.mapping(allowed: ["local", "supabase"])
+            let map = try node.mapping(allowed: ["local", "supabase", "langfuse"])
             if let local = map["local"] {
                 var config = LocalSinkConfig(path: absolute("~/.agenttail/events.sqlite", base: base))
                 if !local.isNull, let path = try local.mapping(allowed: ["path"]).optional("path")?.nonEmptyString() {
@@ -93,6 +93,9 @@ package struct ConfigLoader: Sendable {
             }
             if let supabase = map.optional("supabase") {
                 sinks.supabase = try decodeSupabase(supabase)
+            }
+            if let langfuse = map.optional("langfuse") {
+                sinks.langfuse = try decodeLangfuse(langfuse)
             }
         }
         if sinks.isEmpty {
@@ -166,6 +169,35 @@ package struct ConfigLoader: Sendable {
         }
         if let value = map.optional("timeout") { config.timeout = try positive(value) }
         config.maxFieldBytes = min(config.maxFieldBytes, config.maxRequestBytes / 4)
+        return config
+    }
+
+    private func decodeLangfuse(_ node: YAMLValue) throws(ConfigError) -> LangfuseSinkConfig {
+        let map = try node.mapping(allowed: [
+            "host", "public_key", "secret_key", "batch_spans", "max_request_bytes", "max_attribute_bytes", "timeout",
+        ])
+        let hostNode = try map.required("host")
+        let host = try hostNode.nonEmptyString()
+        guard let parsed = URL(string: host), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
+            parsed.host != nil
+        else {
+            throw hostNode.error("expected the Langfuse URL, such as https://cloud.langfuse.com, got '\(host)'")
+        }
+        var config = LangfuseSinkConfig(
+            host: host.hasSuffix("/") ? String(host.dropLast()) : host,
+            publicKey: try map.required("public_key").nonEmptyString(),
+            secretKey: Secret(try map.required("secret_key").nonEmptyString()))
+        if let value = map.optional("batch_spans") { config.batchSpans = try value.int(min: 1, max: 10_000) }
+        if let value = map.optional("max_request_bytes") {
+            config.maxRequestBytes = try value.byteSize()
+            guard config.maxRequestBytes >= 64 << 10 else { throw value.error("must be at least 64KiB") }
+        }
+        if let value = map.optional("max_attribute_bytes") {
+            config.maxAttributeBytes = try value.byteSize()
+            guard config.maxAttributeBytes >= 1024 else { throw value.error("must be at least 1KiB") }
+        }
+        if let value = map.optional("timeout") { config.timeout = try positive(value) }
+        config.maxAttributeBytes = min(config.maxAttributeBytes, config.maxRequestBytes / 8)
         return config
     }
 

@@ -86,31 +86,20 @@ package final class SupabaseSink: Sink {
 
     /// Sends rows, splitting on row-caused refusals until the bad rows are alone.
     private func deliver(_ rows: [NormalizedRow], to table: NormalizedTable) async throws(SinkError) -> [Rejection] {
-        switch try await post(rows, to: table) {
-        case .accepted:
-            return []
-        case .refused(let reason):
-            guard rows.count > 1 else { return [Rejection(id: rows[0].id, reason: reason)] }
-            let middle = rows.count / 2
-            let first = try await deliver(Array(rows[..<middle]), to: table)
-            return first + (try await deliver(Array(rows[middle...]), to: table))
-        }
+        try await BatchSplitter.deliver(rows) { (batch) async throws(SinkError) in try await post(batch, to: table) }
+            .map { Rejection(id: $0.item.id, reason: $0.reason) }
     }
 
-    private enum PostOutcome {
-        case accepted
-        /// The rows themselves were refused (bad value, constraint, too large).
-        case refused(String)
-    }
-
-    private func post(_ rows: [NormalizedRow], to table: NormalizedTable) async throws(SinkError) -> PostOutcome {
+    private func post(
+        _ rows: [NormalizedRow], to table: NormalizedTable
+    ) async throws(SinkError) -> BatchSplitter.Answer {
         var writer = JSONWriter()
         writer.beginArray()
         for row in rows { RowCodec.write(row, into: &writer) }
         writer.endArray()
-        let response: Response
+        let response: HTTPExchange.Response
         do {
-            response = try await execute(upsertRequest(table, body: writer.bytes))
+            response = try await HTTPExchange.execute(upsertRequest(table, body: writer.bytes), client: client, timeout: config.timeout, logger: logger)
         } catch {
             throw SinkError.retryable("Supabase request for \(table.rawValue) failed: \(error)")
         }
@@ -144,7 +133,8 @@ package final class SupabaseSink: Sink {
         for table in NormalizedTable.allCases {
             do {
                 // An empty batch writes nothing but is checked like a real one: table, columns, grants.
-                let response = try await execute(upsertRequest(table, body: Array("[]".utf8)))
+                let response = try await HTTPExchange.execute(
+                    upsertRequest(table, body: Array("[]".utf8)), client: client, timeout: config.timeout, logger: logger)
                 switch response.status {
                 case 200, 201, 204:
                     continue
@@ -181,39 +171,5 @@ package final class SupabaseSink: Sink {
         request.headers.add(name: "Prefer", value: "return=minimal,resolution=merge-duplicates")
         request.body = .bytes(body)
         return request
-    }
-
-    /// A response with its body read (at most 64 KiB).
-    private struct Response {
-        var status: UInt
-        var body: [UInt8]
-        var retryAfter: Duration?
-
-        /// PostgREST's error code (a SQLSTATE or `PGRSTnnn`), when the body has one.
-        var code: String? {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return nil }
-            return object["code"] as? String
-        }
-
-        /// `: CODE message` from a PostgREST or gateway error body, or empty.
-        var problem: String {
-            guard !body.isEmpty,
-                let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
-            else { return body.isEmpty ? "" : ": " + String(decoding: body.prefix(200), as: UTF8.self) }
-            let code = (object["code"] as? String).map { " \($0)" } ?? ""
-            let message = (object["message"] as? String).map { ": \($0)" } ?? ""
-            return code + message
-        }
-    }
-
-    private func execute(_ request: HTTPClientRequest) async throws -> Response {
-        let seconds = config.timeout.components.seconds
-        let response = try await client.execute(request, timeout: .seconds(max(1, seconds)), logger: logger)
-        let body = try await response.body.collect(upTo: 64 << 10)
-        var retryAfter: Duration?
-        if let header = response.headers.first(name: "Retry-After"), let seconds = Int(header), seconds >= 0 {
-            retryAfter = .seconds(min(seconds, 3600))
-        }
-        return Response(status: response.status.code, body: Array(buffer: body), retryAfter: retryAfter)
     }
 }

@@ -1,0 +1,46 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// One HTTP request of a sink, with the answer read and summarized for error messages and retry decisions.
+package enum HTTPExchange {
+    /// A response with its body read (at most 64 KiB).
+    package struct Response: Sendable {
+        package var status: UInt
+        package var body: [UInt8]
+        /// The server's `Retry-After`, when given in seconds.
+        package var retryAfter: Duration?
+
+        /// The error code of a JSON error body (PostgREST's SQLSTATE or `PGRSTnnn`), when there is one.
+        package var code: String? {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return nil }
+            return object["code"] as? String
+        }
+
+        /// `: CODE message` from a JSON error body, the start of any other body, or empty.
+        package var problem: String {
+            guard !body.isEmpty,
+                let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
+            else { return body.isEmpty ? "" : ": " + String(decoding: body.prefix(200), as: UTF8.self) }
+            let code = (object["code"] as? String).map { " \($0)" } ?? ""
+            let text = (object["message"] as? String) ?? (object["error"] as? String)
+            return code + (text.map { ": \($0)" } ?? "")
+        }
+    }
+
+    /// Sends `request` and reads the whole answer within `timeout`.
+    package static func execute(
+        _ request: HTTPClientRequest, client: HTTPClient, timeout: Duration, logger: Logger
+    ) async throws -> Response {
+        let seconds = max(1, timeout.components.seconds)
+        let response = try await client.execute(request, timeout: .seconds(seconds), logger: logger)
+        let body = try await response.body.collect(upTo: 64 << 10)
+        var retryAfter: Duration?
+        if let header = response.headers.first(name: "Retry-After"), let value = Int(header), value >= 0 {
+            retryAfter = .seconds(min(value, 3600))
+        }
+        return Response(status: response.status.code, body: Array(buffer: body), retryAfter: retryAfter)
+    }
+}

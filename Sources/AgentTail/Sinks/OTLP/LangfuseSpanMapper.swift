@@ -1,0 +1,214 @@
+import Foundation
+
+/// Turns normalized rows into the spans Langfuse understands: a session is a trace and its root `agent` span, an LLM
+/// call a `generation`, a tool execution a `tool` observation beside it, a parser error an `event`.
+///
+/// Every span is complete when produced, and a row always gives the same span: ids come from row ids (the trace id
+/// is the session id), times are the row's own. Rows that are not final yet (a running session) give no span.
+package struct LangfuseSpanMapper: Sendable {
+    /// Longest input, output or status message kept; longer values are cut with a visible marker.
+    package var maxAttributeBytes: Int
+
+    package init(maxAttributeBytes: Int = 256 << 10) {
+        self.maxAttributeBytes = maxAttributeBytes
+    }
+
+    /// The span for a row, or nil when the row has none (yet).
+    package func span(for row: NormalizedRow) -> OTLPSpan? {
+        switch row.table {
+        case .agentSessions: return sessionSpan(row)
+        case .llmCalls: return generationSpan(row)
+        case .toolExecutions: return toolSpan(row)
+        case .agentErrors: return errorEvent(row)
+        }
+    }
+
+    /// The root span's id: derived from the session id, distinct from every child's.
+    package static func rootSpanID(session: UUID) -> [UInt8] {
+        Array(UUID(v5: "\(session.lowercased)|root").bytes.prefix(8))
+    }
+
+    private func sessionSpan(_ row: NormalizedRow) -> OTLPSpan? {
+        guard let status = row.text("status"), status != "running", let start = row.date("started_at") else {
+            return nil
+        }
+        let end = row.date("ended_at") ?? start
+        let agent = row.text("agent") ?? "agent"
+        var attributes = common(session: row.id, type: "agent")
+        attributes.append(("langfuse.trace.name", .string("\(agent) run")))
+        attributes.append(("langfuse.trace.tags", .strings([agent, status])))
+        if let task = row.text("task") { attributes.append(("langfuse.observation.input", .string(jsonString(task)))) }
+        if let answer = row.text("final_output") {
+            attributes.append(("langfuse.observation.output", .string(jsonString(answer))))
+        }
+        for column in ["host", "source_path", "status"] {
+            if let value = row.text(column) { attributes.append(("langfuse.trace.metadata.\(column)", .string(value))) }
+        }
+        for column in ["llm_calls", "tool_calls", "tool_errors", "duration_ms"] {
+            if let value = row.text(column) { attributes.append(("langfuse.trace.metadata.\(column)", .string(value))) }
+        }
+        let failed = status == "failed"
+        if failed { attributes.append(("langfuse.observation.level", .string("ERROR"))) }
+        return OTLPSpan(
+            traceID: row.id.bytes, spanID: Self.rootSpanID(session: row.id), parentSpanID: nil, name: "\(agent) run",
+            kind: 1, startMillis: start.unixMillis, endMillis: max(end.unixMillis, start.unixMillis),
+            attributes: attributes, statusCode: failed ? 2 : 0, statusMessage: failed ? "the run \(status)" : nil)
+    }
+
+    private func generationSpan(_ row: NormalizedRow) -> OTLPSpan? {
+        guard let session = row.uuid("session_id"), let start = row.date("started_at") else { return nil }
+        let end = row.date("ended_at") ?? start
+        var attributes = common(session: session, type: "generation")
+        let model = row.text("model")
+        if let model { attributes.append(("langfuse.observation.model.name", .string(model))) }
+        if let input = row.text("input") { attributes.append(("langfuse.observation.input", .string(capped(input)))) }
+        var output = JSONWriter()
+        output.beginObject()
+        output.key("role")
+        output.string("assistant")
+        output.key("content")
+        if let text = row.text("output") { output.string(text) } else { output.null() }
+        if let thinking = row.text("thinking") {
+            output.key("thinking")
+            output.string(thinking)
+        }
+        output.key("tool_call_count")
+        output.int(Int(row.text("tool_call_count") ?? "0") ?? 0)
+        output.endObject()
+        if row.text("status") == "ok" {
+            attributes.append(("langfuse.observation.output", .string(capped(String(decoding: output.bytes, as: UTF8.self)))))
+        }
+        let prompt = row.text("prompt_tokens").flatMap(Int.init)
+        let completion = row.text("completion_tokens").flatMap(Int.init)
+        if prompt != nil || completion != nil {
+            var usage = JSONWriter()
+            usage.beginObject()
+            if let prompt {
+                usage.key("input")
+                usage.int(prompt)
+            }
+            if let completion {
+                usage.key("output")
+                usage.int(completion)
+            }
+            usage.key("total")
+            usage.int((prompt ?? 0) + (completion ?? 0))
+            usage.endObject()
+            attributes.append(("langfuse.observation.usage_details", .string(String(decoding: usage.bytes, as: UTF8.self))))
+        }
+        if let reason = row.text("finish_reason") {
+            attributes.append(("langfuse.observation.metadata.finish_reason", .string(reason)))
+        }
+        attributes.append(("langfuse.observation.metadata.seq", .string(row.text("seq") ?? "")))
+        let failed = row.text("status") != "ok"
+        if failed {
+            attributes.append(("langfuse.observation.level", .string("ERROR")))
+            attributes.append(("langfuse.observation.status_message", .string("the LLM call got no response")))
+        }
+        return OTLPSpan(
+            traceID: session.bytes, spanID: Array(row.id.bytes.prefix(8)),
+            parentSpanID: Self.rootSpanID(session: session), name: model.map { "chat \($0)" } ?? "llm call",
+            kind: 3, startMillis: start.unixMillis, endMillis: max(end.unixMillis, start.unixMillis),
+            attributes: attributes, statusCode: failed ? 2 : 0,
+            statusMessage: failed ? "the LLM call got no response" : nil)
+    }
+
+    private func toolSpan(_ row: NormalizedRow) -> OTLPSpan? {
+        guard let session = row.uuid("session_id"), let start = row.date("started_at") else { return nil }
+        let end = row.date("ended_at") ?? start
+        var attributes = common(session: session, type: "tool")
+        if let arguments = row.text("arguments") {
+            attributes.append(("langfuse.observation.input", .string(capped(arguments))))
+        }
+        let success = row.text("success") == "true"
+        if let result = row.text("result") ?? row.text("error") {
+            attributes.append(("langfuse.observation.output", .string(jsonString(result))))
+        }
+        for column in ["category", "llm_call_id", "tool_call_id"] {
+            if let value = row.text(column) {
+                attributes.append(("langfuse.observation.metadata.\(column)", .string(value)))
+            }
+        }
+        let message = success ? nil : cut(row.text("error") ?? "the tool failed")
+        if let message {
+            attributes.append(("langfuse.observation.level", .string("ERROR")))
+            attributes.append(("langfuse.observation.status_message", .string(message)))
+        }
+        return OTLPSpan(
+            traceID: session.bytes, spanID: Array(row.id.bytes.prefix(8)),
+            parentSpanID: Self.rootSpanID(session: session), name: row.text("tool_name") ?? "tool", kind: 1,
+            startMillis: start.unixMillis, endMillis: max(end.unixMillis, start.unixMillis), attributes: attributes,
+            statusCode: success ? 0 : 2, statusMessage: message)
+    }
+
+    private func errorEvent(_ row: NormalizedRow) -> OTLPSpan? {
+        guard row.text("source") == "parser", let session = row.uuid("session_id"), let time = row.date("occurred_at")
+        else { return nil }
+        var attributes = common(session: session, type: "event")
+        let message = cut(row.text("message") ?? "")
+        attributes.append(("langfuse.observation.level", .string("WARNING")))
+        attributes.append(("langfuse.observation.status_message", .string(message)))
+        if let metadata = row.text("metadata") { attributes.append(("langfuse.observation.metadata", .string(metadata))) }
+        return OTLPSpan(
+            traceID: session.bytes, spanID: Array(row.id.bytes.prefix(8)),
+            parentSpanID: Self.rootSpanID(session: session), name: "parser error", kind: 1,
+            startMillis: time.unixMillis, endMillis: time.unixMillis, attributes: attributes, statusCode: 0,
+            statusMessage: nil)
+    }
+
+    /// Attributes every span carries: its type and the trace's session.
+    private func common(session: UUID, type: String) -> [(key: String, value: OTLPValue)] {
+        [("langfuse.observation.type", .string(type)), ("session.id", .string(session.lowercased))]
+    }
+
+    private func jsonString(_ text: String) -> String {
+        var writer = JSONWriter()
+        writer.string(cut(text))
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    /// JSON text kept whole when small enough, else replaced by a marker object keeping its beginning.
+    private func capped(_ json: String) -> String {
+        guard json.utf8.count > maxAttributeBytes else { return json }
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("agenttail_truncated")
+        writer.bool(true)
+        writer.key("bytes")
+        writer.int(json.utf8.count)
+        writer.key("head")
+        writer.string(FieldCap.cut(json, to: maxAttributeBytes / 2))
+        writer.endObject()
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    private func cut(_ text: String) -> String {
+        guard text.utf8.count > maxAttributeBytes else { return text }
+        // Leave room for the marker, so the result stays within the limit.
+        return FieldCap.cut(text, to: maxAttributeBytes - 64) + " […truncated by agenttail: \(text.utf8.count) bytes]"
+    }
+}
+
+extension NormalizedRow {
+    /// A column as text: strings as they are, numbers and booleans spelled out, JSON as its text; nil for null.
+    package func text(_ column: String) -> String? {
+        switch self[column] {
+        case .null: return nil
+        case .text(let text), .json(let text): return text
+        case .int(let number): return String(number)
+        case .bool(let flag): return String(flag)
+        case .timestamp(let date): return date.rfc3339
+        case .uuid(let id): return id.lowercased
+        }
+    }
+
+    package func date(_ column: String) -> Date? {
+        if case .timestamp(let date) = self[column] { return date }
+        return nil
+    }
+
+    package func uuid(_ column: String) -> UUID? {
+        if case .uuid(let id) = self[column] { return id }
+        return nil
+    }
+}

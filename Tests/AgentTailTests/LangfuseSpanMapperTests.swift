@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+
+@testable import AgentTail
+
+struct LangfuseSpanMapperTests {
+    func spans(_ fixture: String) throws -> (rows: [NormalizedRow], spans: [OTLPSpan]) {
+        let rows = try FileParser.rows(
+            path: Fixtures.path("mini-agent/\(fixture)"), rules: try Fixtures.miniAgentRules, host: "test-host")
+        let mapper = LangfuseSpanMapper()
+        return (rows, rows.compactMap(mapper.span(for:)))
+    }
+
+    func attribute(_ span: OTLPSpan, _ key: String) -> OTLPValue? {
+        span.attributes.first { $0.key == key }?.value
+    }
+
+    @Test func sessionIsATraceWithOneChildPerCallAndTool() throws {
+        let (rows, spans) = try spans("03_failing_tool_missing_file.log")
+        let session = try #require(rows.first { $0.table == .agentSessions })
+        let root = try #require(spans.first { $0.parentSpanID == nil })
+        #expect(spans.filter { $0.parentSpanID == nil }.count == 1)
+        #expect(root.traceID == session.id.bytes)
+        #expect(root.name == "mini-agent run")
+        #expect(attribute(root, "langfuse.observation.type") == .string("agent"))
+        #expect(attribute(root, "langfuse.trace.tags") == .strings(["mini-agent", "completed"]))
+        #expect(attribute(root, "langfuse.observation.input") == .string("\"Show me the contents of does/not/exist.txt.\""))
+        let children = spans.filter { $0.parentSpanID != nil }
+        #expect(children.allSatisfy { $0.parentSpanID == root.spanID && $0.traceID == root.traceID })
+        #expect(children.filter { attribute($0, "langfuse.observation.type") == .string("generation") }.count == 3)
+        let tools = children.filter { attribute($0, "langfuse.observation.type") == .string("tool") }
+        #expect(tools.map(\.name) == ["read_file", "bash"])
+        #expect(attribute(tools[0], "langfuse.observation.level") == .string("ERROR"))
+        #expect(tools[0].statusCode == 2)
+        #expect(tools[0].statusMessage == "File not found: does/not/exist.txt")
+        #expect(attribute(tools[0], "langfuse.observation.metadata.category") == .string("file"))
+        // Times are consistent: every child lies within the root.
+        for span in spans {
+            #expect(span.startMillis <= span.endMillis)
+            #expect(span.startMillis >= root.startMillis && span.endMillis <= root.endMillis)
+        }
+        // Tool errors are shown on the tool span, not as separate events.
+        #expect(spans.count == 1 + 3 + 2)
+    }
+
+    @Test func unansweredCallIsAnErrorGenerationAndFailedRunAnErrorTrace() throws {
+        let (_, spans) = try spans("10_llm_http_500_exhausted.log")
+        let root = try #require(spans.first { $0.parentSpanID == nil })
+        #expect(root.statusCode == 2)
+        #expect(attribute(root, "langfuse.trace.tags") == .strings(["mini-agent", "failed"]))
+        let unanswered = try #require(spans.last { attribute($0, "langfuse.observation.type") == .string("generation") })
+        #expect(attribute(unanswered, "langfuse.observation.level") == .string("ERROR"))
+        #expect(unanswered.startMillis == unanswered.endMillis)
+    }
+
+    @Test func runningSessionHasNoRootSpanYet() {
+        let running = NormalizedRow(
+            table: .agentSessions, id: UUID(),
+            values: ["status": .text("running"), "started_at": .timestamp(Date()), "agent": .text("a")])
+        #expect(LangfuseSpanMapper().span(for: running) == nil)
+    }
+
+    @Test func encodingIsDeterministicOTLPJSON() throws {
+        let (_, spans) = try spans("02_multi_tool_one_response.log")
+        let first = OTLPJSONEncoder().encode(spans)
+        #expect(first == OTLPJSONEncoder().encode(try self.spans("02_multi_tool_one_response.log").spans))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(first)) as? [String: Any])
+        let resourceSpans = try #require(object["resourceSpans"] as? [[String: Any]])
+        let scopeSpans = try #require(resourceSpans.first?["scopeSpans"] as? [[String: Any]])
+        let encoded = try #require(scopeSpans.first?["spans"] as? [[String: Any]])
+        #expect(encoded.count == spans.count)
+        for span in encoded {
+            #expect((span["traceId"] as? String)?.count == 32)
+            #expect((span["spanId"] as? String)?.count == 16)
+            #expect((span["startTimeUnixNano"] as? String)?.hasSuffix("000000") == true)
+            #expect(span["attributes"] is [[String: Any]])
+        }
+    }
+
+    @Test func longValuesAreCutWithAMarker() {
+        let row = NormalizedRow(
+            table: .toolExecutions, id: UUID(),
+            values: [
+                "session_id": .uuid(UUID()), "started_at": .timestamp(Date()), "tool_name": .text("bash"),
+                "success": .bool(true), "result": .text(String(repeating: "x", count: 5000)),
+            ])
+        let span = LangfuseSpanMapper(maxAttributeBytes: 1024).span(for: row)
+        guard case .string(let output)? = span?.attributes.first(where: { $0.key == "langfuse.observation.output" })?.value
+        else {
+            Issue.record("no output")
+            return
+        }
+        #expect(output.utf8.count < 1200)
+        #expect(output.contains("truncated by agenttail: 5000 bytes"))
+    }
+}
