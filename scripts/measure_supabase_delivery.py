@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("AGENTTAIL_BIN", str(ROOT / ".build" / "release" / "agenttail"))
 sys.path.insert(0, str(ROOT / "Tests" / "EndToEnd"))
-from supabase_stack import TABLES, Server, Workspace  # noqa: E402
+from stack import TABLES, Server, Workspace  # noqa: E402
 from throwaway_postgres import throwaway_postgres  # noqa: E402
 
 copies = int(sys.argv[1]) if len(sys.argv) > 1 else 200

@@ -220,3 +220,24 @@ struct SupabaseConfigTests {
         }
     }
 }
+
+struct LangfuseConfigTests {
+    @Test func langfuseSectionWithDefaultsAndSizes() throws {
+        let loader = ConfigLoader(environment: ["HOME": "/h", "LANGFUSE_SECRET_KEY": "sk-lf-1"])
+        let config = try loader.load(
+            text: """
+                sources: [{name: a, paths: [/x/*.log]}]
+                sinks:
+                  langfuse:
+                    host: ${LANGFUSE_HOST:-http://localhost:3000}
+                    public_key: pk-lf-1
+                    secret_key: ${LANGFUSE_SECRET_KEY}
+                    max_request_bytes: 3.5MiB
+                """, file: "/c.yaml")
+        let langfuse = try #require(config.sinks.langfuse)
+        #expect(langfuse.host == "http://localhost:3000")
+        #expect(langfuse.maxRequestBytes == 3_670_016)
+        #expect("\(langfuse.secretKey)" == "<redacted>")
+        #expect(config.sinks.names == ["langfuse"])
+    }
+}

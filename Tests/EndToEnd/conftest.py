@@ -2,7 +2,7 @@
 import psycopg2
 import pytest
 
-from supabase_stack import TABLES, Server, Workspace
+from stack import TABLES, Server, Workspace
 from throwaway_postgres import throwaway_postgres
 
 

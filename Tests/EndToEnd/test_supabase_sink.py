@@ -2,7 +2,7 @@
 import signal
 import time
 
-from supabase_stack import TABLES, Workspace, assert_same_rows, postgres_rows
+from stack import TABLES, Workspace, assert_same_rows, postgres_rows
 
 
 def test_fixture_logs_arrive_exactly_as_in_the_local_store(workspace, admin, server):

@@ -171,7 +171,8 @@ def parse_protobuf(body: bytes) -> ExportTraceServiceRequest:
     try:
         return ExportTraceServiceRequest.FromString(body)
     except DecodeError as error:
-        raise bad_export("Failed to parse OTel Protobuf Trace", f"Failed to parse OTel Protobuf Trace: {error}") from None
+        error_name = "Failed to parse OTel Protobuf Trace"
+        raise bad_export(error_name, f"{error_name}: {error}") from None
 
 
 def parse_json(body: bytes) -> ExportTraceServiceRequest:
@@ -313,7 +314,8 @@ def nanos_to_iso(nanos: int) -> str:
 
 
 def span_times(span, received_at: str) -> tuple[str, str]:
-    start, end = span.start_time_unix_nano or span.end_time_unix_nano, span.end_time_unix_nano or span.start_time_unix_nano
+    start = span.start_time_unix_nano or span.end_time_unix_nano
+    end = span.end_time_unix_nano or span.start_time_unix_nano
     if not start:
         return received_at, received_at
     return nanos_to_iso(start), nanos_to_iso(end)
@@ -408,15 +410,20 @@ def normalize_environment(value: str) -> str:
     return value if ENVIRONMENT_PATTERN.match(value) else "default"
 
 
+def prompt_link(attributes: SpanAttributes, kind: str) -> dict:
+    """Langfuse links prompts to generations only."""
+    if kind != "GENERATION":
+        return {"promptName": None, "promptVersion": None}
+    return {"promptName": attributes.first("langfuse.observation.prompt.name"),
+            "promptVersion": attributes.first("langfuse.observation.prompt.version")}
+
+
 def span_to_observation(span, resource: dict, scope, received_at: str) -> dict:
     attributes = SpanAttributes(key_values_to_dict(span.attributes))
     name = attributes.first(*NAME_OVERRIDES) or span.name
     model = attributes.first(*MODEL_KEYS)
     kind = observation_type(attributes, model)
     start, end = span_times(span, received_at)
-    is_generation = kind == "GENERATION"
-    prompt_name, prompt_version = (attributes.first("langfuse.observation.prompt.name"),
-                                   attributes.first("langfuse.observation.prompt.version")) if is_generation else (None, None)
     observation = {
         "id": span.span_id.hex(),
         "traceId": span.trace_id.hex(),
@@ -434,8 +441,7 @@ def span_to_observation(span, resource: dict, scope, received_at: str) -> dict:
         "modelParameters": model_parameters(attributes),
         "usageDetails": usage_details(attributes),
         "costDetails": cost_details(attributes),
-        "promptName": prompt_name,
-        "promptVersion": prompt_version,
+        **prompt_link(attributes, kind),
         "environment": environment(attributes, resource),
         "version": attributes.first("langfuse.version") or resource.get("service.version"),
         "release": attributes.first("langfuse.release") or resource.get("langfuse.release"),
@@ -695,6 +701,7 @@ def create_app(public_key: str, secret_key: str, max_body_bytes: int = DEFAULT_M
             commit(stored)
         with state.lock:
             state.dropped += 1
+        log.info("fault: dropping the connection (spans %s)", "stored" if after_commit else "not stored")
         g.unanswered = True
         drop_connection()
         return json_response({})
@@ -707,6 +714,7 @@ def create_app(public_key: str, secret_key: str, max_body_bytes: int = DEFAULT_M
             if client_hung_up():
                 with state.lock:
                     state.abandoned += 1
+                log.info("fault: client hung up during the delay, nothing stored")
                 g.unanswered = True
                 return json_response({})
             commit(stored)
@@ -783,7 +791,8 @@ def main(argv=None) -> None:
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = create_app(args.public_key, args.secret_key, args.max_body_bytes)
     server = make_server(args.host, args.port, app, threaded=True)
-    signal.signal(signal.SIGTERM, stop_serving)
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):  # SIGINT too: background jobs start with it ignored
+        signal.signal(stop_signal, stop_serving)
     print(f"listening on {server.port}", flush=True)
     log.info("Langfuse OTLP test server on http://%s:%d%s", args.host, server.port, TRACES_PATH)
     server.serve_forever()

@@ -155,11 +155,13 @@ package struct YAMLValue {
         let text = try string().trimmingCharacters(in: .whitespaces)
         let units: [(String, Int)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1), ("", 1)]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
-            if let value = Int(text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), value >= 0 {
-                return value * scale
+            let number = text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
+            if let value = Int(number), value >= 0 { return value * scale }
+            if let value = Double(number), value >= 0, value.isFinite, value * Double(scale) < Double(Int.max) {
+                return Int(value * Double(scale))
             }
         }
-        throw error("expected a size such as 4096, 64KiB or 8MiB, got '\(text)'")
+        throw error("expected a size such as 4096, 64KiB, 3.5MiB or 1GiB, got '\(text)'")
     }
 
     /// One of a fixed set of words.

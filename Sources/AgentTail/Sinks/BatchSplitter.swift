@@ -7,20 +7,26 @@ package enum BatchSplitter {
         case refused(String)
     }
 
-    /// Sends `items` with `post`, splitting on refusals.
+    /// Sends `items` with `post`, splitting on refusals. `settled` hears about items as soon as their fate is known,
+    /// so that progress survives a retryable error later in the same batch.
     /// - Returns: the items refused on their own, with the reason.
     package static func deliver<Item: Sendable>(
-        _ items: [Item], post: (_ items: [Item]) async throws(SinkError) -> Answer
+        _ items: [Item], post: (_ items: [Item]) async throws(SinkError) -> Answer,
+        settled: (_ accepted: [Item], _ refused: [(item: Item, reason: String)]) -> Void = { _, _ in }
     ) async throws(SinkError) -> [(item: Item, reason: String)] {
         guard !items.isEmpty else { return [] }
         switch try await post(items) {
         case .accepted:
+            settled(items, [])
             return []
         case .refused(let reason):
-            guard items.count > 1 else { return [(items[0], reason)] }
+            guard items.count > 1 else {
+                settled([], [(items[0], reason)])
+                return [(items[0], reason)]
+            }
             let middle = items.count / 2
-            let first = try await deliver(Array(items[..<middle]), post: post)
-            return first + (try await deliver(Array(items[middle...]), post: post))
+            let first = try await deliver(Array(items[..<middle]), post: post, settled: settled)
+            return first + (try await deliver(Array(items[middle...]), post: post, settled: settled))
         }
     }
 }

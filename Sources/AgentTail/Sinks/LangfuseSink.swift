@@ -17,6 +17,8 @@ package final class LangfuseSink: Sink {
     private let logger: Logger
     private let mapper: LangfuseSpanMapper
     private let encoder = OTLPJSONEncoder()
+    /// What this batch already got through, so that a retry sends only what is left.
+    private let memory = DeliveryMemory()
 
     package init(config: LangfuseSinkConfig, client: HTTPClient = .shared, logger: Logger) {
         self.config = config
@@ -28,20 +30,33 @@ package final class LangfuseSink: Sink {
     }
 
     package func send(_ rows: [NormalizedRow]) async throws(SinkError) -> [Rejection] {
-        let spans = rows.compactMap { row in mapper.span(for: row).map { (row.id, $0) } }
-        var rejections: [Rejection] = []
+        let (pending, known) = memory.unsettled(rows)
+        var rejections = known
+        var progressed = false
+        let spans = pending.compactMap { row in mapper.span(for: row).map { (row, $0) } }
         for export in exports(of: spans) {
-            rejections += try await BatchSplitter.deliver(export) { (batch) async throws(SinkError) in
-                try await post(batch.map(\.1))
-            }.map { Rejection(id: $0.item.0, reason: $0.reason) }
+            do {
+                rejections += try await BatchSplitter.deliver(
+                    export, post: { (part) async throws(SinkError) in try await post(part.map(\.1)) },
+                    settled: { accepted, refused in
+                        progressed = true
+                        memory.settle(accepted: accepted.map(\.0), refused: refused.map { ($0.item.0, $0.reason) })
+                    }
+                ).map { Rejection(id: $0.item.0.id, reason: $0.reason) }
+            } catch .retryable(let message, let after, _) {
+                throw .retryable(message, after: after, progressed: progressed)
+            } catch {
+                throw error
+            }
         }
+        memory.clear()
         return rejections
     }
 
     /// Cuts spans into exports of at most `batchSpans` spans and `maxRequestBytes` bytes.
-    private func exports(of spans: [(UUID, OTLPSpan)]) -> [[(UUID, OTLPSpan)]] {
-        var result: [[(UUID, OTLPSpan)]] = []
-        var current: [(UUID, OTLPSpan)] = []
+    private func exports(of spans: [(NormalizedRow, OTLPSpan)]) -> [[(NormalizedRow, OTLPSpan)]] {
+        var result: [[(NormalizedRow, OTLPSpan)]] = []
+        var current: [(NormalizedRow, OTLPSpan)] = []
         var bytes = 512
         for span in spans {
             let size = OTLPJSONEncoder.size(of: span.1)

@@ -3,7 +3,6 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
-import Synchronization
 
 /// Upserts rows into Supabase through its REST (PostgREST) API, one request per table and batch.
 ///
@@ -16,9 +15,8 @@ package final class SupabaseSink: Sink {
     package let config: SupabaseSinkConfig
     private let client: HTTPClient
     private let logger: Logger
-    /// Rows the server acknowledged, by id, with a digest of the bytes sent: resending the same bytes after a
-    /// partial failure would change nothing, so a retry sends only what is left.
-    private let acknowledged = Mutex<[UUID: Int]>([:])
+    /// What this batch already got through, so that a retry sends only what is left.
+    private let memory = DeliveryMemory()
 
     package init(config: SupabaseSinkConfig, client: HTTPClient = .shared, logger: Logger) {
         self.config = config
@@ -29,40 +27,30 @@ package final class SupabaseSink: Sink {
     }
 
     package func send(_ rows: [NormalizedRow]) async throws(SinkError) -> [Rejection] {
-        var rejections: [Rejection] = []
+        let capped = rows.map { FieldCap.apply(to: $0, limit: config.maxFieldBytes) }
+        let (pending, known) = memory.unsettled(capped)
+        var rejections = known
         var progressed = false
-        let known = acknowledged.withLock { $0 }
         for table in NormalizedTable.allCases.sorted(by: { $0.deliveryRank < $1.deliveryRank }) {
-            let pending = rows.filter { $0.table == table }
-                .map { FieldCap.apply(to: $0, limit: config.maxFieldBytes) }
-                .filter { known[$0.id] != Self.digest($0) }
-            for batch in batches(of: pending) {
+            for batch in batches(of: pending.filter { $0.table == table }) {
                 do {
-                    rejections += try await deliver(batch, to: table)
-                } catch .retryable(let message, let after, let partly) {
-                    throw .retryable(message, after: after, progressed: progressed || partly)
+                    rejections += try await BatchSplitter.deliver(
+                        batch, post: { (part) async throws(SinkError) in try await post(part, to: table) },
+                        settled: { accepted, refused in
+                            progressed = true
+                            memory.settle(accepted: accepted, refused: refused.map { ($0.item, $0.reason) })
+                        }
+                    ).map { Rejection(id: $0.item.id, reason: $0.reason) }
+                } catch .retryable(let message, let after, _) {
+                    throw .retryable(message, after: after, progressed: progressed)
                 } catch {
                     throw error
                 }
-                progressed = true
-                remember(batch)
             }
         }
         // The shipper acknowledges the whole batch now: the memory of its rows is no longer needed.
-        acknowledged.withLock { $0.removeAll(keepingCapacity: true) }
+        memory.clear()
         return rejections
-    }
-
-    private func remember(_ rows: [NormalizedRow]) {
-        acknowledged.withLock { known in
-            for row in rows { known[row.id] = Self.digest(row) }
-        }
-    }
-
-    private static func digest(_ row: NormalizedRow) -> Int {
-        var hasher = Hasher()
-        hasher.combine(RowCodec.encode(row))
-        return hasher.finalize()
     }
 
     /// Cuts rows into request bodies of at most `batchSize` rows and `maxRequestBytes` bytes.
@@ -82,12 +70,6 @@ package final class SupabaseSink: Sink {
         }
         if !current.isEmpty { result.append(current) }
         return result
-    }
-
-    /// Sends rows, splitting on row-caused refusals until the bad rows are alone.
-    private func deliver(_ rows: [NormalizedRow], to table: NormalizedTable) async throws(SinkError) -> [Rejection] {
-        try await BatchSplitter.deliver(rows) { (batch) async throws(SinkError) in try await post(batch, to: table) }
-            .map { Rejection(id: $0.item.id, reason: $0.reason) }
     }
 
     private func post(

@@ -1,4 +1,4 @@
-"""Helpers: the real agenttail binary shipping to a real PostgreSQL behind the PostgREST-compatible test server."""
+"""Helpers for the end-to-end tests: the agenttail binary, the Supabase and Langfuse test servers, workspaces."""
 import json
 import os
 import signal
@@ -59,12 +59,15 @@ class Server:
 class Workspace:
     """Logs, a config with the local and Supabase sinks, and helpers to run agenttail on them."""
 
-    def __init__(self, root: Path, server: Server, key: str | None = None, batch_size: int = 500):
+    def __init__(self, root: Path, server, key: str | None = None, batch_size: int = 500, sinks: str | None = None):
         self.root = root
         self.logs = root / "logs"
-        self.logs.mkdir()
+        self.logs.mkdir(parents=True)
         self.store = root / "events.sqlite"
         self.config = root / "agenttail.yaml"
+        supabase = "\n".join([
+            "  supabase:", "    url: ${SUPABASE_URL}", "    service_role_key: ${SUPABASE_SERVICE_ROLE_KEY}",
+            f"    batch_size: {batch_size}", "    timeout: 2s"])
         self.config.write_text(f"""
 sources:
   - name: mini-agent
@@ -75,13 +78,10 @@ state:
 sinks:
   local:
     path: {self.store}
-  supabase:
-    url: ${{SUPABASE_URL}}
-    service_role_key: ${{SUPABASE_SERVICE_ROLE_KEY}}
-    batch_size: {batch_size}
-    timeout: 2s
+{sinks or supabase}
 """)
-        self.env = dict(os.environ, SUPABASE_URL=server.url, SUPABASE_SERVICE_ROLE_KEY=key or server.service_key)
+        self.env = dict(os.environ, SUPABASE_URL=server.url,
+                        SUPABASE_SERVICE_ROLE_KEY=key or getattr(server, "service_key", ""))
 
     def add_fixtures(self):
         for path in sorted(FIXTURES.glob("*.log")):
@@ -104,6 +104,37 @@ sinks:
         with sqlite3.connect(self.store) as connection:
             connection.row_factory = sqlite3.Row
             return [dict(row) for row in connection.execute(f"select * from {table} order by id")]
+
+
+class LangfuseServer:
+    """The Langfuse OTLP test server in a subprocess, with its keys and fault controls."""
+
+    public_key = "pk-lf-test"
+    secret_key = "sk-lf-test"
+
+    def __init__(self):
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "Tests/Servers/langfuse_otlp_server.py"), "--public-key", self.public_key,
+             "--secret-key", self.secret_key, "--port", "0"], stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline()
+        assert line.startswith("listening on "), f"test server did not start: {line!r}"
+        self.url = f"http://127.0.0.1:{int(line.split()[-1])}"
+
+    control = Server.control
+    faults = Server.faults
+    requests = Server.requests
+    stop = Server.stop
+
+    def store(self):
+        return self.control("/__store")
+
+    def sinks(self, secret_key: str | None = None, batch_spans: int = 500) -> str:
+        return f"""  langfuse:
+    host: {self.url}
+    public_key: {self.public_key}
+    secret_key: {secret_key or self.secret_key}
+    batch_spans: {batch_spans}
+    timeout: 2s"""
 
 
 def same_value(postgres_value, local_value) -> bool:
