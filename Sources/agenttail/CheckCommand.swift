@@ -48,11 +48,17 @@ struct CheckCommand: AsyncParsableCommand {
             problems += found.count
         }
         if let langfuse = config.sinks.langfuse {
-            let (version, found) = await LangfuseSink(config: langfuse, logger: logger).verify()
+            let (version, found) = await OTLPExportSink.langfuse(langfuse, logger: logger).verify()
             for problem in found { printError("sink langfuse: \(problem)") }
             if found.isEmpty {
                 print("ok: Langfuse \(version ?? "(version unknown)") at \(langfuse.host) accepts the keys")
             }
+            problems += found.count
+        }
+        if let otlp = config.sinks.otlp {
+            let (_, found) = await OTLPExportSink.collector(otlp, logger: logger).verify()
+            for problem in found { printError("sink otlp: \(problem)") }
+            if found.isEmpty { print("ok: \(otlp.endpoint) accepts OTLP exports") }
             problems += found.count
         }
         if problems > 0 { throw ExitCode(1) }

@@ -98,9 +98,30 @@ def test_wrong_keys_stop_the_sink_and_check_reports_them(tmp_path, langfuse):
     workspace.add_fixtures()
     result = workspace.run("run", "--once", check=False)
     assert result.returncode == 1
-    assert "sink langfuse stopped: Langfuse refused the keys (HTTP 401" in result.stderr
+    assert "sink langfuse stopped: Langfuse refused the credentials (HTTP 401" in result.stderr
     assert len(workspace.local_rows("llm_calls")) == 9
     check = workspace.run("check", check=False)
-    assert "sink langfuse: Langfuse refused the keys (HTTP 401" in check.stderr
+    assert "sink langfuse: the server refused the credentials (HTTP 401" in check.stderr
     good = Workspace(tmp_path / "good", langfuse, sinks=langfuse.sinks())
     assert "ok: Langfuse 4.16.0 at" in good.run("check").stdout
+
+
+def test_generic_otlp_sink_speaks_genai_conventions(tmp_path, langfuse):
+    import base64
+    token = base64.b64encode(f"{langfuse.public_key}:{langfuse.secret_key}".encode()).decode()
+    sinks = f"""  otlp:
+    endpoint: {langfuse.url}/api/public/otel/v1/traces
+    headers:
+      Authorization: Basic {token}"""
+    workspace = Workspace(tmp_path, langfuse, sinks=sinks)
+    workspace.add_fixtures()
+    workspace.run("run", "--once")
+    assert "accepts OTLP exports" in workspace.run("check").stdout
+    store = langfuse.store()
+    # Every export parsed strictly as OTLP; the spans carry gen_ai.* instead of langfuse.* attributes.
+    assert len({o["id"] for o in store["observations"]}) == 4 + 9 + 8
+    operations = sorted(o["attributes"].get("gen_ai.operation.name") for o in store["observations"])
+    assert operations == sorted(["invoke_agent"] * 4 + ["chat"] * 9 + ["execute_tool"] * 8)
+    tools = [o for o in store["observations"] if o["attributes"].get("gen_ai.operation.name") == "execute_tool"]
+    assert all(o["attributes"]["gen_ai.tool.name"] == o["name"] for o in tools)
+    assert not any(key.startswith("langfuse.") for o in store["observations"] for key in o["attributes"])

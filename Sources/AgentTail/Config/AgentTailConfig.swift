@@ -66,13 +66,27 @@ package struct SinksConfig: Sendable {
     package var local: LocalSinkConfig?
     package var supabase: SupabaseSinkConfig?
     package var langfuse: LangfuseSinkConfig?
+    package var otlp: OTLPSinkConfig?
 
-    package var isEmpty: Bool { local == nil && supabase == nil && langfuse == nil }
+    package var isEmpty: Bool { local == nil && supabase == nil && langfuse == nil && otlp == nil }
 
     /// Names of the enabled sinks, in delivery order.
     package var names: [String] {
         (local == nil ? [] : ["local"]) + (supabase == nil ? [] : ["supabase"]) + (langfuse == nil ? [] : ["langfuse"])
+            + (otlp == nil ? [] : ["otlp"])
     }
+}
+
+/// Any OTLP/HTTP trace endpoint as a sink, with OpenTelemetry's GenAI semantic conventions.
+package struct OTLPSinkConfig: Sendable {
+    /// The full traces URL, such as `http://localhost:4318/v1/traces`.
+    package var endpoint: String
+    /// Request headers, such as `Authorization`; values are treated as secrets.
+    package var headers: [(name: String, value: Secret)] = []
+    package var batchSpans: Int = 500
+    package var maxRequestBytes: Int = 3_500_000
+    package var maxAttributeBytes: Int = 256 << 10
+    package var timeout: Duration = .seconds(30)
 }
 
 /// Langfuse as a sink, over OTLP/HTTP.

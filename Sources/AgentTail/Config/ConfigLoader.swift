@@ -1,4 +1,5 @@
 import Foundation
+import Yams
 
 /// Reads and validates `agenttail.yaml`.
 package struct ConfigLoader: Sendable {
@@ -83,7 +84,7 @@ package struct ConfigLoader: Sendable {
 
         var sinks = SinksConfig(local: nil)
         if let node = top.optional("sinks") {
-            let map = try node.mapping(allowed: ["local", "supabase", "langfuse"])
+            let map = try node.mapping(allowed: ["local", "supabase", "langfuse", "otlp"])
             if let local = map["local"] {
                 var config = LocalSinkConfig(path: absolute("~/.agenttail/events.sqlite", base: base))
                 if !local.isNull, let path = try local.mapping(allowed: ["path"]).optional("path")?.nonEmptyString() {
@@ -96,6 +97,9 @@ package struct ConfigLoader: Sendable {
             }
             if let langfuse = map.optional("langfuse") {
                 sinks.langfuse = try decodeLangfuse(langfuse)
+            }
+            if let otlp = map.optional("otlp") {
+                sinks.otlp = try decodeOTLP(otlp)
             }
         }
         if sinks.isEmpty {
@@ -198,6 +202,33 @@ package struct ConfigLoader: Sendable {
         }
         if let value = map.optional("timeout") { config.timeout = try positive(value) }
         config.maxAttributeBytes = min(config.maxAttributeBytes, config.maxRequestBytes / 8)
+        return config
+    }
+
+    private func decodeOTLP(_ node: YAMLValue) throws(ConfigError) -> OTLPSinkConfig {
+        let map = try node.mapping(allowed: [
+            "endpoint", "headers", "batch_spans", "max_request_bytes", "max_attribute_bytes", "timeout",
+        ])
+        let endpointNode = try map.required("endpoint")
+        let endpoint = try endpointNode.nonEmptyString()
+        guard let parsed = URL(string: endpoint), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
+            parsed.host != nil
+        else {
+            throw endpointNode.error("expected the traces URL, such as http://localhost:4318/v1/traces, got '\(endpoint)'")
+        }
+        var config = OTLPSinkConfig(endpoint: endpoint)
+        if let headers = map.optional("headers") {
+            guard case .mapping(let mapping) = headers.node else { throw headers.error("expected a mapping of header names to values") }
+            let names = Array(mapping.keys.compactMap(\.string))
+            for (name, value) in try headers.mapping(allowed: names).entries {
+                config.headers.append((name, Secret(try value.string())))
+            }
+        }
+        if let value = map.optional("batch_spans") { config.batchSpans = try value.int(min: 1, max: 10_000) }
+        if let value = map.optional("max_request_bytes") { config.maxRequestBytes = try value.byteSize() }
+        if let value = map.optional("max_attribute_bytes") { config.maxAttributeBytes = try value.byteSize() }
+        if let value = map.optional("timeout") { config.timeout = try positive(value) }
+        config.maxAttributeBytes = max(1024, min(config.maxAttributeBytes, config.maxRequestBytes / 8))
         return config
     }
 

@@ -35,7 +35,8 @@ package struct Daemon: Sendable {
         var sinks: [any Sink] = []
         if let local = config.sinks.local { sinks.append(try LocalStoreSink(path: local.path)) }
         if let supabase = config.sinks.supabase { sinks.append(SupabaseSink(config: supabase, logger: logger)) }
-        if let langfuse = config.sinks.langfuse { sinks.append(LangfuseSink(config: langfuse, logger: logger)) }
+        if let langfuse = config.sinks.langfuse { sinks.append(OTLPExportSink.langfuse(langfuse, logger: logger)) }
+        if let otlp = config.sinks.otlp { sinks.append(OTLPExportSink.collector(otlp, logger: logger)) }
         self.sinks = sinks
         ingestor = try Ingestor(config: config, rules: rules, store: store, logger: logger)
         shipper = Shipper(store: store, sinks: sinks, logger: logger)

@@ -1,26 +1,40 @@
 import Foundation
 
-/// Turns normalized rows into the spans Langfuse understands: a session is a trace and its root `agent` span, an LLM
-/// call a `generation`, a tool execution a `tool` observation beside it, a parser error an `event`.
+/// Turns normalized rows into spans: a session is a trace and its root `agent` span, an LLM call a `generation`, a
+/// tool execution a `tool` span beside it, a parser error an `event`.
 ///
 /// Every span is complete when produced, and a row always gives the same span: ids come from row ids (the trace id
 /// is the session id), times are the row's own. Rows that are not final yet (a running session) give no span.
-package struct LangfuseSpanMapper: Sendable {
+package struct SpanMapper: Sendable {
+    /// Which attribute vocabulary the spans speak.
+    package enum Flavor: Sendable, Equatable {
+        /// Langfuse's `langfuse.*` attributes.
+        case langfuse
+        /// OpenTelemetry's GenAI semantic conventions (`gen_ai.*`), for any collector.
+        case openTelemetry
+    }
+
+    package var flavor: Flavor
     /// Longest input, output or status message kept; longer values are cut with a visible marker.
     package var maxAttributeBytes: Int
 
-    package init(maxAttributeBytes: Int = 256 << 10) {
+    package init(flavor: Flavor = .langfuse, maxAttributeBytes: Int = 256 << 10) {
+        self.flavor = flavor
         self.maxAttributeBytes = maxAttributeBytes
     }
 
     /// The span for a row, or nil when the row has none (yet).
     package func span(for row: NormalizedRow) -> OTLPSpan? {
+        let span: OTLPSpan?
         switch row.table {
-        case .agentSessions: return sessionSpan(row)
-        case .llmCalls: return generationSpan(row)
-        case .toolExecutions: return toolSpan(row)
-        case .agentErrors: return errorEvent(row)
+        case .agentSessions: span = sessionSpan(row)
+        case .llmCalls: span = generationSpan(row)
+        case .toolExecutions: span = toolSpan(row)
+        case .agentErrors: span = errorEvent(row)
         }
+        guard var span, flavor == .openTelemetry else { return span }
+        span.attributes = GenAIAttributes.translate(span.attributes, row: row)
+        return span
     }
 
     /// The root span's id: derived from the session id, distinct from every child's.

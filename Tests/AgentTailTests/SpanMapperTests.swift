@@ -3,11 +3,11 @@ import Testing
 
 @testable import AgentTail
 
-struct LangfuseSpanMapperTests {
+struct SpanMapperTests {
     func spans(_ fixture: String) throws -> (rows: [NormalizedRow], spans: [OTLPSpan]) {
         let rows = try FileParser.rows(
             path: Fixtures.path("mini-agent/\(fixture)"), rules: try Fixtures.miniAgentRules, host: "test-host")
-        let mapper = LangfuseSpanMapper()
+        let mapper = SpanMapper()
         return (rows, rows.compactMap(mapper.span(for:)))
     }
 
@@ -57,7 +57,7 @@ struct LangfuseSpanMapperTests {
         let running = NormalizedRow(
             table: .agentSessions, id: UUID(),
             values: ["status": .text("running"), "started_at": .timestamp(Date()), "agent": .text("a")])
-        #expect(LangfuseSpanMapper().span(for: running) == nil)
+        #expect(SpanMapper().span(for: running) == nil)
     }
 
     @Test func encodingIsDeterministicOTLPJSON() throws {
@@ -84,7 +84,7 @@ struct LangfuseSpanMapperTests {
                 "session_id": .uuid(UUID()), "started_at": .timestamp(Date()), "tool_name": .text("bash"),
                 "success": .bool(true), "result": .text(String(repeating: "x", count: 5000)),
             ])
-        let span = LangfuseSpanMapper(maxAttributeBytes: 1024).span(for: row)
+        let span = SpanMapper(maxAttributeBytes: 1024).span(for: row)
         guard case .string(let output)? = span?.attributes.first(where: { $0.key == "langfuse.observation.output" })?.value
         else {
             Issue.record("no output")
@@ -92,5 +92,25 @@ struct LangfuseSpanMapperTests {
         }
         #expect(output.utf8.count < 1200)
         #expect(output.contains("truncated by agenttail: 5000 bytes"))
+    }
+}
+
+struct GenAIAttributesTests {
+    @Test func collectorSpansUseGenAIConventions() throws {
+        let rows = try FileParser.rows(
+            path: Fixtures.path("mini-agent/03_failing_tool_missing_file.log"), rules: try Fixtures.miniAgentRules,
+            host: "test-host")
+        let spans = rows.compactMap(SpanMapper(flavor: .openTelemetry).span(for:))
+        let tool = try #require(spans.first { $0.name == "read_file" })
+        let keys = Dictionary(tool.attributes.map { ($0.key, $0.value) }) { first, _ in first }
+        #expect(keys["gen_ai.operation.name"] == .string("execute_tool"))
+        #expect(keys["gen_ai.tool.name"] == .string("read_file"))
+        #expect(keys["gen_ai.tool.call.id"] == .string("toolu_010CHEGKrilktdzBozWx7gEF"))
+        #expect(keys["error.type"] == .string("tool_error"))
+        #expect(keys["gen_ai.conversation.id"] != nil)
+        #expect(!tool.attributes.contains { $0.key.hasPrefix("langfuse.") })
+        #expect(tool.statusCode == 2)
+        let root = try #require(spans.first { $0.parentSpanID == nil })
+        #expect(root.attributes.contains { $0.key == "gen_ai.agent.name" && $0.value == .string("mini-agent") })
     }
 }
