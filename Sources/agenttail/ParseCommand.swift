@@ -9,8 +9,17 @@ struct ParseCommand: AsyncParsableCommand {
         abstract: "Print the rows log files produce, as JSON lines, without touching any state.",
         discussion: """
             A dry run of the rules: every file is read whole and taken as finished, so sessions are concluded at \
-            the end of the file. Each output line is one row: {"table": "llm_calls", "id": ..., columns...}.
+            the end of the file. Each output line is one row: {"table": "llm_calls", "id": ..., columns...}. \
+            With --format otlp, each file is printed as the OTLP/JSON export the Langfuse sink sends for it \
+            (--format otel: with OpenTelemetry's GenAI attributes, as the otlp sink sends it).
             """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case rows, otlp, otel
+    }
+
+    @Option(help: "What to print: rows (JSON lines), otlp (Langfuse's OTLP/JSON export) or otel (GenAI conventions).")
+    var format: Format = .rows
 
     @OptionGroup var common: CommonOptions
 
@@ -40,10 +49,19 @@ struct ParseCommand: AsyncParsableCommand {
         var failed = false
         for file in files {
             do {
-                for row in try FileParser.rows(path: file, rules: pack, host: host) {
-                    var line = RowCodec.encode(row, includeTable: true)
-                    line.append(0x0A)
-                    FileHandle.standardOutput.write(Data(line))
+                let rows = try FileParser.rows(path: file, rules: pack, host: host)
+                switch format {
+                case .rows:
+                    for row in rows {
+                        var line = RowCodec.encode(row, includeTable: true)
+                        line.append(0x0A)
+                        FileHandle.standardOutput.write(Data(line))
+                    }
+                case .otlp, .otel:
+                    let mapper = SpanMapper(flavor: format == .otlp ? .langfuse : .openTelemetry)
+                    var export = OTLPJSONEncoder().encode(rows.compactMap(mapper.span(for:)))
+                    export.append(0x0A)
+                    FileHandle.standardOutput.write(Data(export))
                 }
             } catch {
                 printError("cannot read \(file): \(error)")
