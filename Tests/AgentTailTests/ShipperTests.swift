@@ -123,12 +123,14 @@ struct FieldCapTests {
     @Test func longTextIsCutOnACharacterBoundaryWithAMarker() {
         let row = NormalizedRow(
             table: .toolExecutions, id: UUID(), values: ["result": .text(String(repeating: "é", count: 1000))])
-        let capped = FieldCap.apply(to: row, limit: 101)
+        let capped = FieldCap.apply(to: row, limit: 201)
         guard case .text(let text) = capped["result"] else {
             Issue.record("result is not text")
             return
         }
-        #expect(text == String(repeating: "é", count: 50) + " […truncated by agenttail: 2000 bytes]")
+        // 201 bytes leave 137 for text before the marker: 68 two-byte characters, never half of one.
+        #expect(text == String(repeating: "é", count: 68) + " […truncated by agenttail: 2000 bytes]")
+        #expect(text.utf8.count <= 201)
     }
 
     @Test func longJSONBecomesAValidMarkerObject() throws {

@@ -181,26 +181,9 @@ package struct SpanMapper: Sendable {
         return String(decoding: writer.bytes, as: UTF8.self)
     }
 
-    /// JSON text kept whole when small enough, else replaced by a marker object keeping its beginning.
-    private func capped(_ json: String) -> String {
-        guard json.utf8.count > maxAttributeBytes else { return json }
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("agenttail_truncated")
-        writer.bool(true)
-        writer.key("bytes")
-        writer.int(json.utf8.count)
-        writer.key("head")
-        writer.string(FieldCap.cut(json, to: maxAttributeBytes / 2))
-        writer.endObject()
-        return String(decoding: writer.bytes, as: UTF8.self)
-    }
+    private func capped(_ json: String) -> String { FieldCap.json(json, limit: maxAttributeBytes) }
 
-    private func cut(_ text: String) -> String {
-        guard text.utf8.count > maxAttributeBytes else { return text }
-        // Leave room for the marker, so the result stays within the limit.
-        return FieldCap.cut(text, to: maxAttributeBytes - 64) + " […truncated by agenttail: \(text.utf8.count) bytes]"
-    }
+    private func cut(_ text: String) -> String { FieldCap.text(text, limit: maxAttributeBytes) }
 }
 
 extension NormalizedRow {
