@@ -114,3 +114,23 @@ struct GenAIAttributesTests {
         #expect(root.attributes.contains { $0.key == "gen_ai.agent.name" && $0.value == .string("mini-agent") })
     }
 }
+
+struct GenerationOutputTests {
+    @Test func generationOutputCarriesTheRequestedToolCallsAndSessionCanBeFixed() throws {
+        let rows = try FileParser.rows(
+            path: Fixtures.path("mini-agent/02_multi_tool_one_response.log"), rules: try Fixtures.miniAgentRules,
+            host: "test-host")
+        let mapper = SpanMapper(fixedSessionID: "nightly-ci")
+        let generation = try #require(rows.filter { $0.table == .llmCalls }.compactMap(mapper.span(for:)).first)
+        let output = try #require(generation.attributes.first { $0.key == "langfuse.observation.output" })
+        guard case .string(let text) = output.value else {
+            Issue.record("output is not text")
+            return
+        }
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let calls = try #require(object["tool_calls"] as? [[String: Any]])
+        #expect(calls.map { $0["name"] as? String } == ["write_file", "write_file", "bash", "read_file"])
+        #expect((calls[2]["arguments"] as? [String: String])?["command"] == "ls -1 && wc -l alpha.txt beta.txt")
+        #expect(generation.attributes.contains { $0.key == "session.id" && $0.value == .string("nightly-ci") })
+    }
+}

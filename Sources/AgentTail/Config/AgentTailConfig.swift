@@ -95,6 +95,9 @@ package struct LangfuseSinkConfig: Sendable {
     package var host: String
     package var publicKey: String
     package var secretKey: Secret
+    /// The Langfuse session of every trace: nil for one session per run, else this fixed id (to group all runs of
+    /// one machine or job).
+    package var sessionID: String?
     /// Spans per export.
     package var batchSpans: Int = 500
     /// Bytes per export body, below what proxies in front of Langfuse accept.

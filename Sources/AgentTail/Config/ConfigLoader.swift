@@ -178,7 +178,8 @@ package struct ConfigLoader: Sendable {
 
     private func decodeLangfuse(_ node: YAMLValue) throws(ConfigError) -> LangfuseSinkConfig {
         let map = try node.mapping(allowed: [
-            "host", "public_key", "secret_key", "batch_spans", "max_request_bytes", "max_attribute_bytes", "timeout",
+            "host", "public_key", "secret_key", "session_id", "batch_spans", "max_request_bytes", "max_attribute_bytes",
+            "timeout",
         ])
         let hostNode = try map.required("host")
         let host = try hostNode.nonEmptyString()
@@ -191,6 +192,10 @@ package struct ConfigLoader: Sendable {
             host: host.hasSuffix("/") ? String(host.dropLast()) : host,
             publicKey: try map.required("public_key").nonEmptyString(),
             secretKey: Secret(try map.required("secret_key").nonEmptyString()))
+        if let value = map.optional("session_id") {
+            let text = try value.nonEmptyString()
+            config.sessionID = text == "run" ? nil : text
+        }
         if let value = map.optional("batch_spans") { config.batchSpans = try value.int(min: 1, max: 10_000) }
         if let value = map.optional("max_request_bytes") {
             config.maxRequestBytes = try value.byteSize()

@@ -178,6 +178,7 @@ package struct Correlator: Sendable {
     private mutating func handleResponse(_ response: Observation.LLMResponse, info: RecordInfo, rows: inout [NormalizedRow]) {
         let request: SessionState.PendingRequest
         var metadata: [String: ColumnValue] = ["response_offset": .int(Int(info.offset))]
+        if !response.toolCalls.isEmpty { metadata["tool_calls"] = .json(Self.toolCallsJSON(response.toolCalls)) }
         if let pending = state.pendingRequest {
             request = pending
             metadata["request_offset"] = .int(Int(pending.offset))
@@ -290,6 +291,24 @@ package struct Correlator: Sendable {
                 "occurred_at": ColumnValue(time), "related_id": ColumnValue(related),
                 "metadata": .json(Self.metadata(metadata)),
             ])
+    }
+
+    /// The tool calls a response requested, as a JSON array of `{id, name, arguments}`.
+    static func toolCallsJSON(_ calls: [ToolCall]) -> String {
+        var writer = JSONWriter()
+        writer.beginArray()
+        for call in calls {
+            writer.beginObject()
+            writer.key("id")
+            if let id = call.id { writer.string(id) } else { writer.null() }
+            writer.key("name")
+            writer.string(call.name)
+            writer.key("arguments")
+            if let arguments = call.arguments { writer.raw(arguments) } else { writer.null() }
+            writer.endObject()
+        }
+        writer.endArray()
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 
     /// Longest task kept on the session; the whole first message stays in the first LLM call's input.

@@ -20,6 +20,8 @@ package final class OTLPExportSink: Sink {
         /// Extra request headers (authentication); their values are secrets.
         package var headers: [(name: String, value: Secret)]
         package var flavor: SpanMapper.Flavor
+        /// A fixed `session.id` for every span; nil for one session per run.
+        package var sessionID: String? = nil
         package var batchSpans: Int
         package var maxRequestBytes: Int
         package var maxAttributeBytes: Int
@@ -40,7 +42,8 @@ package final class OTLPExportSink: Sink {
     package init(target: Target, client: HTTPClient = .shared, logger: Logger) {
         self.target = target
         self.client = client
-        self.mapper = SpanMapper(flavor: target.flavor, maxAttributeBytes: target.maxAttributeBytes)
+        self.mapper = SpanMapper(
+            flavor: target.flavor, maxAttributeBytes: target.maxAttributeBytes, fixedSessionID: target.sessionID)
         var logger = logger
         logger[metadataKey: "sink.name"] = "\(target.name)"
         self.logger = logger
@@ -53,7 +56,8 @@ package final class OTLPExportSink: Sink {
             target: Target(
                 name: "langfuse", url: "\(config.host)/api/public/otel/v1/traces",
                 headers: [("Authorization", Secret("Basic \(credentials)")), ("x-langfuse-ingestion-version", Secret("4"))],
-                flavor: .langfuse, batchSpans: config.batchSpans, maxRequestBytes: config.maxRequestBytes,
+                flavor: .langfuse, sessionID: config.sessionID, batchSpans: config.batchSpans,
+                maxRequestBytes: config.maxRequestBytes,
                 maxAttributeBytes: config.maxAttributeBytes, timeout: config.timeout,
                 healthURL: "\(config.host)/api/public/health"),
             logger: logger)

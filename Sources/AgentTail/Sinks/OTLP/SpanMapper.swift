@@ -17,10 +17,13 @@ package struct SpanMapper: Sendable {
     package var flavor: Flavor
     /// Longest input, output or status message kept; longer values are cut with a visible marker.
     package var maxAttributeBytes: Int
+    /// The `session.id` every span carries: nil for one session per run (the run's id), else this fixed text.
+    package var fixedSessionID: String?
 
-    package init(flavor: Flavor = .langfuse, maxAttributeBytes: Int = 256 << 10) {
+    package init(flavor: Flavor = .langfuse, maxAttributeBytes: Int = 256 << 10, fixedSessionID: String? = nil) {
         self.flavor = flavor
         self.maxAttributeBytes = maxAttributeBytes
+        self.fixedSessionID = fixedSessionID
     }
 
     /// The span for a row, or nil when the row has none (yet).
@@ -86,8 +89,10 @@ package struct SpanMapper: Sendable {
             output.key("thinking")
             output.string(thinking)
         }
-        output.key("tool_call_count")
-        output.int(Int(row.text("tool_call_count") ?? "0") ?? 0)
+        if let calls = toolCalls(ofCall: row) {
+            output.key("tool_calls")
+            output.raw(calls)
+        }
         output.endObject()
         if row.text("status") == "ok" {
             attributes.append(("langfuse.observation.output", .string(capped(String(decoding: output.bytes, as: UTF8.self)))))
@@ -172,13 +177,25 @@ package struct SpanMapper: Sendable {
 
     /// Attributes every span carries: its type and the trace's session.
     private func common(session: UUID, type: String) -> [(key: String, value: OTLPValue)] {
-        [("langfuse.observation.type", .string(type)), ("session.id", .string(session.lowercased))]
+        [("langfuse.observation.type", .string(type)), ("session.id", .string(fixedSessionID ?? session.lowercased))]
     }
 
     private func jsonString(_ text: String) -> String {
         var writer = JSONWriter()
         writer.string(cut(text))
         return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    /// The tool calls the response requested, kept by the correlator in the call's metadata.
+    private func toolCalls(ofCall row: NormalizedRow) -> String? {
+        guard let metadata = row.text("metadata") else { return nil }
+        return Array(metadata.utf8).withUnsafeBytes { raw -> String? in
+            let scanner = JSONScanner(raw)
+            guard let object = try? scanner.value(in: 0..<raw.count),
+                let calls = try? scanner.member("tool_calls", of: object), calls.kind == .array
+            else { return nil }
+            return scanner.rawText(calls)
+        }
     }
 
     private func capped(_ json: String) -> String { FieldCap.json(json, limit: maxAttributeBytes) }
