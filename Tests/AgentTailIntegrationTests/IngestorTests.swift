@@ -217,4 +217,19 @@ struct IngestorTests {
         #expect(try workspace.count(.llmCalls) == 2)
         #expect(try workspace.count(.toolExecutions) == 1)
     }
+
+    @Test func restartInsideTheFileHeaderDoesNotReportTheRestOfTheHeaderAsStrayText() async throws {
+        let workspace = try Workspace()
+        let log = MiniAgentLog.simpleRun(task: "header " + String(repeating: "h", count: 600))
+        let firstLines = log.header.split(separator: "\n", omittingEmptySubsequences: false).prefix(2)
+            .joined(separator: "\n") + "\n"
+        try workspace.write("agent_run_1.log", firstLines)
+        // The small file has been quiet long enough to be tracked; its checkpoint lands inside the header.
+        _ = try await daemon(workspace).ingestor.step(changed: nil, now: Date().addingTimeInterval(5))
+        #expect(try await daemon(workspace).store.allCheckpoints().first?.offset == Int64(firstLines.utf8.count))
+        try workspace.append("agent_run_1.log", log.text.dropFirst(firstLines.count))
+        try await cycle(try daemon(workspace))
+        #expect(try workspace.count(.agentErrors) == 0)
+        #expect(try workspace.count(.agentSessions, where: "status = 'completed'") == 1)
+    }
 }

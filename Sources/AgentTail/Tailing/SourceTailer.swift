@@ -161,7 +161,11 @@ final class SourceTailer {
             {
                 var checkpoint = stored
                 checkpoint.path = path
-                file = TrackedFile(checkpoint: checkpoint, rules: rules, host: host, now: now)
+                // A file that has not shown a record yet was stopped in its preamble (the header before the first
+                // record): resume in preamble mode, or the rest of the header would read as stray text.
+                file = TrackedFile(
+                    checkpoint: checkpoint, rules: rules, host: host, skipToFirstRecord: !checkpoint.session.hasRecords,
+                    now: now)
                 logger.debug("resuming file", metadata: ["file.path": "\(path)", "file.offset": "\(stored.offset)"])
             } else {
                 // Same inode, other content: the old file was deleted and its inode reused.
