@@ -29,4 +29,26 @@ package enum BatchSplitter {
             return first + (try await deliver(Array(items[middle...]), post: post, settled: settled))
         }
     }
+
+    /// Cuts items into consecutive requests of at most `maxCount` items and `maxBytes` bytes (a single item larger
+    /// than `maxBytes` still gets a request of its own).
+    package static func chunks<Item>(
+        _ items: [Item], maxCount: Int, maxBytes: Int, overhead: Int, size: (Item) -> Int
+    ) -> [[Item]] {
+        var result: [[Item]] = []
+        var current: [Item] = []
+        var bytes = overhead
+        for item in items {
+            let itemSize = size(item)
+            if !current.isEmpty, current.count >= maxCount || bytes + itemSize > maxBytes {
+                result.append(current)
+                current = []
+                bytes = overhead
+            }
+            current.append(item)
+            bytes += itemSize
+        }
+        if !current.isEmpty { result.append(current) }
+        return result
+    }
 }

@@ -99,21 +99,9 @@ package final class OTLPExportSink: Sink {
 
     /// Cuts spans into exports of at most `batchSpans` spans and `maxRequestBytes` bytes.
     private func exports(of spans: [(NormalizedRow, OTLPSpan)]) -> [[(NormalizedRow, OTLPSpan)]] {
-        var result: [[(NormalizedRow, OTLPSpan)]] = []
-        var current: [(NormalizedRow, OTLPSpan)] = []
-        var bytes = 512
-        for span in spans {
-            let size = OTLPJSONEncoder.size(of: span.1)
-            if !current.isEmpty, current.count >= target.batchSpans || bytes + size > target.maxRequestBytes {
-                result.append(current)
-                current = []
-                bytes = 512
-            }
-            current.append(span)
-            bytes += size
+        BatchSplitter.chunks(spans, maxCount: target.batchSpans, maxBytes: target.maxRequestBytes, overhead: 512) {
+            OTLPJSONEncoder.size(of: $0.1)
         }
-        if !current.isEmpty { result.append(current) }
-        return result
     }
 
     private func post(_ spans: [OTLPSpan]) async throws(SinkError) -> BatchSplitter.Answer {

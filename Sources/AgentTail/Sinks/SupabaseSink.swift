@@ -55,21 +55,9 @@ package final class SupabaseSink: Sink {
 
     /// Cuts rows into request bodies of at most `batchSize` rows and `maxRequestBytes` bytes.
     private func batches(of rows: [NormalizedRow]) -> [[NormalizedRow]] {
-        var result: [[NormalizedRow]] = []
-        var current: [NormalizedRow] = []
-        var bytes = 2
-        for row in rows {
-            let size = RowCodec.encode(row).count + 1
-            if !current.isEmpty, current.count >= config.batchSize || bytes + size > config.maxRequestBytes {
-                result.append(current)
-                current = []
-                bytes = 2
-            }
-            current.append(row)
-            bytes += size
+        BatchSplitter.chunks(rows, maxCount: config.batchSize, maxBytes: config.maxRequestBytes, overhead: 2) {
+            RowCodec.encode($0).count + 1
         }
-        if !current.isEmpty { result.append(current) }
-        return result
     }
 
     private func post(
