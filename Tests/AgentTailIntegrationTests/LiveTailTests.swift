@@ -111,4 +111,19 @@ struct LiveTailTests {
         let stateSize = try FileManager.default.attributesOfItem(atPath: workspace.state)[.size] as? Int ?? .max
         #expect(stateSize < 1 << 20, "state file holds \(stateSize) bytes after delivery")
     }
+
+    @Test func statusWhileRunStartsNeverBreaksIt() async throws {
+        let workspace = try Workspace()
+        try workspace.write("agent_run_1.log", MiniAgentLog.simpleRun(task: "race " + String(repeating: "r", count: 600)).text)
+        let daemon = try AgentTailProcess(["run", "--config", workspace.config, "--log-level", "error"])
+        // status only reads: it must neither create nor migrate the state file that run is creating.
+        for _ in 0..<20 {
+            _ = try await AgentTailProcess.run(["status", "--config", workspace.config])
+        }
+        try await eventually("the session row") { try workspace.count(.agentSessions) == 1 }
+        #expect(daemon.process.isRunning)
+        daemon.kill(SIGTERM)
+        let result = await daemon.finish()
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+    }
 }

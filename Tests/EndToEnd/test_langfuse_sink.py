@@ -78,6 +78,7 @@ def test_everything_arrives_through_faults_and_a_poisoned_span_dead_letters_alon
     process = workspace.start("--log-level", "error")
     deadline = time.time() + 90
     while time.time() < deadline:
+        assert process.poll() is None, f"agenttail exited early: {process.stderr.read()}"
         if len({o["id"] for o in langfuse.store()["observations"]}) >= 4 + 9 + 6 and \
                 '"name":"langfuse","outbox_depth":0' in workspace.run("status", "--json").stdout.replace(" ", ""):
             break

@@ -41,6 +41,7 @@ def test_flapping_server_still_gets_everything_exactly_once(tmp_path, admin, ser
     process = workspace.start("--log-level", "error")
     deadline = time.time() + 90
     while time.time() < deadline:
+        assert process.poll() is None, f"agenttail exited early: {process.stderr.read()}"
         result = workspace.run("status", "--json", check=False)
         if '"name":"supabase","outbox_depth":0' in result.stdout.replace(" ", "") and workspace.store.exists():
             if sum(len(postgres_rows(admin, table)) for table in TABLES) == 23:

@@ -25,7 +25,7 @@ package struct StatusReport: Sendable {
     package var sinks: [SinkLine]
 
     package static func make(config: AgentTailConfig) async throws -> StatusReport {
-        let store = try StateStore(path: config.state.path)
+        let store = try StateStore(path: config.state.path, readOnly: true)
         let files = try await store.allCheckpoints().map { checkpoint in
             FileLine(
                 source: checkpoint.source, path: checkpoint.path, offset: checkpoint.offset,

@@ -15,8 +15,27 @@ package struct StateStore: Sendable {
     private let writer: any DatabaseWriter
 
     /// Opens (creating with mode 0600) the state database at `path`.
-    package init(path: String) throws(StateError) {
+    /// - Parameter readOnly: open an existing database for reading only, without creating or migrating anything, so
+    ///   that a reader (`status`) never races a starting `run` for the schema.
+    package init(path: String, readOnly: Bool = false) throws(StateError) {
         self.path = path
+        if readOnly {
+            do {
+                var configuration = Configuration()
+                configuration.readonly = true
+                configuration.busyMode = .timeout(10)
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                guard try pool.read({ db in try db.tableExists("sink_cursors") }) else {
+                    throw StateError.cannotOpen(path: path, reason: "agenttail has not initialized it yet")
+                }
+                writer = pool
+            } catch let error as StateError {
+                throw error
+            } catch {
+                throw StateError.cannotOpen(path: path, reason: Self.message(error))
+            }
+            return
+        }
         do {
             try FileManager.default.createDirectory(
                 atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true,
