@@ -59,7 +59,8 @@ class Server:
 class Workspace:
     """Logs, a config with the local and Supabase sinks, and helpers to run agenttail on them."""
 
-    def __init__(self, root: Path, server, key: str | None = None, batch_size: int = 500, sinks: str | None = None):
+    def __init__(self, root: Path, server, key: str | None = None, batch_size: int = 500, sinks: str | None = None,
+                 env: dict | None = None):
         self.root = root
         self.logs = root / "logs"
         self.logs.mkdir(parents=True)
@@ -81,7 +82,9 @@ sinks:
 {sinks or supabase}
 """)
         self.env = dict(os.environ, SUPABASE_URL=server.url,
-                        SUPABASE_SERVICE_ROLE_KEY=key or getattr(server, "service_key", ""))
+                        SUPABASE_SERVICE_ROLE_KEY=key or getattr(server, "service_key", ""),
+                        LANGFUSE_SECRET_KEY=getattr(server, "secret_key", ""))
+        self.env.update(env or {})
 
     def add_fixtures(self):
         for path in sorted(FIXTURES.glob("*.log")):
@@ -128,11 +131,12 @@ class LangfuseServer:
     def store(self):
         return self.control("/__store")
 
-    def sinks(self, secret_key: str | None = None, batch_spans: int = 500) -> str:
+    def sinks(self, batch_spans: int = 500) -> str:
+        """The config's sinks section; the secret key is read from LANGFUSE_SECRET_KEY (see `Workspace`)."""
         return f"""  langfuse:
     host: {self.url}
     public_key: {self.public_key}
-    secret_key: {secret_key or self.secret_key}
+    secret_key: ${{LANGFUSE_SECRET_KEY}}
     batch_spans: {batch_spans}
     timeout: 2s"""
 

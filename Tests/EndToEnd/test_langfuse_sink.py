@@ -95,7 +95,8 @@ def test_everything_arrives_through_faults_and_a_poisoned_span_dead_letters_alon
 
 
 def test_wrong_keys_stop_the_sink_and_check_reports_them(tmp_path, langfuse):
-    workspace = Workspace(tmp_path, langfuse, sinks=langfuse.sinks(secret_key="sk-lf-wrong"))
+    workspace = Workspace(tmp_path, langfuse, sinks=langfuse.sinks(),
+                          env={"LANGFUSE_SECRET_KEY": "sk-lf-wrong"})
     workspace.add_fixtures()
     result = workspace.run("run", "--once", check=False)
     assert result.returncode == 1
@@ -113,8 +114,8 @@ def test_generic_otlp_sink_speaks_genai_conventions(tmp_path, langfuse):
     sinks = f"""  otlp:
     endpoint: {langfuse.url}/api/public/otel/v1/traces
     headers:
-      Authorization: Basic {token}"""
-    workspace = Workspace(tmp_path, langfuse, sinks=sinks)
+      Authorization: ${{OTLP_AUTHORIZATION}}"""
+    workspace = Workspace(tmp_path, langfuse, sinks=sinks, env={"OTLP_AUTHORIZATION": f"Basic {token}"})
     workspace.add_fixtures()
     workspace.run("run", "--once")
     assert "accepts OTLP exports" in workspace.run("check").stdout
