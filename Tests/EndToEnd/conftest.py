@@ -1,38 +1,10 @@
-"""Fixtures: a throwaway PostgreSQL with Schema/, the test server in front of it, and a workspace."""
-import psycopg2
+"""Fixtures: a throwaway PostgreSQL with Schema/, the test servers, and a workspace."""
 import pytest
 
-from stack import TABLES, Server, Workspace
-from throwaway_postgres import throwaway_postgres
-
-
-@pytest.fixture(scope="session")
-def database():
-    with throwaway_postgres("agenttail-e2e-pg-") as port:
-        yield port
-
-
-@pytest.fixture
-def admin(database):
-    connection = psycopg2.connect(host="127.0.0.1", port=database, user="postgres", dbname="postgres")
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        for table in TABLES:
-            cursor.execute(f"delete from {table}")
-    yield connection
-    connection.close()
-
-
-@pytest.fixture
-def server(database, admin):
-    server = Server(database)
-    server.control("/__reset", {})
-    yield server
-    server.stop()
+from services import admin, database, langfuse, server  # noqa: F401 (fixtures)
+from stack import Workspace
 
 
 @pytest.fixture
 def workspace(tmp_path, server):
     return Workspace(tmp_path, server)
-
-

@@ -3,16 +3,7 @@ definitions and stores what Langfuse would."""
 import signal
 import time
 
-import pytest
-
-from stack import LangfuseServer, Workspace
-
-
-@pytest.fixture
-def langfuse():
-    server = LangfuseServer()
-    yield server
-    server.stop()
+from stack import Workspace
 
 
 def observations_by_type(store):
