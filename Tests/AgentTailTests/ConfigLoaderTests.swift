@@ -241,3 +241,81 @@ struct LangfuseConfigTests {
         #expect(config.sinks.names == ["langfuse"])
     }
 }
+
+struct CredentialConfigTests {
+    let loader = ConfigLoader(environment: ["HOME": "/h", "KEY": "from-env"])
+
+    func supabase(_ key: String, extra: String = "") throws(ConfigError) -> SupabaseSinkConfig? {
+        try loader.load(
+            text: """
+                sources: [{name: a, paths: [/x/*.log]}]
+                \(extra)
+                sinks:
+                  supabase:
+                    url: https://abcd.supabase.co
+                    service_role_key: \(key)
+                """, file: "/c.yaml"
+        ).sinks.supabase
+    }
+
+    @Test func credentialWrittenInTheFileIsRefusedWithoutEchoingIt() {
+        for written in ["eyJhbGciOiJIUzI1NiJ9.planted", "${UNSET:-eyJhbGciOiJIUzI1NiJ9.planted}"] {
+            do throws(ConfigError) {
+                _ = try supabase(written)
+                Issue.record("accepted \(written)")
+            } catch {
+                #expect(error.description.contains("/c.yaml:6:23: error: sinks.supabase.service_role_key: refusing"))
+                #expect(error.description.contains("service_role_key: ${SUPABASE_SERVICE_ROLE_KEY}"))
+                #expect(!error.description.contains("planted"))
+            }
+        }
+    }
+
+    @Test func credentialFromEnvironmentFileOrExplicitlyAllowed() throws {
+        #expect(try supabase("${KEY}")?.serviceRoleKey.value == "from-env")
+        #expect(try supabase("Bearer-${KEY}")?.serviceRoleKey.value == "Bearer-from-env")
+        #expect(try supabase("inline-key", extra: "allow_inline_secrets: true")?.serviceRoleKey.value == "inline-key")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("agenttail-key-\(UUID())").path
+        try "from-file\n".write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        #expect(try supabase("{file: \(file)}")?.serviceRoleKey.value == "from-file")
+        #expect(throws: ConfigError.self) { try supabase("{file: /nonexistent/key}") }
+    }
+
+    @Test func otlpCredentialHeadersMustComeFromOutsideOtherHeadersNeedNot() throws {
+        let text = """
+            sources: [{name: a, paths: [/x/*.log]}]
+            sinks:
+              otlp:
+                endpoint: http://localhost:4318/v1/traces
+                headers:
+                  X-Scope-OrgID: tenant-1
+                  Authorization: %@
+            """
+        let config = try loader.load(text: text.replacingOccurrences(of: "%@", with: "Basic ${KEY}"), file: "/c.yaml")
+        #expect(config.sinks.otlp?.headers.map(\.value.value) == ["tenant-1", "Basic from-env"])
+        #expect(throws: ConfigError.self) {
+            try loader.load(text: text.replacingOccurrences(of: "%@", with: "Basic dXNlcjpwdw=="), file: "/c.yaml")
+        }
+    }
+
+    @Test func redactionSectionAddsPatternsAndDisablesKinds() throws {
+        let config = try loader.load(
+            text: """
+                sources: [{name: a, paths: [/x/*.log]}]
+                redaction:
+                  disable: [url_password]
+                  patterns:
+                    - {name: employee, regex: 'EMP-[0-9]{6}'}
+                """, file: "/c.yaml")
+        #expect(!config.redaction.kinds.contains(.urlPassword) && config.redaction.kinds.contains(.jwt))
+        #expect(config.redaction.patterns.map(\.name) == ["employee"])
+        #expect(throws: ConfigError.self) {
+            try loader.load(
+                text: """
+                    sources: [{name: a, paths: [/x/*.log]}]
+                    redaction: {patterns: [{name: bad, regex: '(unclosed'}]}
+                    """, file: "/c.yaml")
+        }
+    }
+}

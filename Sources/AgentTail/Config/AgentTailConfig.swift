@@ -10,6 +10,20 @@ package struct AgentTailConfig: Sendable {
     package var state: StateConfig
     package var tailing: TailingConfig
     package var sinks: SinksConfig
+    /// What is masked in rows before they reach the outbox.
+    package var redaction: RedactionConfig = RedactionConfig()
+}
+
+/// Secret masking, applied to every row before it is stored in the outbox.
+package struct RedactionConfig: Sendable {
+    /// The built-in detectors in use; all of them unless some are disabled.
+    package var kinds: Set<SecretKind> = Set(SecretKind.allCases)
+    /// The user's own patterns, applied after the built-in ones.
+    package var patterns: [RedactionPattern] = []
+
+    package init() {}
+
+    package var redactor: Redactor { Redactor(kinds: kinds, patterns: patterns) }
 }
 
 /// One set of log files parsed with one rule pack.
@@ -87,6 +101,7 @@ package struct OTLPSinkConfig: Sendable {
     package var maxRequestBytes: Int = 3_500_000
     package var maxAttributeBytes: Int = 256 << 10
     package var timeout: Duration = .seconds(30)
+    package var tls = TLSSettings()
 }
 
 /// Langfuse as a sink, over OTLP/HTTP.
@@ -106,6 +121,7 @@ package struct LangfuseSinkConfig: Sendable {
     package var maxAttributeBytes: Int = 256 << 10
     /// How long one request may take.
     package var timeout: Duration = .seconds(30)
+    package var tls = TLSSettings()
 }
 
 /// Supabase (PostgREST) as a sink.
@@ -121,6 +137,18 @@ package struct SupabaseSinkConfig: Sendable {
     package var maxFieldBytes: Int = 256 << 10
     /// How long one request may take.
     package var timeout: Duration = .seconds(30)
+    package var tls = TLSSettings()
+}
+
+/// How an HTTPS sink verifies the server. Certificates are always verified; a CA file adds trust roots for servers
+/// signed by a private authority.
+package struct TLSSettings: Sendable, Hashable {
+    /// A PEM file of CA certificates trusted instead of the system's.
+    package var caFile: String?
+
+    package init(caFile: String? = nil) {
+        self.caFile = caFile
+    }
 }
 
 /// The embedded SQLite store.

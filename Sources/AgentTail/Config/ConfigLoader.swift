@@ -43,8 +43,12 @@ package struct ConfigLoader: Sendable {
 
     /// Validates an already parsed document; `base` resolves relative paths.
     package func decode(_ root: YAMLValue, base: String) throws(ConfigError) -> AgentTailConfig {
-        let top = try root.mapping(allowed: ["host", "sources", "state", "tailing", "sinks"])
+        let top = try root.mapping(allowed: [
+            "host", "sources", "state", "tailing", "sinks", "redaction", "allow_inline_secrets",
+        ])
         let host = try top.optional("host")?.nonEmptyString() ?? defaultHost
+        let secrets = SecretReader(
+            expander: expander, base: base, allowInline: try top.optional("allow_inline_secrets")?.bool() ?? false)
 
         let sourceNodes = try top.required("sources").sequence()
         guard !sourceNodes.isEmpty else { throw top.owner.error("'sources' needs at least one source") }
@@ -93,20 +97,47 @@ package struct ConfigLoader: Sendable {
                 sinks.local = config
             }
             if let supabase = map.optional("supabase") {
-                sinks.supabase = try decodeSupabase(supabase)
+                sinks.supabase = try decodeSupabase(supabase, secrets: secrets)
             }
             if let langfuse = map.optional("langfuse") {
-                sinks.langfuse = try decodeLangfuse(langfuse)
+                sinks.langfuse = try decodeLangfuse(langfuse, secrets: secrets)
             }
             if let otlp = map.optional("otlp") {
-                sinks.otlp = try decodeOTLP(otlp)
+                sinks.otlp = try decodeOTLP(otlp, secrets: secrets)
             }
         }
         if sinks.isEmpty {
             sinks.local = LocalSinkConfig(path: absolute("~/.agenttail/events.sqlite", base: base))
         }
-        return AgentTailConfig(
+        var config = AgentTailConfig(
             file: root.file, host: host, sources: sources, state: state, tailing: tailing, sinks: sinks)
+        if let node = top.optional("redaction") { config.redaction = try decodeRedaction(node) }
+        return config
+    }
+
+    private func decodeRedaction(_ node: YAMLValue) throws(ConfigError) -> RedactionConfig {
+        var redaction = RedactionConfig()
+        let map = try node.mapping(allowed: ["disable", "patterns"])
+        for item in try map.optional("disable")?.sequence(allowScalar: true) ?? [] {
+            let name = try item.oneOf(SecretKind.allCases.map(\.rawValue))
+            redaction.kinds.remove(SecretKind(rawValue: name)!)
+        }
+        for item in try map.optional("patterns")?.sequence() ?? [] {
+            let pattern = try item.mapping(allowed: ["name", "regex"])
+            let nameNode = try pattern.required("name")
+            let name = try nameNode.nonEmptyString()
+            guard name.allSatisfy({ $0.isLetter || $0.isNumber || "-_".contains($0) }) else {
+                throw nameNode.error("use letters, digits, '-' or '_' in pattern names, got '\(name)'")
+            }
+            let regexNode = try pattern.required("regex")
+            let source = try regexNode.nonEmptyString()
+            do throws(RegexProblem) {
+                redaction.patterns.append(try RedactionPattern(name: name, regex: source))
+            } catch {
+                throw regexNode.error(error.description)
+            }
+        }
+        return redaction
     }
 
     private func decodeSource(_ node: YAMLValue, base: String) throws(ConfigError) -> SourceConfig {
@@ -148,9 +179,9 @@ package struct ConfigLoader: Sendable {
             name: name, paths: paths, exclude: exclude, rules: rules, startAt: startAt, sessionTimeout: timeout)
     }
 
-    private func decodeSupabase(_ node: YAMLValue) throws(ConfigError) -> SupabaseSinkConfig {
+    private func decodeSupabase(_ node: YAMLValue, secrets: SecretReader) throws(ConfigError) -> SupabaseSinkConfig {
         let map = try node.mapping(allowed: [
-            "url", "service_role_key", "batch_size", "max_request_bytes", "max_field_bytes", "timeout",
+            "url", "service_role_key", "batch_size", "max_request_bytes", "max_field_bytes", "timeout", "ca_file",
         ])
         let urlNode = try map.required("url")
         let url = try urlNode.nonEmptyString()
@@ -161,7 +192,9 @@ package struct ConfigLoader: Sendable {
         }
         var config = SupabaseSinkConfig(
             url: url.hasSuffix("/") ? String(url.dropLast()) : url,
-            serviceRoleKey: Secret(try map.required("service_role_key").nonEmptyString()))
+            serviceRoleKey: try secrets.read(map.required("service_role_key"),
+                suggesting: "${SUPABASE_SERVICE_ROLE_KEY}"))
+        config.tls = try tls(map, base: base(of: node))
         if let value = map.optional("batch_size") { config.batchSize = try value.int(min: 1, max: 10_000) }
         if let value = map.optional("max_request_bytes") {
             config.maxRequestBytes = try value.byteSize()
@@ -176,10 +209,10 @@ package struct ConfigLoader: Sendable {
         return config
     }
 
-    private func decodeLangfuse(_ node: YAMLValue) throws(ConfigError) -> LangfuseSinkConfig {
+    private func decodeLangfuse(_ node: YAMLValue, secrets: SecretReader) throws(ConfigError) -> LangfuseSinkConfig {
         let map = try node.mapping(allowed: [
             "host", "public_key", "secret_key", "session_id", "batch_spans", "max_request_bytes", "max_attribute_bytes",
-            "timeout",
+            "timeout", "ca_file",
         ])
         let hostNode = try map.required("host")
         let host = try hostNode.nonEmptyString()
@@ -191,7 +224,8 @@ package struct ConfigLoader: Sendable {
         var config = LangfuseSinkConfig(
             host: host.hasSuffix("/") ? String(host.dropLast()) : host,
             publicKey: try map.required("public_key").nonEmptyString(),
-            secretKey: Secret(try map.required("secret_key").nonEmptyString()))
+            secretKey: try secrets.read(map.required("secret_key"), suggesting: "${LANGFUSE_SECRET_KEY}"))
+        config.tls = try tls(map, base: base(of: node))
         if let value = map.optional("session_id") {
             let text = try value.nonEmptyString()
             config.sessionID = text == "run" ? nil : text
@@ -210,9 +244,9 @@ package struct ConfigLoader: Sendable {
         return config
     }
 
-    private func decodeOTLP(_ node: YAMLValue) throws(ConfigError) -> OTLPSinkConfig {
+    private func decodeOTLP(_ node: YAMLValue, secrets: SecretReader) throws(ConfigError) -> OTLPSinkConfig {
         let map = try node.mapping(allowed: [
-            "endpoint", "headers", "batch_spans", "max_request_bytes", "max_attribute_bytes", "timeout",
+            "endpoint", "headers", "batch_spans", "max_request_bytes", "max_attribute_bytes", "timeout", "ca_file",
         ])
         let endpointNode = try map.required("endpoint")
         let endpoint = try endpointNode.nonEmptyString()
@@ -222,11 +256,16 @@ package struct ConfigLoader: Sendable {
             throw endpointNode.error("expected the traces URL, such as http://localhost:4318/v1/traces, got '\(endpoint)'")
         }
         var config = OTLPSinkConfig(endpoint: endpoint)
+        config.tls = try tls(map, base: base(of: node))
         if let headers = map.optional("headers") {
             guard case .mapping(let mapping) = headers.node else { throw headers.error("expected a mapping of header names to values") }
             let names = Array(mapping.keys.compactMap(\.string))
             for (name, value) in try headers.mapping(allowed: names).entries {
-                config.headers.append((name, Secret(try value.string())))
+                let credential = ["auth", "key", "token", "secret", "cookie", "password"].contains {
+                    name.lowercased().contains($0)
+                }
+                let text = credential ? try secrets.read(value, suggesting: "${OTLP_AUTHORIZATION}") : Secret(try value.string())
+                config.headers.append((name, text))
             }
         }
         if let value = map.optional("batch_spans") { config.batchSpans = try value.int(min: 1, max: 10_000) }
@@ -235,6 +274,19 @@ package struct ConfigLoader: Sendable {
         if let value = map.optional("timeout") { config.timeout = try positive(value) }
         config.maxAttributeBytes = max(1024, min(config.maxAttributeBytes, config.maxRequestBytes / 8))
         return config
+    }
+
+    private func tls(_ map: YAMLMapping, base: String) throws(ConfigError) -> TLSSettings {
+        guard let node = map.optional("ca_file") else { return TLSSettings() }
+        let path = absolute(try node.nonEmptyString(), base: base)
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw node.error("cannot read the CA file \(path); give the path of a PEM file of CA certificates")
+        }
+        return TLSSettings(caFile: path)
+    }
+
+    private func base(of node: YAMLValue) -> String {
+        URL(fileURLWithPath: node.file).deletingLastPathComponent().path
     }
 
     private func positive(_ value: YAMLValue) throws(ConfigError) -> Duration {

@@ -58,6 +58,24 @@ package struct EnvironmentExpander: Sendable {
         return output
     }
 
+    /// True when `text` takes something from a set environment variable: a `${NAME}` whose variable is set, as
+    /// opposed to text written literally or a `${NAME:-default}` falling back to its default.
+    package func takesFromEnvironment(_ text: String) -> Bool {
+        var rest = Substring(text)
+        while let open = rest.range(of: "${") {
+            if open.lowerBound > rest.startIndex && rest[rest.index(before: open.lowerBound)] == "$" {
+                rest = rest[open.upperBound...]
+                continue
+            }
+            guard let close = rest[open.upperBound...].firstIndex(of: "}") else { return false }
+            let body = rest[open.upperBound..<close]
+            let name = body.range(of: ":-").map { body[..<$0.lowerBound] } ?? body
+            if let value = environment[String(name)], !value.isEmpty { return true }
+            rest = rest[rest.index(after: close)...]
+        }
+        return false
+    }
+
     /// Expands a leading `~` or `~/` to the home directory.
     package func expandTilde(_ path: String) -> String {
         guard path == "~" || path.hasPrefix("~/") else { return path }

@@ -113,7 +113,7 @@ package struct RegexProblem: Error, Sendable, CustomStringConvertible {
 }
 
 /// `NSRegularExpression` is immutable after creation and documented as safe to share across threads.
-private final class SendableRegex: @unchecked Sendable {
-    let value: NSRegularExpression
-    init(_ value: NSRegularExpression) { self.value = value }
+package final class SendableRegex: @unchecked Sendable {
+    package let value: NSRegularExpression
+    package init(_ value: NSRegularExpression) { self.value = value }
 }

@@ -3,8 +3,10 @@ import Foundation
 /// Parses whole files without touching any state, for `agenttail parse`: every file is taken as finished, so its
 /// session is concluded at the end of the file.
 package enum FileParser {
-    /// The rows one file produces, the session row first, then the rest in file order.
-    package static func rows(path: String, rules: RulePack, host: String) throws(FileProblem) -> [NormalizedRow] {
+    /// The rows one file produces, the session row first, then the rest in file order, with secrets masked.
+    package static func rows(
+        path: String, rules: RulePack, host: String, redactor: Redactor = Redactor()
+    ) throws(FileProblem) -> [NormalizedRow] {
         let path = URL(fileURLWithPath: path).standardizedFileURL.path
         let handle: LogFile
         switch LogFile.open(path) {
@@ -43,7 +45,9 @@ package enum FileParser {
         file.correlator.concludeSilent(into: &rows)
         var sessionRows: [NormalizedRow] = []
         file.correlator.flushSession(into: &sessionRows)
-        return sessionRows + rows
+        var all = sessionRows + rows
+        redactor.redact(&all)
+        return all
     }
 }
 

@@ -27,6 +27,8 @@ package final class Ingestor: Sendable {
 
     private let config: AgentTailConfig
     private let rules: [String: RulePack]
+    /// Applied to every row before it is committed: nothing unmasked ever reaches the outbox.
+    private let redactor: Redactor
 
     package init(config: AgentTailConfig, rules: [String: RulePack], store: StateStore, logger: Logger) throws(StateError) {
         self.tailers = Mutex(try Self.tailers(config: config, rules: rules, store: store, logger: logger))
@@ -34,6 +36,7 @@ package final class Ingestor: Sendable {
         self.rules = rules
         self.store = store
         self.outboxLimit = config.state.outboxLimit
+        self.redactor = config.redaction.redactor
         self.logger = logger
     }
 
@@ -109,10 +112,12 @@ package final class Ingestor: Sendable {
             return result
         }
         let store = self.store
+        let redactor = self.redactor
         try tailers.withLock { tailers in
             for tailer in tailers where !isStopping {
                 try tailer.step(changed: changed, now: now, shouldContinue: { !self.isStopping }) {
                     commit in
+                    redactor.redact(&commit.rows)
                     result.rows += try store.commitBlocking(commit)
                     commit = StateStore.Commit()
                 }

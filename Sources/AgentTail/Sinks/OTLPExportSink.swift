@@ -28,6 +28,7 @@ package final class OTLPExportSink: Sink {
         package var timeout: Duration
         /// Where `check` asks for the server's version, when the server has such an endpoint.
         package var healthURL: String?
+        package var tls = TLSSettings()
     }
 
     package var name: String { target.name }
@@ -39,9 +40,9 @@ package final class OTLPExportSink: Sink {
     /// What this batch already got through, so that a retry sends only what is left.
     private let memory = DeliveryMemory()
 
-    package init(target: Target, client: HTTPClient = .shared, logger: Logger) {
+    package init(target: Target, client: HTTPClient? = nil, logger: Logger) {
         self.target = target
-        self.client = client
+        self.client = client ?? HTTPClients.client(for: target.tls)
         self.mapper = SpanMapper(
             flavor: target.flavor, maxAttributeBytes: target.maxAttributeBytes, fixedSessionID: target.sessionID)
         var logger = logger
@@ -59,7 +60,7 @@ package final class OTLPExportSink: Sink {
                 flavor: .langfuse, sessionID: config.sessionID, batchSpans: config.batchSpans,
                 maxRequestBytes: config.maxRequestBytes,
                 maxAttributeBytes: config.maxAttributeBytes, timeout: config.timeout,
-                healthURL: "\(config.host)/api/public/health"),
+                healthURL: "\(config.host)/api/public/health", tls: config.tls),
             logger: logger)
     }
 
@@ -69,7 +70,7 @@ package final class OTLPExportSink: Sink {
             target: Target(
                 name: "otlp", url: config.endpoint, headers: config.headers, flavor: .openTelemetry,
                 batchSpans: config.batchSpans, maxRequestBytes: config.maxRequestBytes,
-                maxAttributeBytes: config.maxAttributeBytes, timeout: config.timeout, healthURL: nil),
+                maxAttributeBytes: config.maxAttributeBytes, timeout: config.timeout, healthURL: nil, tls: config.tls),
             logger: logger)
     }
 

@@ -18,9 +18,9 @@ package final class SupabaseSink: Sink {
     /// What this batch already got through, so that a retry sends only what is left.
     private let memory = DeliveryMemory()
 
-    package init(config: SupabaseSinkConfig, client: HTTPClient = .shared, logger: Logger) {
+    package init(config: SupabaseSinkConfig, client: HTTPClient? = nil, logger: Logger) {
         self.config = config
-        self.client = client
+        self.client = client ?? HTTPClients.client(for: config.tls)
         var logger = logger
         logger[metadataKey: "sink.name"] = "supabase"
         self.logger = logger

@@ -1,0 +1,181 @@
+import Foundation
+
+/// A secret pattern of the user's, from the configuration's `redaction.patterns`.
+package struct RedactionPattern: Sendable {
+    /// Names the marker: `[REDACTED:<name>]`.
+    package let name: String
+    package let source: String
+    private let regex: SendableRegex
+
+    /// Compiles `source`; the error text is the regex engine's own message.
+    package init(name: String, regex source: String) throws(RegexProblem) {
+        do {
+            regex = SendableRegex(try NSRegularExpression(pattern: source, options: []))
+        } catch {
+            throw RegexProblem(pattern: source, message: "the regex engine rejected it: \(error.localizedDescription)")
+        }
+        self.name = name
+        self.source = source
+    }
+
+    /// `text` with every match replaced by the marker, and the number of matches.
+    func replace(in text: String) -> (text: String, count: Int) {
+        let whole = NSRange(text.startIndex..<text.endIndex, in: text)
+        let found = regex.value.matches(in: text, options: [], range: whole).filter { $0.range.length > 0 }
+        guard !found.isEmpty else { return (text, 0) }
+        var result = ""
+        var copied = text.startIndex
+        for match in found {
+            guard let range = Range(match.range, in: text), range.lowerBound >= copied else { continue }
+            result += text[copied..<range.lowerBound]
+            result += SecretKind.marker(name)
+            copied = range.upperBound
+        }
+        result += text[copied...]
+        return (result, found.count)
+    }
+}
+
+/// Masks secrets in rows before they are stored in the outbox, so that nothing read from a log file leaves the host
+/// with a credential in it: every text value, and every string inside JSON values, is scanned.
+///
+/// A secret becomes `[REDACTED:<kind>]`; names stay visible (`OPENAI_API_KEY=[REDACTED:secret_assignment]`), so a
+/// reader sees that something was removed and what it was. In JSON, a string member whose name announces a secret
+/// (`"api_key": "..."`) is masked whole.
+package struct Redactor: Sendable {
+    package let scanner: SecretScanner
+    package let patterns: [RedactionPattern]
+
+    package init(kinds: Set<SecretKind> = Set(SecretKind.allCases), patterns: [RedactionPattern] = []) {
+        self.scanner = SecretScanner(kinds: kinds)
+        self.patterns = patterns
+    }
+
+    /// Masks secrets in every text and JSON value of `rows`.
+    /// - Returns: the number of secrets masked.
+    @discardableResult
+    package func redact(_ rows: inout [NormalizedRow]) -> Int {
+        var total = 0
+        for r in rows.indices {
+            for c in rows[r].values.indices {
+                switch rows[r].values[c] {
+                case .text(let text):
+                    if let (masked, count) = redact(text: text) {
+                        rows[r].values[c] = .text(masked)
+                        total += count
+                    }
+                case .json(let json):
+                    if let (masked, count) = redact(json: json) {
+                        rows[r].values[c] = .json(masked)
+                        total += count
+                    }
+                case .null, .int, .bool, .timestamp, .uuid:
+                    break
+                }
+            }
+        }
+        return total
+    }
+
+    /// `text` with its secrets masked and how many there were, or nil when it holds none.
+    package func redact(text: String) -> (String, Int)? {
+        var text = text
+        return text.withUTF8 { redact(utf8: $0) }
+    }
+
+    private func redact(utf8: UnsafeBufferPointer<UInt8>) -> (String, Int)? {
+        let matches = scanner.matches(in: utf8)
+        var count = matches.count
+        var text: String?
+        if !matches.isEmpty {
+            var out: [UInt8] = []
+            out.reserveCapacity(utf8.count)
+            var copied = 0
+            for match in matches {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[copied..<match.range.lowerBound]))
+                out.append(contentsOf: match.marker.utf8)
+                copied = match.range.upperBound
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[copied...]))
+            text = String(decoding: out, as: UTF8.self)
+        }
+        if !patterns.isEmpty {
+            var current = text ?? String(decoding: utf8, as: UTF8.self)
+            for pattern in patterns {
+                let (replaced, found) = pattern.replace(in: current)
+                if found > 0 {
+                    current = replaced
+                    count += found
+                }
+            }
+            if count > 0 { text = current }
+        }
+        guard let text, count > 0 else { return nil }
+        return (text, count)
+    }
+
+    /// The JSON text `json` with secrets in its strings masked, or nil when it holds none. Text that is not valid
+    /// JSON is scanned as text.
+    package func redact(json: String) -> (String, Int)? {
+        var json = json
+        return json.withUTF8 { utf8 -> (String, Int)? in
+            guard let base = utf8.baseAddress else { return nil }
+            do {
+                return try redact(JSONBytes(p: base, end: utf8.count))
+            } catch {
+                return redact(utf8: utf8)
+            }
+        }
+    }
+
+    /// Walks the strings of a JSON text: member names decide whether the next string value is a secret as a whole;
+    /// other string values are scanned like text. Only strings that change are re-encoded.
+    private func redact(_ bytes: JSONBytes) throws(JSONError) -> (String, Int)? {
+        var out: [UInt8] = []
+        var copied = 0
+        var count = 0
+        var secretMember = false
+        var i = 0
+        while i < bytes.end {
+            let byte = bytes.p[i]
+            guard byte == UInt8(ascii: "\"") else {
+                if byte > 0x20 && byte != UInt8(ascii: ":") { secretMember = false }
+                i += 1
+                continue
+            }
+            let (close, escaped) = try bytes.stringEnd(i + 1)
+            let next = bytes.skipWhitespace(close + 1)
+            if next < bytes.end && bytes.p[next] == UInt8(ascii: ":") {
+                secretMember =
+                    scanner.kinds.contains(.secretAssignment)
+                    && SecretNames.isSecret(UnsafeBufferPointer(start: bytes.p + i + 1, count: close - i - 1))
+                i = next
+                continue
+            }
+            let replacement: (String, Int)?
+            if secretMember && close > i + 1 {
+                let content = UnsafeBufferPointer(start: bytes.p + i + 1, count: close - i - 1)
+                let marker = SecretKind.secretAssignment.marker
+                replacement = content.starts(with: SecretKind.markerPrefix.utf8) ? nil : (marker, 1)
+            } else if escaped {
+                replacement = redact(text: try bytes.decodeString(i + 1, close))
+            } else {
+                replacement = redact(utf8: UnsafeBufferPointer(start: bytes.p + i + 1, count: close - i - 1))
+            }
+            secretMember = false
+            if let (text, found) = replacement {
+                if out.isEmpty { out.reserveCapacity(bytes.end) }
+                out.append(contentsOf: UnsafeBufferPointer(start: bytes.p + copied, count: i - copied))
+                var writer = JSONWriter(capacity: text.utf8.count + 2)
+                writer.string(text)
+                out.append(contentsOf: writer.bytes)
+                copied = close + 1
+                count += found
+            }
+            i = close + 1
+        }
+        guard count > 0 else { return nil }
+        out.append(contentsOf: UnsafeBufferPointer(start: bytes.p + copied, count: bytes.end - copied))
+        return (String(decoding: out, as: UTF8.self), count)
+    }
+}

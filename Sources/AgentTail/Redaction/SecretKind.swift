@@ -1,0 +1,28 @@
+/// The secrets agenttail recognizes on its own, each masked with a marker that names it.
+package enum SecretKind: String, Sendable, CaseIterable, Hashable {
+    /// Provider API keys: `sk-...` (OpenAI, Anthropic's `sk-ant-...`, Langfuse's `sk-lf-...`), GitHub tokens
+    /// (`ghp_...`, `github_pat_...`), Slack tokens (`xoxb-...`) and Google API keys (`AIza...`).
+    case apiKey = "api_key"
+    /// JSON Web Tokens: three base64url segments, the first starting with `eyJ`.
+    case jwt
+    /// The token after `Bearer `.
+    case bearerToken = "bearer_token"
+    /// AWS access key ids (`AKIA...`, `ASIA...`).
+    case awsAccessKey = "aws_access_key"
+    /// The password of `scheme://user:password@host`.
+    case urlPassword = "url_password"
+    /// PEM private key blocks, from `-----BEGIN ... PRIVATE KEY-----` to the matching END line.
+    case privateKey = "private_key"
+    /// The value assigned to a name such as `OPENAI_API_KEY`, `GITHUB_TOKEN`, `client_secret` or `password`, with
+    /// `=` or `:`, in shell, env files, YAML, JSON or command lines.
+    case secretAssignment = "secret_assignment"
+
+    /// The text that replaces a secret of this kind.
+    package var marker: String { Self.marker(rawValue) }
+
+    /// The text that replaces a secret found by the rule named `name`.
+    package static func marker(_ name: String) -> String { "[REDACTED:\(name)]" }
+
+    /// Every marker starts with this, so already masked values are left alone.
+    package static let markerPrefix = "[REDACTED:"
+}
