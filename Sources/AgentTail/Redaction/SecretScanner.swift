@@ -282,6 +282,12 @@ package enum SecretNames {
     private static let suffixes = ["key", "pat"]
     /// Names that are secrets wherever they end a name (`PGPASSWORD`, `dbpassword`).
     private static let anyPrefix = ["password", "passwd"]
+    /// Keys that identify things rather than unlock them (agenttail's own `file_key` among them).
+    private static let identifiers: Set<String> = [
+        "file_key", "primary_key", "foreign_key", "sort_key", "partition_key", "hash_key", "range_key", "cache_key",
+        "idempotency_key", "dedup_key", "row_key", "lookup_key", "group_key", "unique_key", "public_key", "map_key",
+        "next_token", "page_token", "continuation_token",
+    ]
 
     /// True when a value named `name` (ASCII, any case) should be masked.
     package static func isSecret(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -294,6 +300,10 @@ package enum SecretNames {
     package static func isSecret(_ name: String) -> Bool {
         let name = name.lowercased()
         if words.contains(name) { return true }
+        for identifier in identifiers where name.hasSuffix(identifier) {
+            let before = name.dropLast(identifier.count).last
+            if before == nil || !(before!.isLetter || before!.isNumber) { return false }
+        }
         for word in anyPrefix where name.hasSuffix(word) { return true }
         for word in words + suffixes where name.hasSuffix(word) {
             let before = name.dropLast(word.count).last
