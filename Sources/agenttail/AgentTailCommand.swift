@@ -51,6 +51,12 @@ struct ConfigOption: ParsableArguments {
         help: ArgumentHelp("The configuration file (see config.yaml.example).", valueName: "file"))
     var config: String = "agenttail.yaml"
 
+    init() {}
+
+    init(config: String) {
+        self.config = config
+    }
+
     /// Loads and validates the configuration, printing the problem and exiting on failure.
     func load() throws -> AgentTailConfig {
         do {

@@ -11,7 +11,9 @@ struct ParseCommand: AsyncParsableCommand {
             A dry run of the rules: every file is read whole and taken as finished, so sessions are concluded at \
             the end of the file. Each output line is one row: {"table": "llm_calls", "id": ..., columns...}. \
             With --format otlp, each file is printed as the OTLP/JSON export the Langfuse sink sends for it \
-            (--format otel: with OpenTelemetry's GenAI attributes, as the otlp sink sends it).
+            (--format otel: with OpenTelemetry's GenAI attributes, as the otlp sink sends it). Secrets are masked \
+            as `agenttail run` masks them: by the built-in detectors, plus the configuration's own patterns with \
+            --config.
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -29,6 +31,11 @@ struct ParseCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Host name used in ids and rows (default: this machine's).", valueName: "name"))
     var host: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "A configuration file whose redaction settings (and host) apply, as they do for `run`.", valueName: "file"))
+    var config: String?
+
     @Argument(help: ArgumentHelp("Log files to parse.", valueName: "file"))
     var files: [String]
 
@@ -45,11 +52,17 @@ struct ParseCommand: AsyncParsableCommand {
             printDiagnostic(error.description)
             throw ExitCode(2)
         }
-        let host = self.host ?? ProcessInfo.processInfo.hostName
+        var redactor = Redactor()
+        var host = self.host ?? ProcessInfo.processInfo.hostName
+        if let config {
+            let loaded = try ConfigOption(config: config).load()
+            redactor = loaded.redaction.redactor
+            host = self.host ?? loaded.host
+        }
         var failed = false
         for file in files {
             do {
-                let rows = try FileParser.rows(path: file, rules: pack, host: host)
+                let rows = try FileParser.rows(path: file, rules: pack, host: host, redactor: redactor)
                 switch format {
                 case .rows:
                     for row in rows {

@@ -3,6 +3,7 @@ import json
 import os
 import signal
 import sqlite3
+import ssl
 import subprocess
 import sys
 import time
@@ -41,7 +42,7 @@ class Server:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.url + path, data=data, method="POST" if data is not None else "GET",
                                          headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10, context=getattr(self, "ssl_context", None)) as response:
             text = response.read()
             return json.loads(text) if text else None
 
@@ -109,19 +110,42 @@ sinks:
             return [dict(row) for row in connection.execute(f"select * from {table} order by id")]
 
 
+class PrivateCA:
+    """A private CA and a certificate it signs for 127.0.0.1 and localhost, made with the openssl command."""
+
+    def __init__(self, folder: Path):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.ca_cert, self.ca_key = folder / "ca.pem", folder / "ca.key"
+        self.server_cert, self.server_key = folder / "server.pem", folder / "server.key"
+        names = folder / "names.ext"
+        names.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        for command in [
+            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", self.ca_key, "-out", self.ca_cert, "-days",
+             "2", "-subj", "/CN=agenttail test CA"],
+            ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", self.server_key, "-out", folder / "server.csr",
+             "-subj", "/CN=localhost"],
+            ["x509", "-req", "-in", folder / "server.csr", "-CA", self.ca_cert, "-CAkey", self.ca_key,
+             "-CAcreateserial", "-out", self.server_cert, "-days", "2", "-extfile", names],
+        ]:
+            subprocess.run(["openssl", *map(str, command)], check=True, capture_output=True)
+
+
 class LangfuseServer:
     """The Langfuse OTLP test server in a subprocess, with its keys and fault controls."""
 
     public_key = "pk-lf-test"
     secret_key = "sk-lf-test"
 
-    def __init__(self):
+    def __init__(self, tls: "PrivateCA | None" = None):
+        """With `tls`, the server speaks HTTPS with a certificate signed by the test CA."""
+        arguments = ["--tls-cert", str(tls.server_cert), "--tls-key", str(tls.server_key)] if tls else []
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "Tests/Servers/langfuse_otlp_server.py"), "--public-key", self.public_key,
-             "--secret-key", self.secret_key, "--port", "0"], stdout=subprocess.PIPE, text=True)
+             "--secret-key", self.secret_key, "--port", "0", *arguments], stdout=subprocess.PIPE, text=True)
         line = self.process.stdout.readline()
         assert line.startswith("listening on "), f"test server did not start: {line!r}"
-        self.url = f"http://127.0.0.1:{int(line.split()[-1])}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{int(line.split()[-1])}"
+        self.ssl_context = ssl.create_default_context(cafile=str(tls.ca_cert)) if tls else None
 
     control = Server.control
     faults = Server.faults

@@ -773,6 +773,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
+    parser.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain)")
+    parser.add_argument("--tls-key", help="the private key of --tls-cert")
     return parser.parse_args(argv)
 
 
@@ -790,11 +792,13 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = create_app(args.public_key, args.secret_key, args.max_body_bytes)
-    server = make_server(args.host, args.port, app, threaded=True)
+    tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
+    server = make_server(args.host, args.port, app, threaded=True, ssl_context=tls)
     for stop_signal in (signal.SIGTERM, signal.SIGINT):  # SIGINT too: background jobs start with it ignored
         signal.signal(stop_signal, stop_serving)
     print(f"listening on {server.port}", flush=True)
-    log.info("Langfuse OTLP test server on http://%s:%d%s", args.host, server.port, TRACES_PATH)
+    log.info("Langfuse OTLP test server on %s://%s:%d%s", "https" if tls else "http", args.host, server.port,
+             TRACES_PATH)
     server.serve_forever()
 
 

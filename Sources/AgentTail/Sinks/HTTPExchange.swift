@@ -30,12 +30,30 @@ package enum HTTPExchange {
         }
     }
 
+    /// What went wrong with a request that got no answer, in words that say what to do about TLS problems.
+    package static func describe(_ error: any Error) -> String {
+        let text = "\(error)"
+        if text.contains("CERTIFICATE_VERIFY_FAILED") {
+            return "the server's TLS certificate is not trusted (CERTIFICATE_VERIFY_FAILED); if a private CA signed "
+                + "it, give that CA's PEM file as the sink's ca_file"
+        }
+        if text.contains("failedToValidateHostname") {
+            return "the server's TLS certificate does not name this host; use the host name the certificate was made for"
+        }
+        return text
+    }
+
     /// Sends `request` and reads the whole answer within `timeout`.
+    ///
+    /// The HTTP client logs at most at debug level: its trace level prints every response part, and answers may echo
+    /// what was sent.
     package static func execute(
         _ request: HTTPClientRequest, client: HTTPClient, timeout: Duration, logger: Logger
     ) async throws -> Response {
         let seconds = max(1, timeout.components.seconds)
-        let response = try await client.execute(request, timeout: .seconds(seconds), logger: logger)
+        var clientLogger = logger
+        clientLogger.logLevel = max(logger.logLevel, .debug)
+        let response = try await client.execute(request, timeout: .seconds(seconds), logger: clientLogger)
         let body = try await response.body.collect(upTo: 64 << 10)
         var retryAfter: Duration?
         if let header = response.headers.first(name: "Retry-After"), let value = Int(header), value >= 0 {

@@ -111,7 +111,7 @@ package final class OTLPExportSink: Sink {
             response = try await HTTPExchange.execute(
                 exportRequest(encoder.encode(spans)), client: client, timeout: target.timeout, logger: logger)
         } catch {
-            throw SinkError.retryable("export to \(target.url) failed: \(error)")
+            throw SinkError.retryable("export to \(target.url) failed: \(HTTPExchange.describe(error))")
         }
         switch response.status {
         case 200...299:
@@ -170,7 +170,7 @@ package final class OTLPExportSink: Sink {
                 return (version, ["\(target.url) answered HTTP \(probe.status)\(probe.problem)"])
             }
         } catch {
-            return (version, ["cannot reach \(target.url): \(error)"])
+            return (version, ["cannot reach \(target.url): \(HTTPExchange.describe(error))"])
         }
     }
 }

@@ -71,7 +71,7 @@ package final class SupabaseSink: Sink {
         do {
             response = try await HTTPExchange.execute(upsertRequest(table, body: writer.bytes), client: client, timeout: config.timeout, logger: logger)
         } catch {
-            throw SinkError.retryable("Supabase request for \(table.rawValue) failed: \(error)")
+            throw SinkError.retryable("Supabase request for \(table.rawValue) failed: \(HTTPExchange.describe(error))")
         }
         let problem = response.problem
         switch response.status {
@@ -121,7 +121,7 @@ package final class SupabaseSink: Sink {
                             + "apply the latest Schema/")
                 }
             } catch {
-                problems.append("cannot reach Supabase at \(config.url): \(error)")
+                problems.append("cannot reach Supabase at \(config.url): \(HTTPExchange.describe(error))")
                 return problems
             }
         }
