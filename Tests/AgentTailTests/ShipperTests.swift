@@ -148,3 +148,20 @@ struct FieldCapTests {
         #expect(capped["output"] == .text("short"))
     }
 }
+
+struct RetryAfterTests {
+    let now = Date(timeIntervalSince1970: 1_795_000_000)
+
+    @Test func secondsAndHTTPDatesAreHonouredWithinAnHour() {
+        #expect(HTTPExchange.retryDelay("7", now: now) == .seconds(7))
+        #expect(HTTPExchange.retryDelay("86400", now: now) == .seconds(3600))
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        #expect(HTTPExchange.retryDelay(formatter.string(from: now.addingTimeInterval(42)), now: now) == .seconds(42))
+        #expect(HTTPExchange.retryDelay(formatter.string(from: now.addingTimeInterval(-5)), now: now) == .zero)
+        #expect(HTTPExchange.retryDelay("soon", now: now) == nil)
+        #expect(HTTPExchange.retryDelay("-3", now: now) == nil)
+    }
+}

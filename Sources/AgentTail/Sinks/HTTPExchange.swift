@@ -55,10 +55,22 @@ package enum HTTPExchange {
         clientLogger.logLevel = max(logger.logLevel, .debug)
         let response = try await client.execute(request, timeout: .seconds(seconds), logger: clientLogger)
         let body = try await response.body.collect(upTo: 64 << 10)
-        var retryAfter: Duration?
-        if let header = response.headers.first(name: "Retry-After"), let value = Int(header), value >= 0 {
-            retryAfter = .seconds(min(value, 3600))
-        }
+        let retryAfter = response.headers.first(name: "Retry-After").flatMap { retryDelay($0, now: Date()) }
         return Response(status: response.status.code, body: Array(buffer: body), retryAfter: retryAfter)
+    }
+
+    /// The wait a `Retry-After` header asks for: delay-seconds or an HTTP date (RFC 9110), at most an hour.
+    package static func retryDelay(_ header: String, now: Date) -> Duration? {
+        let text = header.trimmingCharacters(in: .whitespaces)
+        if let seconds = Int(text) {
+            return seconds >= 0 ? .seconds(min(seconds, 3600)) : nil
+        }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        guard let date = formatter.date(from: text) else { return nil }
+        let seconds = max(0, min(3600, Int(date.timeIntervalSince(now).rounded(.up))))
+        return .seconds(seconds)
     }
 }
