@@ -83,6 +83,50 @@ struct IngestorTests {
         #expect(first == (try clean.storeDump()).map { $0.replacingOccurrences(of: clean.logs, with: interrupted.logs) })
     }
 
+    /// Stray lines (a traceback between entries) are one parser error, even when agenttail stops in their middle.
+    @Test func strayTextCutByARestartIsReportedOnce() async throws {
+        let name = "agent_run_20261126_100000.log"
+        var log = MiniAgentLog()
+        let request = log.request(messages: [Self.system, ["role": "user", "content": "go " + String(repeating: "x", count: 600)]])
+        let response = log.response(content: "done")
+        let first = log.header + request + "Traceback (most recent call last):\n"
+        let rest = "  File \"agent.py\", line 3\nKeyError: 'x'\n" + response
+
+        let interrupted = try Workspace()
+        try interrupted.write(name, first)
+        try await cycle(try daemon(interrupted))
+        try interrupted.append(name, rest)
+        try await cycle(try daemon(interrupted))
+
+        let clean = try Workspace(logs: interrupted.logs)
+        try await cycle(try daemon(clean))
+        #expect(try clean.count(.agentErrors, where: "source = 'parser'") == 1)
+        #expect(try interrupted.storeDump() == (try clean.storeDump()))
+    }
+
+    /// With sinks behind, one step stops reading at the slice that fills the outbox instead of reading every backlog.
+    @Test func fullOutboxStopsTheStepAndNothingIsLostAfter() async throws {
+        let workspace = try Workspace(outboxLimit: 5)
+        for index in 0..<6 {
+            let run = MiniAgentLog.simpleRun(task: "run \(index) " + String(repeating: "r", count: 600))
+            try workspace.write("agent_run_20261126_1000\(index)0.log", run.text)
+        }
+        let daemon = try daemon(workspace)
+        let step = try await daemon.ingestor.step(changed: nil)
+        let perFile = 1 + 2 + 1
+        #expect(step.paused)
+        #expect(step.rows >= 5 && step.rows <= 5 - 1 + perFile)
+        #expect(try await daemon.ingestor.step(changed: nil).rows == 0)
+        // Deliver, read on, until a step finds nothing left: at least two more rounds for the rest.
+        var rounds = 0
+        repeat {
+            #expect(await daemon.shipper.deliverAvailable() == .drained)
+            rounds += 1
+        } while try await daemon.ingestor.step(changed: nil).rows > 0
+        #expect(rounds >= 3)
+        #expect(try workspace.storeDump().count == 6 * perFile)
+    }
+
     @Test func truncatedFileIsReadAgainAsANewSession() async throws {
         let workspace = try Workspace()
         let daemon = try daemon(workspace)

@@ -80,7 +80,7 @@ final class Workspace {
     var state: String { "\(root)/state.sqlite" }
 
     /// - Parameter logs: a log folder to read instead of a new one (to compare two runs over the same files).
-    init(sessionTimeout: String = "1h", extraSource: String = "", logs: String? = nil) throws {
+    init(sessionTimeout: String = "1h", extraSource: String = "", logs: String? = nil, outboxLimit: Int = 100_000) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("agenttail-it-\(UUID().uuidString)").path
         self.logs = logs ?? "\(root)/logs"
         try FileManager.default.createDirectory(atPath: "\(root)/logs", withIntermediateDirectories: true)
@@ -93,6 +93,7 @@ final class Workspace {
             \(extraSource)
             state:
               path: \(root)/state.sqlite
+              outbox_limit: \(outboxLimit)
             tailing:
               rescan_interval: 5s
             sinks:

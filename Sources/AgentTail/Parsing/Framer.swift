@@ -68,9 +68,11 @@ package struct Framer {
     ///   - offset: where reading starts; 0 means the file's preamble (text before the first record) comes first.
     ///   - skipToFirstRecord: treat everything before the first record start as preamble, for reading that starts
     ///     at an arbitrary offset (`start_at: end`).
-    package init(framing: Framing, offset: Int64, skipToFirstRecord: Bool = false) {
+    ///   - strayTextReported: the reading that stopped at `offset` was inside a run of stray lines it already reported.
+    package init(framing: Framing, offset: Int64, skipToFirstRecord: Bool = false, strayTextReported: Bool = false) {
         self.framing = framing
         self.base = offset
+        self.strayReported = strayTextReported
         self.inPreamble = (offset == 0 || skipToFirstRecord) && framing.mode == .multiline
     }
 
@@ -80,6 +82,12 @@ package struct Framer {
         case .head(let start, _), .body(let start, _, _, _): return base + Int64(start)
         case .gap, .skipping: return base + Int64(lineStart)
         }
+    }
+
+    /// True inside a run of stray lines already reported (and so at `checkpoint`, when the state is a gap).
+    package var isInReportedStrayText: Bool {
+        guard case .gap = state else { return false }
+        return strayReported
     }
 
     /// The offset just past the last byte appended.

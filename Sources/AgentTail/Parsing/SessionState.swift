@@ -45,6 +45,9 @@ package struct SessionState: Sendable, Codable, Equatable {
     package var lastLLMCallID: UUID?
     /// True once any record was seen: only then does the session have a row.
     package var hasRecords = false
+    /// True when reading stopped inside a run of stray lines that was already reported, so that the rest of the run
+    /// is not reported again after a restart. Absent (nil) otherwise.
+    package var strayTextReported: Bool?
 
     package init(sourcePath: String) {
         self.sourcePath = sourcePath

@@ -94,6 +94,11 @@ package final class Ingestor: Sendable {
 
     private var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
+    /// Rows in the outbox as of the last commit of the step in progress.
+    private let depth = Atomic<Int>(0)
+
+    private var isOutboxFull: Bool { depth.load(ordering: .relaxed) >= outboxLimit }
+
     /// One pass over all sources.
     /// - Parameter changed: changed paths; nil looks at every file (start-up, rescans), an empty set only concludes
     ///   silent sessions.
@@ -107,22 +112,28 @@ package final class Ingestor: Sendable {
 
     private func stepBlocking(changed: Set<String>?, now: Date) throws -> StepResult {
         var result = StepResult()
-        if try store.outboxCountBlocking() >= outboxLimit {
+        // The outbox's depth, kept up to date through the step: reading stops at the slice that reaches the limit,
+        // so one step never pours a whole backlog into the outbox.
+        depth.store(try store.outboxCountBlocking(), ordering: .relaxed)
+        guard !isOutboxFull else {
             result.paused = true
             return result
         }
         let store = self.store
         let redactor = self.redactor
         try tailers.withLock { tailers in
-            for tailer in tailers where !isStopping {
-                try tailer.step(changed: changed, now: now, shouldContinue: { !self.isStopping }) {
+            for tailer in tailers where !isStopping && !isOutboxFull {
+                try tailer.step(changed: changed, now: now, shouldContinue: { !self.isStopping && !self.isOutboxFull }) {
                     commit in
                     redactor.redact(&commit.rows)
-                    result.rows += try store.commitBlocking(commit)
+                    let added = try store.commitBlocking(commit)
+                    self.depth.add(added, ordering: .relaxed)
+                    result.rows += added
                     commit = StateStore.Commit()
                 }
             }
         }
+        result.paused = isOutboxFull
         return result
     }
 }

@@ -18,7 +18,9 @@ final class TrackedFile {
 
     init(checkpoint: FileCheckpoint, rules: RulePack, host: String, skipToFirstRecord: Bool = false, now: Date) {
         self.checkpoint = checkpoint
-        self.framer = Framer(framing: rules.framing, offset: checkpoint.offset, skipToFirstRecord: skipToFirstRecord)
+        self.framer = Framer(
+            framing: rules.framing, offset: checkpoint.offset, skipToFirstRecord: skipToFirstRecord,
+            strayTextReported: checkpoint.session.strayTextReported ?? false)
         self.correlator = Correlator(
             rules: rules, ids: EventIDs(host: host, fileKey: checkpoint.fileKey), state: checkpoint.session)
         self.lastUsed = now
@@ -48,6 +50,7 @@ final class TrackedFile {
         correlator.flushSession(into: &rows)
         checkpoint.offset = framer.checkpoint
         checkpoint.session = correlator.state
+        checkpoint.session.strayTextReported = framer.isInReportedStrayText ? true : nil
         if let size = lastStatus?.size { checkpoint.size = max(size, framer.readOffset) }
         dirty = false
         return checkpoint
