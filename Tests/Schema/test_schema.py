@@ -170,6 +170,30 @@ def test_service_role_upserts_and_rows_need_no_parent(connect, admin):
     admin.commit()
 
 
+def test_session_rows_only_move_forward(connect, admin):
+    """An upsert carrying an older revision (a request committed late) leaves the newer row as it is."""
+    service = connect("service_role")
+    session = uid("forward-only")
+    upsert = """insert into agent_sessions (id, agent, host, status, revision) values (%s, 'a', 'h', %s, %s)
+                on conflict (id) do update set status = excluded.status, revision = excluded.revision"""
+    with service.cursor() as cursor:
+        cursor.execute(upsert, (session, "running", 400))
+        cursor.execute(upsert, (session, "completed", 902))
+        cursor.execute(upsert, (session, "running", 400))  # the late one
+    service.commit()
+    assert fetch(admin, "select status, revision from agent_sessions where id = %s", (session,)) == \
+        [{"status": "completed", "revision": 902}]
+    with service.cursor() as cursor:
+        cursor.execute(upsert, (session, "abandoned", 902))  # the same revision again: a replay, applied
+        cursor.execute(upsert, (session, "running", 1200))  # the run went on
+    service.commit()
+    assert fetch(admin, "select status, revision from agent_sessions where id = %s", (session,)) == \
+        [{"status": "running", "revision": 1200}]
+    with admin.cursor() as cursor:
+        cursor.execute("delete from agent_sessions where id = %s", (session,))
+    admin.commit()
+
+
 def test_status_values_are_checked(connect):
     service = connect("service_role")
     with pytest.raises(psycopg2.errors.CheckViolation):

@@ -18,7 +18,7 @@ package enum NormalizedTable: String, Sendable, CaseIterable, Codable {
                 ("id", .uuid), ("agent", .text), ("host", .text), ("source_path", .text), ("started_at", .timestamp),
                 ("ended_at", .timestamp), ("status", .text), ("task", .text), ("final_output", .text),
                 ("llm_calls", .int), ("tool_calls", .int), ("tool_errors", .int), ("duration_ms", .int),
-                ("metadata", .json),
+                ("metadata", .json), ("revision", .int),
             ]
         case .llmCalls:
             return [

@@ -43,7 +43,7 @@ package struct Correlator: Sendable {
     package mutating func apply(_ record: ParsedRecord, into rows: inout [NormalizedRow]) {
         switch record {
         case .failure(let offset, let length, let timestamp, let message):
-            touch(at: timestamp)
+            touch(at: timestamp, offset: offset)
             state.parseErrors += 1
             rows.append(
                 errorRow(
@@ -53,7 +53,7 @@ package struct Correlator: Sendable {
             if let timestamp { state.lastRecordAt = max(state.lastRecordAt ?? timestamp, timestamp) }
         case .observation(let info, let observation):
             reopenIfConcluded()
-            touch(at: info.timestamp)
+            touch(at: info.timestamp, offset: info.offset)
             switch observation {
             case .llmRequest(let request): handleRequest(request, info: info, rows: &rows)
             case .llmResponse(let response): handleResponse(response, info: info, rows: &rows)
@@ -72,7 +72,7 @@ package struct Correlator: Sendable {
 
     /// Reports text found between records, which no rule can read.
     package mutating func strayText(offset: Int64, preview: String, into rows: inout [NormalizedRow]) {
-        touch(at: nil)
+        touch(at: nil, offset: offset)
         state.parseErrors += 1
         rows.append(
             errorRow(
@@ -111,6 +111,10 @@ package struct Correlator: Sendable {
         sessionChanged = false
         let end = state.endedAt ?? state.lastRecordAt
         let duration = state.startedAt.flatMap { start in end.map { Self.millis(from: start, to: $0) } }
+        // Grows with every version of the row: with the offset of the last record taken in, and with the conclusion
+        // of a session that read nothing more. The same bytes always give the same revision, so a replay writes the
+        // same row; a sink that may apply writes out of order keeps the highest.
+        let revision = Int(state.lastRecordOffset ?? 0) * 4 + (state.status == .running ? 0 : 2)
         rows.append(
             NormalizedRow(
                 table: .agentSessions, id: ids.session,
@@ -120,7 +124,7 @@ package struct Correlator: Sendable {
                     "status": .text(state.status.rawValue), "task": ColumnValue(state.task),
                     "final_output": ColumnValue(state.finalOutput), "llm_calls": .int(state.llmCalls),
                     "tool_calls": .int(state.toolCalls), "tool_errors": .int(state.toolErrors),
-                    "duration_ms": ColumnValue(duration),
+                    "duration_ms": ColumnValue(duration), "revision": .int(revision),
                     "metadata": .json(
                         Self.metadata([
                             "rules": .text(rules.origin), "file_key": .text(ids.fileKey),
@@ -138,10 +142,11 @@ package struct Correlator: Sendable {
 
     // MARK: - Records
 
-    private mutating func touch(at timestamp: Date?) {
+    private mutating func touch(at timestamp: Date?, offset: Int64) {
         if !state.hasRecords {
             state.hasRecords = true
         }
+        state.lastRecordOffset = max(state.lastRecordOffset ?? 0, offset)
         if state.startedAt == nil, let timestamp { state.startedAt = timestamp }
         sessionChanged = true
     }

@@ -45,6 +45,8 @@ package struct SessionState: Sendable, Codable, Equatable {
     package var lastLLMCallID: UUID?
     /// True once any record was seen: only then does the session have a row.
     package var hasRecords = false
+    /// File offset of the last record (or stray text) the session took in; nil before the first.
+    package var lastRecordOffset: Int64?
     /// True when reading stopped inside a run of stray lines that was already reported, so that the rest of the run
     /// is not reported again after a restart. Absent (nil) otherwise.
     package var strayTextReported: Bool?

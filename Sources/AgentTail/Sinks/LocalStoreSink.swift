@@ -32,7 +32,7 @@ package struct LocalStoreSink: Sink {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             for table in NormalizedTable.allCases {
-                let columns = table.schema.map { column in
+                let columns = table.schema.filter { !Self.addedAfterV1.contains($0.name) }.map { column in
                     let type: String
                     switch column.type {
                     case .int, .bool: type = "INTEGER"
@@ -52,8 +52,14 @@ package struct LocalStoreSink: Sink {
                     CREATE INDEX agent_sessions_started ON agent_sessions (started_at);
                     """)
         }
+        migrator.registerMigration("v2: session revisions") { db in
+            try db.execute(sql: "ALTER TABLE agent_sessions ADD COLUMN revision INTEGER")
+        }
         return migrator
     }
+
+    /// Columns that later migrations add, left out of the first one.
+    private static let addedAfterV1: Set<String> = ["revision"]
 
     package func send(_ rows: [NormalizedRow]) async throws(SinkError) -> [Rejection] {
         guard !rows.isEmpty else { return [] }
