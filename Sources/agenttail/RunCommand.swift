@@ -5,6 +5,23 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Caps glibc's malloc at two arenas. By default every thread that meets contention gets an arena of its own (up to
+/// eight per core), and memory freed in one is never returned to another: a sidecar that reads on one thread and
+/// encodes on others would keep the high-water mark of each. Two arenas cut the resident size of a long catch-up by
+/// about a quarter at no measurable cost in speed.
+private func limitAllocatorArenas() {
+    #if canImport(Glibc)
+    // mallopt is declared in <malloc.h>, which the Glibc module does not export; M_ARENA_MAX is -8 there.
+    typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+    _ = unsafeBitCast(symbol, to: Mallopt.self)(-8, 2)
+    #endif
+}
+
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
@@ -22,6 +39,7 @@ struct RunCommand: AsyncParsableCommand {
     var once = false
 
     func run() async throws {
+        limitAllocatorArenas()
         let logger = common.bootstrapLogging(default: .info)
         let config = try configOption.load()
         let daemon: Daemon

@@ -2,6 +2,7 @@
 its status, the test servers' in-flight requests, the clean reference run, and the comparison of the local store,
 PostgreSQL and Langfuse against that reference."""
 import json
+import operator
 import os
 import random
 import signal
@@ -9,11 +10,12 @@ import sqlite3
 import subprocess
 import time
 import uuid
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from stack import TABLES, Workspace, postgres_rows
+from stack import TABLES, Workspace, assert_same_rows, postgres_rows, same_value
 
 # UUID.agentTailNamespace (Sources/AgentTail/Support/UUID+Name.swift): every id agenttail derives is a UUIDv5 in it.
 AGENTTAIL_NAMESPACE = uuid.UUID("6F1C2A0E-3B7D-5E39-9A43-2B8C7D1E0F55")
@@ -80,8 +82,9 @@ class MiniAgentLog:
         if thinking is not None:
             body["thinking"] = thinking
         if tool_calls:
-            body["tool_calls"] = [{"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
-                                  for call_id, name, arguments in tool_calls]
+            body["tool_calls"] = [
+                {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+                for call_id, name, arguments in tool_calls]
         return self.entry("RESPONSE", "LLM Response:", body, advance_ms)
 
     def tool_result(self, name: str, arguments: dict, success: bool, output: str, advance_ms: int = 5) -> str:
@@ -111,7 +114,7 @@ def stray_text(rng: random.Random) -> str:
 
 @dataclass
 class RunPlan:
-    """What one agent run writes, as texts in file order (header first), and the settings it was made with."""
+    """What one agent run writes: its file name and its texts in file order, the header first."""
     name: str
     texts: list[str] = field(default_factory=list)
 
@@ -222,14 +225,13 @@ def both_sinks_workspace(root: Path, server, langfuse, outbox_limit: int | None 
     return workspace
 
 
-def kill(process: subprocess.Popen) -> str:
-    """SIGKILLs a running `agenttail run`, reaps it and returns its stderr; fails if it had exited by itself."""
+def kill(process: subprocess.Popen) -> None:
+    """SIGKILLs a running `agenttail run` and reaps it; fails if it had exited by itself."""
     early = process.poll()
     process.send_signal(signal.SIGKILL)
     _, stderr = process.communicate(timeout=30)
     assert early is None and process.returncode == -signal.SIGKILL, \
         f"agenttail exited by itself with {process.returncode} before the kill: {stderr}"
-    return stderr
 
 
 def status(workspace: Workspace) -> dict | None:
@@ -292,36 +294,31 @@ class Comparison:
     changed: list = field(default_factory=list)
 
     def describe(self, limit: int = 5) -> str:
+        """The counts, with the first `limit` rows of each kind."""
         return (f"lost {len(self.lost)} {self.lost[:limit]}, duplicated {len(self.duplicated)} "
                 f"{self.duplicated[:limit]}, changed {len(self.changed)} {self.changed[:limit]}")
 
 
-def compare_stores(actual: dict, expected: dict) -> Comparison:
-    """Row by row, all columns: `lost` are expected rows missing, `duplicated` rows no clean run makes (a record
-    stored again under another id), `changed` rows whose columns differ (with the first differing column)."""
+def compare_rows(actual: dict, expected: dict, same=operator.eq) -> Comparison:
+    """Row by row, all columns, both as {table: {id: row}}: `lost` are expected rows missing, `duplicated` rows no
+    clean run makes (a record stored again under another id), `changed` rows with a column that differs (the first
+    one is given). `same(actual value, expected value)` compares values."""
     comparison = Comparison()
     for table in TABLES:
         comparison.checked += len(expected[table])
         comparison.lost += [(table, key) for key in sorted(set(expected[table]) - set(actual[table]))]
         comparison.duplicated += [(table, key) for key in sorted(set(actual[table]) - set(expected[table]))]
         for key in sorted(set(actual[table]) & set(expected[table])):
-            differing = [column for column, value in expected[table][key].items()
-                         if actual[table][key][column] != value]
+            row, wanted = actual[table][key], expected[table][key]
+            differing = [column for column, value in wanted.items() if not same(row[column], value)]
             if differing:
-                column = differing[0]
-                comparison.changed.append((table, key, column, actual[table][key][column], expected[table][key][column]))
+                comparison.changed.append((table, key, differing[0], row[differing[0]], wanted[differing[0]]))
     return comparison
 
 
-def compare_postgres(admin, expected: dict) -> Comparison:
-    """Which rows PostgreSQL lacks or has in excess, by id (columns are compared by stack.assert_same_rows)."""
-    comparison = Comparison()
-    for table in TABLES:
-        remote = {str(row["id"]) for row in postgres_rows(admin, table)}
-        comparison.checked += len(expected[table])
-        comparison.lost += [(table, key) for key in sorted(set(expected[table]) - remote)]
-        comparison.duplicated += [(table, key) for key in sorted(remote - set(expected[table]))]
-    return comparison
+def postgres_tables(admin) -> dict:
+    """Every table in PostgreSQL as {id: row}, all columns."""
+    return {table: {str(row["id"]): row for row in postgres_rows(admin, table)} for table in TABLES}
 
 
 def span_id(row_id: str) -> str:
@@ -360,9 +357,48 @@ def compare_langfuse(store: dict, expected: set) -> Comparison:
     return Comparison(checked=len(expected), lost=sorted(expected - stored), duplicated=sorted(stored - expected))
 
 
+@dataclass
+class Outcome:
+    """How the local store, PostgreSQL and Langfuse compare with the clean run over the same files."""
+    local: Comparison
+    remote: Comparison
+    traces: Comparison
+    changed_resends: int
+
+    def figures(self) -> str:
+        """The summary: rows of the clean run, events checked in all three places, and what differs."""
+        parts = (self.local, self.remote, self.traces)
+        return (f"rows checked: {self.local.checked}, events checked: {sum(part.checked for part in parts)}, "
+                f"lost: {sum(len(part.lost) for part in parts)}, "
+                f"duplicated: {sum(len(part.duplicated) for part in parts)}, "
+                f"changed: {sum(len(part.changed) for part in parts)}")
+
+    def check(self, admin, workspace: Workspace) -> None:
+        """Fails unless all three hold exactly what the clean run makes; PostgreSQL is then compared with the local
+        store column by column."""
+        assert self.local.checked > 0, "the clean run produced no rows"
+        assert not (self.local.lost or self.local.duplicated or self.local.changed), \
+            f"local store vs clean run: {self.local.describe()}"
+        assert not (self.remote.lost or self.remote.duplicated or self.remote.changed), \
+            f"PostgreSQL vs clean run: {self.remote.describe()}"
+        assert_same_rows(admin, workspace)
+        assert not (self.traces.lost or self.traces.duplicated), f"Langfuse vs clean run: {self.traces.describe()}"
+        assert self.changed_resends == 0, f"{self.changed_resends} spans were sent again with other bytes"
+
+
+def compare_with_reference(root: Path, workspace: Workspace, admin, server, langfuse, refused_tools=()) -> Outcome:
+    """Makes the clean run over the workspace's final files (in `root`) and compares the three destinations with it:
+    the local store and PostgreSQL row by row, Langfuse by observation id (`refused_tools` are not expected)."""
+    reference = store_rows(reference_run(root, workspace.logs, server))
+    store = langfuse.store()
+    return Outcome(compare_rows(store_rows(workspace), reference),
+                   compare_rows(postgres_tables(admin), reference, same=same_value),
+                   compare_langfuse(store, expected_observations(reference, refused_tools)), store["changed_resends"])
+
+
 def dead_letters(workspace: Workspace, sink: str) -> list[str]:
     """Event ids of the dead letters `sink` holds, in the state database (one entry per dead letter, sorted)."""
-    with sqlite3.connect(f"file:{workspace.root / 'state.sqlite'}?mode=ro", uri=True) as connection:
+    with closing(sqlite3.connect(f"file:{workspace.root / 'state.sqlite'}?mode=ro", uri=True)) as connection:
         return sorted(row[0] for row in connection.execute(
             "select event_id from dead_letters where sink = ?", (sink,)))
 

@@ -336,6 +336,13 @@ package struct Framer {
         }
         guard keepFrom > 0, keepFrom >= buffer.count / 2 || keepFrom > 1 << 20 else { return }
         buffer.removeFirst(keepFrom)
+        if buffer.capacity > 1 << 20 && buffer.capacity > 4 * buffer.count {
+            // A record of megabytes must not pin megabytes for as long as the file is followed.
+            var smaller: [UInt8] = []
+            smaller.reserveCapacity(max(buffer.count, 64 << 10))
+            smaller.append(contentsOf: buffer)
+            buffer = smaller
+        }
         base += Int64(keepFrom)
         lineStart -= keepFrom
         switch state {

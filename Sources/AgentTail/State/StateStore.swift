@@ -255,8 +255,9 @@ package struct StateStore: Sendable {
         package func row() throws -> NormalizedRow { try RowCodec.decode(payload, table: table) }
     }
 
-    /// Up to `limit` rows after `seq`, oldest first, stopping early once `maxBytes` of payload is reached.
-    package func outbox(after seq: Int64, limit: Int, maxBytes: Int = 8 << 20) async throws(StateError) -> [OutboxEntry] {
+    /// Up to `limit` rows after `seq`, oldest first, stopping early once `maxBytes` of payload is reached (the default
+    /// holds the largest request a sink sends, and bounds what each sink holds in memory).
+    package func outbox(after seq: Int64, limit: Int, maxBytes: Int = 4 << 20) async throws(StateError) -> [OutboxEntry] {
         try await read { db in
             var entries: [OutboxEntry] = []
             var bytes = 0

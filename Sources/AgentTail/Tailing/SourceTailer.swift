@@ -6,6 +6,10 @@ import Logging
 ///
 /// Not thread-safe: one ingest thread owns it.
 final class SourceTailer {
+    /// Bytes read before what they produced is committed (or 5000 rows): bounds the memory one step holds, since a
+    /// request's rows repeat the conversation so far.
+    static let sliceBytes = 8 << 20
+
     let source: SourceConfig
     let rules: RulePack
     let parser: RecordParser
@@ -232,7 +236,7 @@ final class SourceTailer {
             }
             file.dirty = true
             sliceBytes += count
-            if sliceBytes >= 32 << 20 || rows.count >= 5000 {
+            if sliceBytes >= Self.sliceBytes || rows.count >= 5000 {
                 try flush(file, rows: &rows, emit: emit)
                 sliceBytes = 0
                 guard shouldContinue() else { break }
