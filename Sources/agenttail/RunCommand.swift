@@ -45,6 +45,10 @@ struct RunCommand: AsyncParsableCommand {
         let daemon: Daemon
         do {
             daemon = try Daemon(config: config, logger: logger)
+        } catch let error as ConfigError {
+            // Rule files are read here; their errors carry their own location.
+            printDiagnostic(error.description)
+            throw ExitCode(2)
         } catch {
             printError("\(error)")
             throw ExitCode(2)

@@ -127,6 +127,28 @@ struct IngestorTests {
         #expect(try workspace.storeDump().count == 6 * perFile)
     }
 
+    /// A rename inside the glob seen in two batches (the old name vanishes in one, the new name appears in the next)
+    /// keeps the session: nothing is read twice, no record is cut.
+    @Test func renameSeenInTwoBatchesKeepsTheSession() async throws {
+        let workspace = try Workspace()
+        let daemon = try daemon(workspace)
+        var log = MiniAgentLog()
+        log.request(messages: [Self.system, ["role": "user", "content": "go " + String(repeating: "g", count: 600)]])
+        try workspace.write("agent_run_1.log", log.text)
+        try await cycle(daemon)
+        let old = "\(workspace.logs)/agent_run_1.log"
+        let new = "\(workspace.logs)/agent_run_1b.log"
+        try FileManager.default.moveItem(atPath: old, toPath: new)
+        _ = try await daemon.ingestor.step(changed: [old])
+        try workspace.append("agent_run_1b.log", log.response(content: "done"))
+        _ = try await daemon.ingestor.step(changed: [new])
+        #expect(await daemon.shipper.deliverAvailable() == .drained)
+        #expect(try workspace.count(.agentSessions) == 1)
+        #expect(try workspace.count(.agentSessions, where: "status = 'completed' AND source_path LIKE '%agent_run_1b.log'") == 1)
+        #expect(try workspace.count(.llmCalls) == 1)
+        #expect(try workspace.count(.agentErrors) == 0)
+    }
+
     @Test func truncatedFileIsReadAgainAsANewSession() async throws {
         let workspace = try Workspace()
         let daemon = try daemon(workspace)

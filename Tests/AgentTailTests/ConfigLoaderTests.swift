@@ -36,7 +36,6 @@ struct ConfigLoaderTests {
                 sources:
                   - name: a
                     paths: ${LOG_DIR}/*.log
-                    rules: rules/custom.yaml
                     start_at: end
                     session_timeout: 90s
                 state:
@@ -46,11 +45,30 @@ struct ConfigLoaderTests {
                     path: out.sqlite
                 """, file: "/etc/agenttail/config.yaml")
         #expect(config.sources[0].paths == ["/var/log/agent/*.log"])
-        #expect(config.sources[0].rules == .file("/etc/agenttail/rules/custom.yaml"))
         #expect(config.sources[0].startAt == .end)
         #expect(config.sources[0].sessionTimeout == .seconds(90))
         #expect(config.state.path == "/etc/agenttail/state/s.sqlite")
         #expect(config.sinks.local?.path == "/etc/agenttail/out.sqlite")
+    }
+
+    @Test func rulesFileIsResolvedFromTheConfigFolderAndMustBeReadable() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("agenttail-rules-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: "\(folder)/rules", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "agent: x\n".write(toFile: "\(folder)/rules/custom.yaml", atomically: true, encoding: .utf8)
+        let text = """
+            sources:
+              - name: a
+                paths: /x/*.log
+                rules: rules/custom.yaml
+            """
+        let config = try loader.load(text: text, file: "\(folder)/config.yaml")
+        #expect(config.sources[0].rules == .file("\(folder)/rules/custom.yaml"))
+        #expect(throws: ConfigError.invalid(
+            file: "/etc/agenttail/config.yaml", line: 4, column: 12, keyPath: "sources[0].rules",
+            message: "cannot read the rules file /etc/agenttail/rules/custom.yaml: no such file")) {
+            try loader.load(text: text, file: "/etc/agenttail/config.yaml")
+        }
     }
 
     @Test func typoedKeyNamesLocationAndSuggestion() {

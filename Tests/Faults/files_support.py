@@ -8,10 +8,12 @@ the log folder by `<logs>`, and `file_key` is dropped from the metadata.
 """
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -39,24 +41,26 @@ class RunLog:
         self.data += f"{rule}\nAgent Run Log - {self.start:%Y-%m-%d %H:%M:%S}\n{rule}\n\n".encode()
         self.clock = self.start
 
-    def entry(self, kind: str, label: str, body, advance_ms: int = 40, number: int | None = None) -> int:
+    def entry(self, kind: str, label: str, body, advance_ms: int = 40) -> int:
         """Appends one entry exactly as Mini-Agent writes it; returns the record's offset."""
         self.counter += 1
         self.clock += timedelta(milliseconds=advance_ms)
         stamp = f"{self.clock:%Y-%m-%d %H:%M:%S}.{self.clock.microsecond // 1000:03d}"
         text = body if isinstance(body, bytes) else json.dumps(body, indent=2, ensure_ascii=False).encode()
-        head = f"\n{DASHES}\n[{number or self.counter}] {kind}\nTimestamp: {stamp}\n{DASHES}\n{label}\n\n".encode()
+        head = f"\n{DASHES}\n[{self.counter}] {kind}\nTimestamp: {stamp}\n{DASHES}\n{label}\n\n".encode()
         offset = len(self.data) + 1
         self.data += head + text + b"\n"
         self.offsets.append(offset)
         return offset
 
     def request(self, task: str, history: int = 0) -> int:
+        """An LLM request: the system prompt, the task, and `history` earlier assistant messages."""
         messages = [SYSTEM, {"role": "user", "content": task}]
         messages += [{"role": "assistant", "content": f"step {n}"} for n in range(history)]
         return self.entry("REQUEST", "LLM Request:", {"messages": messages, "tools": ["bash", "read_file"]}, 1)
 
     def response(self, content: str, calls: list | None = None) -> int:
+        """An LLM response asking for the bash `calls`, or the final answer when there are none."""
         body = {"content": content, "finish_reason": "tool_use" if calls else "end_turn"}
         if calls:
             body["tool_calls"] = [{"id": f"call_{command}", "type": "function",
@@ -65,15 +69,16 @@ class RunLog:
         return self.entry("RESPONSE", "LLM Response:", body)
 
     def tool_result(self, command: str, output: str, success: bool = True) -> int:
+        """The result of one bash command."""
         body = {"tool_name": "bash", "arguments": {"command": command}, "success": success,
                 "result" if success else "error": output}
         return self.entry("TOOL_RESULT", "Tool Execution:", body, 5)
 
-    def step(self, task: str, number: int) -> None:
-        """One request, a response asking for one bash command, and its result."""
+    def step(self, task: str, number: int, padding: int = 0) -> None:
+        """One request, a response asking for one bash command, and its result (`padding` more bytes of output)."""
         self.request(task, history=number)
         self.response(f"step {number} of {task}", [f"echo {number}"])
-        self.tool_result(f"echo {number}", f"{number}\n")
+        self.tool_result(f"echo {number}", f"{number}\n" + "z" * padding)
 
     def finish(self, task: str, steps: int) -> None:
         """The last request and the final answer, which completes the run."""
@@ -87,11 +92,11 @@ class RunLog:
         return offset
 
 
-def complete_run(task: str, start: datetime, steps: int = 2) -> RunLog:
+def complete_run(task: str, start: datetime, steps: int = 2, padding: int = 0) -> RunLog:
     """A finished run: `steps` tool steps, then the final answer."""
     log = RunLog(start)
     for number in range(steps):
-        log.step(task, number)
+        log.step(task, number, padding)
     log.finish(task, steps)
     return log
 
@@ -115,9 +120,10 @@ class LogFile:
 class LocalWorkspace:
     """A log folder, a state file and a local store, with a config that uses only the local sink."""
 
-    def __init__(self, root: Path, logs: Path | None = None, paths: str | None = None, state: Path | None = None,
+    def __init__(self, root: Path, logs: Path | None = None, state: Path | None = None,
                  store: Path | None = None, session_timeout: str = "1h", tailing: str = "", user: int | None = None):
         self.root = root
+        root.mkdir(parents=True, exist_ok=True)
         self.logs = logs or root / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.state = state or root / "state.sqlite"
@@ -128,7 +134,7 @@ class LocalWorkspace:
         self.process = None
         self.config.write_text(f"""sources:
   - name: mini-agent
-    paths: ["{paths or self.logs / 'agent_run_*.log'}"]
+    paths: ["{self.logs / 'agent_run_*.log'}"]
     session_timeout: {session_timeout}
 state:
   path: {self.state}
@@ -145,6 +151,7 @@ sinks:
         return [*prefix, str(BINARY), *arguments, "--config", str(self.config)]
 
     def run(self, *arguments, timeout: float = 120) -> subprocess.CompletedProcess:
+        """Runs an agenttail command to its end."""
         return subprocess.run(self.command(*arguments), capture_output=True, text=True, timeout=timeout,
                               errors="replace")
 
@@ -161,6 +168,7 @@ sinks:
                                         stderr=self.stderr_file)
 
     def stderr(self) -> str:
+        """What the live run wrote to stderr so far."""
         return self.stderr_path.read_text(errors="replace") if self.stderr_path.exists() else ""
 
     def assert_alive(self, doing: str) -> None:
@@ -185,8 +193,23 @@ sinks:
     def kill(self) -> None:
         """Ends a run that a failed test left behind."""
         if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
             self.process.kill()
             self.process.wait()
+            self.stderr_file.close()
+
+    @contextmanager
+    def frozen(self):
+        """Holds the running agenttail with SIGSTOP, so that everything done meanwhile reaches it as one change."""
+        self.process.send_signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            self.process.send_signal(signal.SIGCONT)
+
+    def error_lines(self) -> list:
+        """Lines agenttail logged at level error or critical."""
+        return [line for line in self.stderr().splitlines() if re.match(r"\S+ (error|critical) ", line)]
 
     def raw_rows(self) -> dict:
         """Every row of the local store by table; empty while the store does not exist yet."""
@@ -201,25 +224,43 @@ sinks:
         finally:
             connection.close()
 
+    def query(self, sql: str) -> list:
+        """Rows of a query on the local store (empty while it has no tables), without loading whole tables."""
+        if not self.store.exists():
+            return []
+        connection = sqlite3.connect(f"file:{self.store}?mode=ro", uri=True, timeout=10)
+        try:
+            return connection.execute(sql).fetchall()
+        except sqlite3.OperationalError as error:
+            if "no such table" in str(error):
+                return []
+            raise
+        finally:
+            connection.close()
+
     def rows(self) -> dict:
         """The store's rows by label (see the module docstring)."""
-        return labelled(self.raw_rows(), str(self.logs_as_configured()))
-
-    def logs_as_configured(self) -> str:
-        """The log folder as the config names it (through a symlink when the config goes through one)."""
-        text = self.config.read_text()
-        pattern = text.split('paths: ["', 1)[1].split('"', 1)[0]
-        return os.path.dirname(pattern)
+        return labelled(self.raw_rows(), str(self.logs))
 
     def checkpoint_sizes(self) -> dict:
         """Bytes read so far per tracked path, from the state's checkpoints."""
+        return dict(self.state_query("select path, size from files"))
+
+    def outbox_empty(self) -> bool:
+        """True when every row agenttail committed has been delivered to the store."""
+        return self.state_query("select count(*) from outbox") == [(0,)]
+
+    def state_query(self, sql: str) -> list:
+        """Rows of a query on the state (empty while it has no tables)."""
         if not self.state.exists():
-            return {}
+            return []
         connection = sqlite3.connect(f"file:{self.state}?mode=ro", uri=True, timeout=10)
         try:
-            return dict(connection.execute("select path, size from files"))
-        except sqlite3.OperationalError:
-            return {}
+            return connection.execute(sql).fetchall()
+        except sqlite3.OperationalError as error:
+            if "no such table" in str(error):
+                return []
+            raise
         finally:
             connection.close()
 
@@ -237,12 +278,13 @@ def labelled(tables: dict, logs: str) -> dict:
             metadata = json.loads(row["metadata"] or "{}")
             offset = metadata.get("offset", metadata.get("request_offset", metadata.get("response_offset")))
             session = labels.get(row["session_id"], f"unknown session {row['session_id']}")
-            labels[row["id"]] = f"{table} @{offset} {row.get('source', '')} in {session}"
+            kind = f" {row['source']}" if table == "agent_errors" else ""
+            labels[row["id"]] = f"{table}{kind} @{offset} in {session}"
     result = {}
     for table in TABLES:
         for row in tables[table]:
             label = labels[row["id"]]
-            assert label not in result, f"two rows share the label {label}"
+            assert label not in result, f"two rows are the same event under different ids: {label}"
             clean = {}
             for column, value in row.items():
                 if column in ("id", "session_id", "llm_call_id", "related_id") and value is not None:

@@ -162,7 +162,13 @@ package struct ConfigLoader: Sendable {
         if let value = map.optional("rules") {
             let text = try value.nonEmptyString()
             rules = RulesReference(text)
-            if case .file(let path) = rules { rules = .file(absolute(path, base: base)) }
+            if case .file(let path) = rules {
+                rules = .file(absolute(path, base: base))
+                if case .file(let resolved) = rules, !FileManager.default.isReadableFile(atPath: resolved) {
+                    let reason = FileManager.default.fileExists(atPath: resolved) ? "it is not readable" : "no such file"
+                    throw value.error("cannot read the rules file \(resolved): \(reason)")
+                }
+            }
             if case .builtin(let builtin) = rules, !RulePackLoader.builtinNames.contains(builtin) {
                 throw value.error(
                     "no built-in rule pack '\(builtin)'; available: "

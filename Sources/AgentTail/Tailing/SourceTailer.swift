@@ -20,6 +20,8 @@ final class SourceTailer {
     private var files: [String: TrackedFile] = [:]
     /// Checkpoints read at start-up that no file has claimed yet.
     private var unclaimed: [FileCheckpoint]
+    /// Keys of stored checkpoints whose file exists but could not be opened (permissions): kept for later visits.
+    private var unreadable: Set<String> = []
     private var scannedOnce = false
     private var readBuffer: [UInt8]
     /// The current step's stop check.
@@ -104,17 +106,18 @@ final class SourceTailer {
             if !scannedOnce {
                 // Checkpoints of files that disappeared while agenttail was not running.
                 var commit = StateStore.Commit()
-                for checkpoint in unclaimed {
+                for checkpoint in unclaimed where !unreadable.contains(checkpoint.fileKey) {
                     logger.warning(
                         "file vanished while agenttail was stopped; its unread bytes are lost",
                         metadata: ["file.path": "\(checkpoint.path)"])
                     conclude(checkpoint, into: &commit, now: now)
                 }
-                unclaimed.removeAll()
+                unclaimed.removeAll { !unreadable.contains($0.fileKey) }
                 if !commit.isEmpty { try emit(&commit) }
             }
         }
         scannedOnce = true
+        try findRenamedFiles(now: now, emit: emit)
         try retireGoneFiles(now: now, emit: emit)
         try concludeSilentSessions(now: now, emit: emit)
         closeIdleDescriptors(now: now)
@@ -124,14 +127,18 @@ final class SourceTailer {
     private func visit(
         path: String, now: Date, firstScan: Bool, emit: (inout StateStore.Commit) throws -> Void
     ) throws -> String? {
-        guard let status = FileStatus.of(path: path) else {
+        guard let status = FileStatus.of(path: path), status.isRegularFile else {
+            // Deleted, or replaced by a folder or a device: the file that lived here is gone.
             for file in files.values where file.checkpoint.path == path { file.gone = true }
             return nil
         }
-        guard status.isRegularFile else { return nil }
+        // The file at this path, or one renamed to it: a file whose old path vanished earlier in this step (paths are
+        // visited in sorted order) is still the same file when it kept its inode and first bytes.
         if let file = files.values.first(where: {
-            $0.checkpoint.identity.device == status.device && $0.checkpoint.identity.inode == status.inode && !$0.gone
+            $0.checkpoint.identity.device == status.device && $0.checkpoint.identity.inode == status.inode
+                && (!$0.gone || isStill($0, at: path, status: status))
         }) {
+            file.gone = false
             if file.checkpoint.path != path {
                 logger.debug("file renamed", metadata: ["file.path": "\(path)", "file.previous": "\(file.checkpoint.path)"])
                 file.checkpoint.path = path
@@ -152,6 +159,10 @@ final class SourceTailer {
         }
         guard case .success(let handle) = LogFile.open(path) else {
             logger.warning("cannot open file", metadata: ["file.path": "\(path)"])
+            // It is there, only unreadable for now: its stored checkpoint waits for it instead of being concluded.
+            if let stored = unclaimed.first(where: { $0.identity.device == status.device && $0.identity.inode == status.inode }) {
+                unreadable.insert(stored.fileKey)
+            }
             return nil
         }
         let prefix = handle.prefix(Int(min(status.size, Int64(FileIdentity.fingerprintLimit))))
@@ -159,6 +170,7 @@ final class SourceTailer {
         let file: TrackedFile
         if let index = unclaimed.firstIndex(where: { $0.identity.device == status.device && $0.identity.inode == status.inode }) {
             let stored = unclaimed.remove(at: index)
+            unreadable.remove(stored.fileKey)
             let storedPrefix = Array(prefix.prefix(stored.identity.fingerprintLength))
             if prefix.count >= stored.identity.fingerprintLength,
                 FileIdentity(status: status, prefix: storedPrefix).fingerprint == stored.identity.fingerprint
@@ -306,6 +318,34 @@ final class SourceTailer {
     }
 
     /// Drains files whose path no longer leads to them, concludes their sessions and forgets them.
+    /// Visits paths of the source that hold a file whose old path vanished, so that a rename seen in two batches of
+    /// changes (the old name in one, the new name in the next) is still a rename and not a new file.
+    private func findRenamedFiles(now: Date, emit: (inout StateStore.Commit) throws -> Void) throws {
+        let gone = files.values.filter(\.gone)
+        guard !gone.isEmpty else { return }
+        let known = Set(files.values.map(\.checkpoint.path))
+        for path in matchingPaths() where !known.contains(path) {
+            guard let status = FileStatus.of(path: path),
+                gone.contains(where: { $0.checkpoint.identity.inode == status.inode && $0.checkpoint.identity.device == status.device })
+            else { continue }
+            _ = try visit(path: path, now: now, firstScan: false, emit: emit)
+        }
+    }
+
+    /// True when the file at `path` is `file`, although `file`'s own path vanished: an open descriptor pins the
+    /// inode (it cannot have been reused), otherwise its first bytes must match the fingerprint.
+    private func isStill(_ file: TrackedFile, at path: String, status: FileStatus) -> Bool {
+        if let handle = file.file, let opened = handle.status, opened.inode == status.inode, opened.device == status.device {
+            return true
+        }
+        let identity = file.checkpoint.identity
+        guard status.size >= Int64(identity.fingerprintLength), case .success(let handle) = LogFile.open(path) else {
+            return false
+        }
+        return FileIdentity(status: status, prefix: handle.prefix(identity.fingerprintLength)).fingerprint
+            == identity.fingerprint
+    }
+
     private func retireGoneFiles(now: Date, emit: (inout StateStore.Commit) throws -> Void) throws {
         for (key, file) in files where file.gone {
             var rows: [NormalizedRow] = []
