@@ -149,6 +149,25 @@ struct IngestorTests {
         #expect(try workspace.count(.agentErrors) == 0)
     }
 
+    /// A log shorter than the fingerprint is tracked once it has been quiet a moment, without waiting for a rescan:
+    /// a quiet file sends no more notifications.
+    @Test func shortQuietFileIsTrackedWithoutAnotherNotification() async throws {
+        let workspace = try Workspace()
+        let daemon = try daemon(workspace)
+        var log = MiniAgentLog()
+        log.response(content: "ok")
+        #expect(log.text.utf8.count < FileIdentity.fingerprintLimit)
+        try workspace.write("agent_run_1.log", log.text)
+        let path = "\(workspace.logs)/agent_run_1.log"
+        let now = Date()
+        #expect(try await daemon.ingestor.step(changed: [path], now: now).rows == 0)
+        // Seconds later, with no change reported, the file is quiet long enough.
+        let later = now.addingTimeInterval(FileIdentity.smallFileQuietSeconds + 1)
+        #expect(try await daemon.ingestor.step(changed: [], now: later).rows > 0)
+        #expect(await daemon.shipper.deliverAvailable() == .drained)
+        #expect(try workspace.count(.agentSessions) == 1)
+    }
+
     @Test func truncatedFileIsReadAgainAsANewSession() async throws {
         let workspace = try Workspace()
         let daemon = try daemon(workspace)

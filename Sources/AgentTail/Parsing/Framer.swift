@@ -296,7 +296,8 @@ package struct Framer {
     private mutating func reportStray(from start: Int, to end: Int, _ handle: (FramerEvent) -> Void) {
         guard !strayReported else { return }
         strayReported = true
-        let preview = buffer[start..<min(end, start + 120)]
+        // Control characters (NULs of a preallocated file, binary junk) would print as nothing: show them as '?'.
+        let preview = buffer[start..<min(end, start + 120)].map { $0 < 0x20 && $0 != 0x09 || $0 == 0x7F ? 0x3F : $0 }
         handle(.strayText(offset: base + Int64(start), preview: String(decoding: preview, as: UTF8.self)))
     }
 

@@ -22,6 +22,9 @@ final class SourceTailer {
     private var unclaimed: [FileCheckpoint]
     /// Keys of stored checkpoints whose file exists but could not be opened (permissions): kept for later visits.
     private var unreadable: Set<String> = []
+    /// Files seen but not yet tracked because they are short and were written to moments ago: visited again on every
+    /// step until they are tracked, since a quiet file sends no more notifications.
+    private var waitingSmallFiles: Set<String> = []
     private var scannedOnce = false
     private var readBuffer: [UInt8]
     /// The current step's stop check.
@@ -92,8 +95,10 @@ final class SourceTailer {
         if fullScan {
             candidates = matchingPaths()
         } else {
-            candidates = changed!.filter(owns).sorted()
+            // Files too small to fingerprint get no further event once they go quiet: look at them again.
+            candidates = changed!.filter(owns).union(waitingSmallFiles).sorted()
         }
+        waitingSmallFiles.removeAll()
         var seenKeys: Set<String> = []
         for path in candidates {
             guard shouldContinue() else { return }
@@ -155,6 +160,7 @@ final class SourceTailer {
             || now.timeIntervalSince1970 - status.modified >= FileIdentity.smallFileQuietSeconds
         else {
             logger.trace("file too small to fingerprint yet", metadata: ["file.path": "\(path)"])
+            waitingSmallFiles.insert(path)
             return nil
         }
         guard case .success(let handle) = LogFile.open(path) else {
