@@ -63,14 +63,17 @@ class MiniAgentLog:
         rule = "=" * 80
         return f"{rule}\nAgent Run Log - {self.start:%Y-%m-%d %H:%M:%S}\n{rule}\n\n"
 
-    def entry(self, kind: str, label: str, body: dict, advance_ms: int) -> str:
-        """One entry; the clock moves `advance_ms` forward first."""
+    def head(self, kind: str, label: str, advance_ms: int) -> str:
+        """The lines before an entry's body, up to the blank line; the clock moves `advance_ms` forward first."""
         self.counter += 1
         self.clock += timedelta(milliseconds=advance_ms)
         dashes = "-" * 80
         stamp = f"{self.clock:%Y-%m-%d %H:%M:%S}.{self.clock.microsecond // 1000:03d}"
-        text = json.dumps(body, indent=2, ensure_ascii=False)
-        return f"\n{dashes}\n[{self.counter}] {kind}\nTimestamp: {stamp}\n{dashes}\n{label}\n\n{text}\n"
+        return f"\n{dashes}\n[{self.counter}] {kind}\nTimestamp: {stamp}\n{dashes}\n{label}\n\n"
+
+    def entry(self, kind: str, label: str, body: dict, advance_ms: int) -> str:
+        """One entry with its JSON body, indented as Mini-Agent writes it."""
+        return self.head(kind, label, advance_ms) + json.dumps(body, indent=2, ensure_ascii=False) + "\n"
 
     def request(self, messages: list, advance_ms: int = 1) -> str:
         body = {"messages": messages, "tools": TOOLS + [POISONED_TOOL]}

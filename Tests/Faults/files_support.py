@@ -15,12 +15,12 @@ import subprocess
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
+from faults import MiniAgentLog
 from stack import BINARY, TABLES
 
-DASHES = "-" * 80
 SYSTEM = {"role": "system", "content": "You are a careful coding assistant working inside a sandboxed workspace. "
                                       "Prefer small, verifiable steps and report what you changed."}
 NOBODY = 65534
@@ -33,21 +33,16 @@ class RunLog:
     start: datetime
     data: bytearray = field(default_factory=bytearray)
     offsets: list = field(default_factory=list)
-    counter: int = 0
-    clock: datetime | None = None
+    writer: MiniAgentLog | None = None
 
     def __post_init__(self):
-        rule = "=" * 80
-        self.data += f"{rule}\nAgent Run Log - {self.start:%Y-%m-%d %H:%M:%S}\n{rule}\n\n".encode()
-        self.clock = self.start
+        self.writer = MiniAgentLog(self.start)
+        self.data += self.writer.header().encode()
 
     def entry(self, kind: str, label: str, body, advance_ms: int = 40) -> int:
-        """Appends one entry exactly as Mini-Agent writes it; returns the record's offset."""
-        self.counter += 1
-        self.clock += timedelta(milliseconds=advance_ms)
-        stamp = f"{self.clock:%Y-%m-%d %H:%M:%S}.{self.clock.microsecond // 1000:03d}"
+        """Appends one entry exactly as Mini-Agent writes it (a bytes body as it is); returns the record's offset."""
+        head = self.writer.head(kind, label, advance_ms).encode()
         text = body if isinstance(body, bytes) else json.dumps(body, indent=2, ensure_ascii=False).encode()
-        head = f"\n{DASHES}\n[{self.counter}] {kind}\nTimestamp: {stamp}\n{DASHES}\n{label}\n\n".encode()
         offset = len(self.data) + 1
         self.data += head + text + b"\n"
         self.offsets.append(offset)
@@ -226,17 +221,7 @@ sinks:
 
     def query(self, sql: str) -> list:
         """Rows of a query on the local store (empty while it has no tables), without loading whole tables."""
-        if not self.store.exists():
-            return []
-        connection = sqlite3.connect(f"file:{self.store}?mode=ro", uri=True, timeout=10)
-        try:
-            return connection.execute(sql).fetchall()
-        except sqlite3.OperationalError as error:
-            if "no such table" in str(error):
-                return []
-            raise
-        finally:
-            connection.close()
+        return read_only_query(self.store, sql)
 
     def rows(self) -> dict:
         """The store's rows by label (see the module docstring)."""
@@ -252,17 +237,22 @@ sinks:
 
     def state_query(self, sql: str) -> list:
         """Rows of a query on the state (empty while it has no tables)."""
-        if not self.state.exists():
+        return read_only_query(self.state, sql)
+
+
+def read_only_query(database: Path, sql: str) -> list:
+    """Rows of a query on a SQLite file opened read-only; empty while the file or its tables do not exist yet."""
+    if not database.exists():
+        return []
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)
+    try:
+        return connection.execute(sql).fetchall()
+    except sqlite3.OperationalError as error:
+        if "no such table" in str(error):
             return []
-        connection = sqlite3.connect(f"file:{self.state}?mode=ro", uri=True, timeout=10)
-        try:
-            return connection.execute(sql).fetchall()
-        except sqlite3.OperationalError as error:
-            if "no such table" in str(error):
-                return []
-            raise
-        finally:
-            connection.close()
+        raise
+    finally:
+        connection.close()
 
 
 def labelled(tables: dict, logs: str) -> dict:

@@ -269,7 +269,7 @@ def binary_junk(log: RunLog) -> int:
 
 def restart_numbering(log: RunLog) -> None:
     """The following entries are numbered from 1 again, out of order with the ones before."""
-    log.counter = 0
+    log.writer.counter = 0
 
 
 @dataclass
