@@ -120,7 +120,7 @@ final class Workspace {
     /// The local store's tables as sorted lines of `table|id|columns...`, for whole-store comparisons.
     func storeDump() throws -> [String] {
         guard FileManager.default.fileExists(atPath: store) else { return [] }
-        let queue = try DatabaseQueue(path: store)
+        let queue = try openStore()
         return try queue.read { db in
             var lines: [String] = []
             for table in NormalizedTable.allCases {
@@ -139,11 +139,19 @@ final class Workspace {
     /// Number of rows in a table of the local store (0 when the store does not exist yet).
     func count(_ table: NormalizedTable, where condition: String = "1") throws -> Int {
         guard FileManager.default.fileExists(atPath: store) else { return 0 }
-        let queue = try DatabaseQueue(path: store)
+        let queue = try openStore()
         return try queue.read { db in
             guard try db.tableExists(table.rawValue) else { return 0 }
             return try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.rawValue) WHERE \(condition)") ?? 0
         }
+    }
+
+    /// The local store as a reader beside a running agenttail: it waits while agenttail holds the write lock (while
+    /// it creates the store, for one) instead of failing with "database is locked".
+    private func openStore() throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        return try DatabaseQueue(path: store, configuration: configuration)
     }
 
     deinit { try? FileManager.default.removeItem(atPath: root) }

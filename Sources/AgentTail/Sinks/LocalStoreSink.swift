@@ -19,6 +19,9 @@ package struct LocalStoreSink: Sink {
             configuration.busyMode = .timeout(10)
             configuration.label = "agenttail.local"
             let pool = try DatabasePool(path: path, configuration: configuration)
+            // The outbox forgets rows once this store has them, so a commit here must survive a power cut, not only
+            // a crash: sync the WAL on every commit (GRDB's WAL default, NORMAL, may lose the last ones).
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Self.migrator.migrate(pool)
             writer = pool
         } catch let error as StateError {
