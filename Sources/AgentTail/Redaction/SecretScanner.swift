@@ -292,11 +292,10 @@ package enum SecretNames {
     /// True when a value named `name` (ASCII, any case) should be masked.
     package static func isSecret(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
         guard name.count >= 3, name.count <= 64 else { return false }
-        let lowered = String(decoding: name.lazy.map { $0 | ($0 >= 0x41 && $0 <= 0x5A ? 0x20 : 0) }, as: UTF8.self)
-        return isSecret(lowered)
+        return isSecret(String(decoding: name, as: UTF8.self))
     }
 
-    /// True when a value named `name` (lowercase) should be masked.
+    /// True when a value named `name` (any case) should be masked.
     package static func isSecret(_ name: String) -> Bool {
         let name = name.lowercased()
         if words.contains(name) { return true }

@@ -344,12 +344,8 @@ final class SourceTailer {
         if let handle = file.file, let opened = handle.status, opened.inode == status.inode, opened.device == status.device {
             return true
         }
-        let identity = file.checkpoint.identity
-        guard status.size >= Int64(identity.fingerprintLength), case .success(let handle) = LogFile.open(path) else {
-            return false
-        }
-        return FileIdentity(status: status, prefix: handle.prefix(identity.fingerprintLength)).fingerprint
-            == identity.fingerprint
+        guard case .success(let handle) = LogFile.open(path) else { return false }
+        return sameBeginning(file, handle: handle, size: status.size)
     }
 
     private func retireGoneFiles(now: Date, emit: (inout StateStore.Commit) throws -> Void) throws {
