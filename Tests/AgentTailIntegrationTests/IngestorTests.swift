@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Logging
+import Synchronization
 import Testing
 
 @testable import AgentTail
@@ -10,11 +11,23 @@ import AgentTailTestSupport
 struct IngestorTests {
     static var system: [String: Any] { ["role": "system", "content": "You are careful."] }
 
-    func daemon(_ workspace: Workspace) throws -> Daemon {
+    /// - Parameter outboxSinks: sinks that read the outbox besides the local store (none by default).
+    func daemon(_ workspace: Workspace, outboxSinks: [any Sink] = []) throws -> Daemon {
         let config = try ConfigLoader(defaultHost: "test-host").load(path: workspace.config)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        return try Daemon(config: config, logger: logger)
+        return try Daemon(config: config, logger: logger, outboxSinks: outboxSinks)
+    }
+
+    /// A sink that takes every batch and counts the rows.
+    final class AcceptingSink: Sink {
+        let name = "accepting"
+        let received = Mutex(0)
+
+        func send(_ rows: [NormalizedRow]) async throws(SinkError) -> [Rejection] {
+            received.withLock { $0 += rows.count }
+            return []
+        }
     }
 
     /// One ingest step and one delivery round, as the services do after a change.
@@ -111,10 +124,12 @@ struct IngestorTests {
             let run = MiniAgentLog.simpleRun(task: "run \(index) " + String(repeating: "r", count: 600))
             try workspace.write("agent_run_20261126_1000\(index)0.log", run.text)
         }
-        let daemon = try daemon(workspace)
+        let sink = AcceptingSink()
+        let daemon = try daemon(workspace, outboxSinks: [sink])
         let step = try await daemon.ingestor.step(changed: nil)
         let perFile = 1 + 2 + 1
         #expect(step.paused)
+        #expect(step.outboxRows == step.rows)
         #expect(step.rows >= 5 && step.rows <= 5 - 1 + perFile)
         #expect(try await daemon.ingestor.step(changed: nil).rows == 0)
         // Deliver, read on, until a step finds nothing left: at least two more rounds for the rest.
@@ -125,6 +140,41 @@ struct IngestorTests {
         } while try await daemon.ingestor.step(changed: nil).rows > 0
         #expect(rounds >= 3)
         #expect(try workspace.storeDump().count == 6 * perFile)
+        #expect(sink.received.withLock { $0 } == 6 * perFile)
+    }
+
+    /// State left by a release that delivered the local store through the outbox: the rows the store had not taken
+    /// are handed over at start-up, and the outbox is emptied once no sink needs it.
+    @Test func rowsLeftForTheLocalStoreInTheOutboxAreHandedOver() async throws {
+        let workspace = try Workspace()
+        try workspace.write("agent_run_1.log", MiniAgentLog.simpleRun(task: "old " + String(repeating: "o", count: 600)).text)
+        // Fill the outbox through a sink that never acknowledges, then lose the store's copy and the record of the
+        // migration, as in a state database an earlier release wrote.
+        let first = try daemon(workspace, outboxSinks: [AcceptingSink()])
+        _ = try await first.ingestor.step(changed: nil)
+        #expect(try await first.store.outboxCount() == 4)
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: workspace.store + suffix) }
+        let state = try DatabaseQueue(path: workspace.state)
+        try await state.write { db in
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v2: local store written at commit'")
+        }
+
+        let upgraded = try daemon(workspace)
+        #expect(try workspace.count(.llmCalls) == 2)
+        #expect(try workspace.count(.agentSessions, where: "status = 'completed'") == 1)
+        #expect(try await upgraded.store.outboxCount() == 0)
+        #expect(try await state.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sink_cursors") } == 0)
+    }
+
+    /// Without a sink that reads the outbox, rows go to the local store only: the outbox stays empty.
+    @Test func localStoreAloneLeavesTheOutboxEmpty() async throws {
+        let workspace = try Workspace()
+        try workspace.write("agent_run_1.log", MiniAgentLog.simpleRun(task: "alone " + String(repeating: "a", count: 600)).text)
+        let daemon = try daemon(workspace)
+        let step = try await daemon.ingestor.step(changed: nil)
+        #expect(step.rows == 4 && step.outboxRows == 0)
+        #expect(try workspace.count(.llmCalls) == 2)
+        #expect(try await daemon.store.outboxCount() == 0)
     }
 
     /// A rename inside the glob seen in two batches (the old name vanishes in one, the new name appears in the next)
@@ -279,16 +329,19 @@ struct IngestorTests {
         #expect(try workspace.count(.llmCalls) == 2)
     }
 
-    @Test func failedCommitLosesNothingAfterReload() async throws {
+    /// A commit that fails in the state (the checkpoint) or in the local store (the rows), as on a full disk.
+    @Test(arguments: ["state: files", "store: llm_calls"])
+    func failedCommitLosesNothingAfterReload(_ failing: String) async throws {
         let workspace = try Workspace()
         let daemon = try daemon(workspace)
-        // A trigger makes outbox writes fail on demand, as a full disk would.
-        let database = try DatabaseQueue(path: workspace.state)
+        // A trigger makes inserts into one table fail on demand.
+        let parts = failing.split(separator: ": ")
+        let database = try DatabaseQueue(path: parts[0] == "state" ? workspace.state : workspace.store)
         try await database.write { db in
             try db.execute(
                 sql: """
                     CREATE TABLE fail_writes (x);
-                    CREATE TRIGGER simulate_full_disk BEFORE INSERT ON outbox WHEN EXISTS (SELECT 1 FROM fail_writes)
+                    CREATE TRIGGER simulate_full_disk BEFORE INSERT ON \(parts[1]) WHEN EXISTS (SELECT 1 FROM fail_writes)
                     BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;
                     INSERT INTO fail_writes VALUES (1);
                     """)

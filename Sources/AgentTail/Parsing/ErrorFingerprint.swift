@@ -1,14 +1,32 @@
 /// Groups alike error messages: numbers, paths, ids and quoted values are replaced by placeholders.
 package enum ErrorFingerprint {
-    /// The normalized form of `message`, at most 300 characters.
+    /// The longest fingerprint, in characters.
+    static let limit = 300
+
+    /// The normalized form of `message`, at most `limit` characters: its words, each normalized, joined by one space.
+    ///
+    /// Only the words that reach the limit are looked at, so a failed tool's 50 KB output costs no more than a short
+    /// message.
     package static func of(_ message: String) -> String {
-        var words: [String] = []
-        for rawWord in message.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }) {
-            words.append(normalize(Substring(rawWord)))
+        var result = ""
+        var length = 0
+        var rest = message[...]
+        while length < limit, let start = rest.firstIndex(where: { !isSeparator($0) }) {
+            let end = rest[start...].firstIndex(where: isSeparator) ?? rest.endIndex
+            let word = normalize(rest[start..<end])
+            if length > 0 {
+                result += " "
+                length += 1
+            }
+            result += word
+            length += word.count
+            rest = rest[end...]
         }
-        var result = words.joined(separator: " ")
-        if result.count > 300 { result = String(result.prefix(300)) }
-        return result
+        return length > limit ? String(result.prefix(limit)) : result
+    }
+
+    private static func isSeparator(_ character: Character) -> Bool {
+        character == " " || character == "\n" || character == "\t" || character == "\r"
     }
 
     private static func normalize(_ word: Substring) -> String {

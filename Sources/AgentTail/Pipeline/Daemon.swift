@@ -6,6 +6,9 @@ package struct Daemon: Sendable {
     package let config: AgentTailConfig
     package let rules: [String: RulePack]
     package let store: StateStore
+    /// The embedded store, written by the ingestor with each commit.
+    package let localStore: LocalStore?
+    /// The sinks that read the outbox.
     package let sinks: [any Sink]
     package let ingestor: Ingestor
     package let shipper: Shipper
@@ -27,19 +30,31 @@ package struct Daemon: Sendable {
         return packs
     }
 
-    package init(config: AgentTailConfig, logger: Logger) throws {
+    /// - Parameter outboxSinks: the sinks that read the outbox, instead of those the configuration names (for tests).
+    package init(config: AgentTailConfig, logger: Logger, outboxSinks: [any Sink]? = nil) throws {
         self.config = config
         self.logger = logger
         rules = try Self.rulePacks(for: config)
         store = try StateStore(path: config.state.path)
+        let localStore = try config.sinks.local.map { local throws(StateError) in try LocalStore(path: local.path) }
+        try store.handOverLocalBacklog(to: localStore)
+        self.localStore = localStore
+        let sinks = outboxSinks ?? Self.outboxSinks(config: config, logger: logger)
+        self.sinks = sinks
+        try store.pruneOutbox(enabled: sinks.map(\.name))
+        ingestor = try Ingestor(
+            config: config, rules: rules, store: store, localStore: localStore, fillsOutbox: !sinks.isEmpty,
+            logger: logger)
+        shipper = Shipper(store: store, sinks: sinks, logger: logger)
+    }
+
+    /// The configured sinks that read the outbox: every sink but the local store.
+    private static func outboxSinks(config: AgentTailConfig, logger: Logger) -> [any Sink] {
         var sinks: [any Sink] = []
-        if let local = config.sinks.local { sinks.append(try LocalStoreSink(path: local.path)) }
         if let supabase = config.sinks.supabase { sinks.append(SupabaseSink(config: supabase, logger: logger)) }
         if let langfuse = config.sinks.langfuse { sinks.append(OTLPExportSink.langfuse(langfuse, logger: logger)) }
         if let otlp = config.sinks.otlp { sinks.append(OTLPExportSink.collector(otlp, logger: logger)) }
-        self.sinks = sinks
-        ingestor = try Ingestor(config: config, rules: rules, store: store, logger: logger)
-        shipper = Shipper(store: store, sinks: sinks, logger: logger)
+        return sinks
     }
 
     /// What `run --once` did.
@@ -60,7 +75,7 @@ package struct Daemon: Sendable {
             let result = try await ingestor.step(changed: nil)
             summary.rows += result.rows
             progress(summary.rows)
-            if result.paused || result.rows > 0 {
+            if result.paused || result.outboxRows > 0 {
                 if await shipper.deliverAvailable() == .retry {
                     failures += 1
                     if failures > 5 { break }

@@ -50,7 +50,7 @@ package struct IngestService: Service {
                     changed = nil
                     continue
                 }
-                if result.rows > 0 { outboxReady.poke() }
+                if result.outboxRows > 0 { outboxReady.poke() }
                 if result.paused {
                     logger.warning("outbox full; tailing paused until sinks catch up")
                     outboxReady.poke()

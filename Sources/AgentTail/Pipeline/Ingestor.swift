@@ -19,22 +19,36 @@ package final class Ingestor: Sendable {
 
     /// What one step did.
     package struct StepResult: Sendable {
-        /// Rows added to the outbox.
+        /// Rows committed.
         package var rows = 0
+        /// Rows added to the outbox (all of them, unless no sink reads the outbox).
+        package var outboxRows = 0
         /// True when tailing held back because the outbox is full.
         package var paused = false
     }
 
     private let config: AgentTailConfig
     private let rules: [String: RulePack]
-    /// Applied to every row before it is committed: nothing unmasked ever reaches the outbox.
+    /// Applied to every row before it is committed: nothing unmasked ever reaches the outbox or the local store.
     private let redactor: Redactor
+    /// Written with each slice, before its checkpoint is committed.
+    private let localStore: LocalStore?
+    /// Whether any sink reads the outbox; without one, rows go to the local store only.
+    private let fillsOutbox: Bool
 
-    package init(config: AgentTailConfig, rules: [String: RulePack], store: StateStore, logger: Logger) throws(StateError) {
+    /// - Parameters:
+    ///   - localStore: the embedded store, when configured.
+    ///   - fillsOutbox: false when no sink reads the outbox.
+    package init(
+        config: AgentTailConfig, rules: [String: RulePack], store: StateStore, localStore: LocalStore?,
+        fillsOutbox: Bool, logger: Logger
+    ) throws(StateError) {
         self.tailers = Mutex(try Self.tailers(config: config, rules: rules, store: store, logger: logger))
         self.config = config
         self.rules = rules
         self.store = store
+        self.localStore = localStore
+        self.fillsOutbox = fillsOutbox
         self.outboxLimit = config.state.outboxLimit
         self.redactor = config.redaction.redactor
         self.logger = logger
@@ -119,21 +133,41 @@ package final class Ingestor: Sendable {
             result.paused = true
             return result
         }
-        let store = self.store
-        let redactor = self.redactor
+        let pipeline = CommitPipeline()
         try tailers.withLock { tailers in
+            // Whatever ends the step, it ends with no commit in flight.
+            defer { try? pipeline.wait() }
             for tailer in tailers where !isStopping && !isOutboxFull {
                 try tailer.step(changed: changed, now: now, shouldContinue: { !self.isStopping && !self.isOutboxFull }) {
                     commit in
-                    redactor.redact(&commit.rows)
-                    let added = try store.commitBlocking(commit)
-                    self.depth.add(added, ordering: .relaxed)
-                    result.rows += added
+                    let slice = commit
                     commit = StateStore.Commit()
+                    result.rows += slice.rows.count
+                    if fillsOutbox {
+                        // Counted when handed over, so that the limit check before the next slice includes them.
+                        self.depth.add(slice.rows.count, ordering: .relaxed)
+                        result.outboxRows += slice.rows.count
+                    }
+                    try pipeline.submit { try self.commitBlocking(slice) }
+                    // A forgotten file cannot be read again: its last rows must be stored before the step goes on.
+                    if !slice.forget.isEmpty { try pipeline.wait() }
                 }
             }
+            try pipeline.wait()
         }
         result.paused = isOutboxFull
         return result
+    }
+
+    /// Masks one slice's rows, writes them to the local store, then commits them to the outbox (when a sink reads
+    /// it) with the checkpoints they belong to.
+    private func commitBlocking(_ slice: StateStore.Commit) throws {
+        var commit = slice
+        redactor.redact(&commit.rows)
+        // The local store first: if agenttail dies before the checkpoint below, the slice is read again and the same
+        // rows replace themselves.
+        try localStore?.writeBlocking(commit.rows)
+        if !fillsOutbox { commit.rows = [] }
+        try store.commitBlocking(commit)
     }
 }

@@ -135,6 +135,10 @@ package struct Redactor: Sendable {
         var copied = 0
         var count = 0
         var secretMember = false
+        // Escaped strings are decoded here, one after the other, and scanned as bytes: a String is made only for
+        // the rare one that holds a secret.
+        var decoded = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 0)
+        defer { decoded.deallocate() }
         var i = 0
         while i < bytes.end {
             let byte = bytes.p[i]
@@ -158,7 +162,15 @@ package struct Redactor: Sendable {
                 let marker = SecretKind.secretAssignment.marker
                 replacement = content.starts(with: SecretKind.markerPrefix.utf8) ? nil : (marker, 1)
             } else if escaped {
-                replacement = redact(text: try bytes.decodeString(i + 1, close))
+                let length = close - i - 1
+                if decoded.count < length {
+                    decoded.deallocate()
+                    decoded = .allocate(capacity: max(length, 2 * decoded.count))
+                }
+                var failure: Int?
+                let written = bytes.unescape(i + 1, close, into: decoded.baseAddress!, failure: &failure)
+                if let failure { throw .invalidEscape(offset: failure) }
+                replacement = redact(utf8: UnsafeBufferPointer(rebasing: decoded[..<written]))
             } else {
                 replacement = redact(utf8: UnsafeBufferPointer(start: bytes.p + i + 1, count: close - i - 1))
             }

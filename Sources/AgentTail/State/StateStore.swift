@@ -122,6 +122,18 @@ package struct StateStore: Sendable {
                     );
                     """)
         }
+        migrator.registerMigration("v2: local store written at commit") { db in
+            // Earlier releases delivered the local store through the outbox, and did not record a cursor for it until
+            // it first took a batch. Rows it may not have taken yet are handed over at the next start
+            // (`handOverLocalBacklog`), from its cursor, or from the start when it had none.
+            if try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox") ?? 0 > 0 {
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO sink_cursors (sink, acked_seq, last_error, updated_at)
+                        VALUES ('\(Self.legacyLocalCursor)', 0, NULL, ?)
+                        """, arguments: [Date().rfc3339])
+            }
+        }
         return migrator
     }
 
@@ -243,6 +255,71 @@ package struct StateStore: Sendable {
         }
     }
 
+    // MARK: - Start-up
+
+    /// The cursor name earlier releases used for the local store when it was a sink behind the outbox.
+    static let legacyLocalCursor = "local"
+
+    /// Writes the outbox rows an earlier release left for the local store into `localStore`, oldest first and in
+    /// batches, then forgets its cursor. When the local store is no longer configured, the cursor is just forgotten.
+    package func handOverLocalBacklog(to localStore: LocalStore?) throws(StateError) {
+        do {
+            while true {
+                let batch = try writer.read { db -> (cursor: Int64, entries: [OutboxEntry])? in
+                    guard
+                        let cursor = try Int64.fetchOne(
+                            db, sql: "SELECT acked_seq FROM sink_cursors WHERE sink = ?",
+                            arguments: [Self.legacyLocalCursor])
+                    else { return nil }
+                    return (cursor, try Self.outbox(db, after: cursor, limit: 500, maxBytes: 4 << 20))
+                }
+                guard let batch else { return }
+                guard let localStore, let last = batch.entries.last else {
+                    try writer.write { db in
+                        try db.execute(sql: "DELETE FROM sink_cursors WHERE sink = ?", arguments: [Self.legacyLocalCursor])
+                    }
+                    return
+                }
+                try localStore.writeBlocking(try batch.entries.map { try $0.row() })
+                try writer.write { db in
+                    try db.execute(
+                        sql: "UPDATE sink_cursors SET acked_seq = ? WHERE sink = ?",
+                        arguments: [last.seq, Self.legacyLocalCursor])
+                }
+            }
+        } catch let error as StateError {
+            throw error
+        } catch {
+            throw StateError.storage(path: path, reason: Self.message(error))
+        }
+    }
+
+    /// Removes the outbox rows every sink in `enabled` has (all of them when no sink reads the outbox), such as rows
+    /// kept only for a sink that has since been removed from the configuration.
+    package func pruneOutbox(enabled: [String]) throws(StateError) {
+        do {
+            try writer.write { db in try Self.prune(db, enabled: enabled) }
+        } catch {
+            throw StateError.storage(path: path, reason: Self.message(error))
+        }
+    }
+
+    private static func prune(_ db: Database, enabled: [String]) throws {
+        var lowest = Int64.max
+        for name in enabled {
+            let acked = try Int64.fetchOne(
+                db, sql: "SELECT acked_seq FROM sink_cursors WHERE sink = ?", arguments: [name]) ?? 0
+            lowest = min(lowest, acked)
+        }
+        guard lowest > 0 else { return }
+        if lowest == Int64.max {
+            try db.execute(sql: "DELETE FROM outbox")
+        } else {
+            try db.execute(sql: "DELETE FROM outbox WHERE seq <= ?", arguments: [lowest])
+        }
+        try db.execute(sql: "PRAGMA incremental_vacuum(4096)")
+    }
+
     // MARK: - Outbox
 
     /// One outbox row as a sink receives it.
@@ -258,23 +335,25 @@ package struct StateStore: Sendable {
     /// Up to `limit` rows after `seq`, oldest first, stopping early once `maxBytes` of payload is reached (the default
     /// holds the largest request a sink sends, and bounds what each sink holds in memory).
     package func outbox(after seq: Int64, limit: Int, maxBytes: Int = 4 << 20) async throws(StateError) -> [OutboxEntry] {
-        try await read { db in
-            var entries: [OutboxEntry] = []
-            var bytes = 0
-            let cursor = try Row.fetchCursor(
-                db, sql: "SELECT seq, table_name, event_id, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
-                arguments: [seq, limit])
-            while let row = try cursor.next() {
-                let payload: Data = row["payload"]
-                guard let table = NormalizedTable(rawValue: row["table_name"]) else {
-                    throw StateError.corrupt(path: "outbox", reason: "unknown table \(row["table_name"] as String)")
-                }
-                entries.append(OutboxEntry(seq: row["seq"], table: table, eventID: row["event_id"], payload: [UInt8](payload)))
-                bytes += payload.count
-                if bytes >= maxBytes { break }
+        try await read { db in try Self.outbox(db, after: seq, limit: limit, maxBytes: maxBytes) }
+    }
+
+    private static func outbox(_ db: Database, after seq: Int64, limit: Int, maxBytes: Int) throws -> [OutboxEntry] {
+        var entries: [OutboxEntry] = []
+        var bytes = 0
+        let cursor = try Row.fetchCursor(
+            db, sql: "SELECT seq, table_name, event_id, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+            arguments: [seq, limit])
+        while let row = try cursor.next() {
+            let payload: Data = row["payload"]
+            guard let table = NormalizedTable(rawValue: row["table_name"]) else {
+                throw StateError.corrupt(path: "outbox", reason: "unknown table \(row["table_name"] as String)")
             }
-            return entries
+            entries.append(OutboxEntry(seq: row["seq"], table: table, eventID: row["event_id"], payload: [UInt8](payload)))
+            bytes += payload.count
+            if bytes >= maxBytes { break }
         }
+        return entries
     }
 
     /// The last outbox sequence number `sink` acknowledged.
@@ -294,16 +373,7 @@ package struct StateStore: Sendable {
                     ON CONFLICT(sink) DO UPDATE SET acked_seq = max(acked_seq, excluded.acked_seq), last_error = NULL,
                         updated_at = excluded.updated_at
                     """, arguments: [sink, seq, now])
-            var lowest = Int64.max
-            for name in enabled {
-                let acked = try Int64.fetchOne(
-                    db, sql: "SELECT acked_seq FROM sink_cursors WHERE sink = ?", arguments: [name]) ?? 0
-                lowest = min(lowest, acked)
-            }
-            if lowest != Int64.max, lowest > 0 {
-                try db.execute(sql: "DELETE FROM outbox WHERE seq <= ?", arguments: [lowest])
-                try db.execute(sql: "PRAGMA incremental_vacuum(4096)")
-            }
+            try Self.prune(db, enabled: enabled)
         }
     }
 

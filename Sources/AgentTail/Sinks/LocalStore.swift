@@ -2,8 +2,12 @@ import Foundation
 import GRDB
 
 /// The embedded store: the four normalized tables in a SQLite file, written by upsert on id.
-package struct LocalStoreSink: Sink {
-    package let name = "local"
+///
+/// It is not a sink behind the outbox: the ingestor writes each slice's rows here just before it commits the slice's
+/// checkpoint, so the rows never pass through the outbox (no second copy, no encoding and decoding). A crash between
+/// the two commits makes agenttail read the slice again and write the same rows under the same ids, which replaces
+/// them: nothing is lost and nothing doubles.
+package struct LocalStore: Sendable {
     package let path: String
     private let writer: any DatabaseWriter
 
@@ -64,33 +68,36 @@ package struct LocalStoreSink: Sink {
     /// Columns that later migrations add, left out of the first one.
     private static let addedAfterV1: Set<String> = ["revision"]
 
-    package func send(_ rows: [NormalizedRow]) async throws(SinkError) -> [Rejection] {
-        guard !rows.isEmpty else { return [] }
+    /// Stores `rows` in one durable transaction, in order (a later version of a row replaces an earlier one).
+    ///
+    /// Synchronous: called from the ingest thread, never from the cooperative pool.
+    package func writeBlocking(_ rows: [NormalizedRow]) throws(StateError) {
+        guard !rows.isEmpty else { return }
         do {
-            try await writer.write { db in
-                for row in rows {
-                    let columns = row.table.columns
-                    let statement = try db.cachedStatement(sql: Self.upsertSQL(row.table))
-                    var arguments: [(any DatabaseValueConvertible)?] = []
-                    arguments.reserveCapacity(columns.count)
-                    for value in row.values {
-                        switch value {
-                        case .null: arguments.append(nil)
-                        case .text(let text): arguments.append(text)
-                        case .int(let number): arguments.append(number)
-                        case .bool(let flag): arguments.append(flag ? 1 : 0)
-                        case .timestamp(let date): arguments.append(date.rfc3339)
-                        case .uuid(let id): arguments.append(id.lowercased)
-                        case .json(let text): arguments.append(text)
-                        }
-                    }
-                    try statement.execute(arguments: StatementArguments(arguments))
+            try writer.write { db in try Self.upsert(rows, in: db) }
+        } catch {
+            throw StateError.storage(path: path, reason: StateStore.message(error))
+        }
+    }
+
+    private static func upsert(_ rows: [NormalizedRow], in db: Database) throws {
+        for row in rows {
+            let statement = try db.cachedStatement(sql: upsertSQL(row.table))
+            var arguments: [(any DatabaseValueConvertible)?] = []
+            arguments.reserveCapacity(row.values.count)
+            for value in row.values {
+                switch value {
+                case .null: arguments.append(nil)
+                case .text(let text): arguments.append(text)
+                case .int(let number): arguments.append(number)
+                case .bool(let flag): arguments.append(flag ? 1 : 0)
+                case .timestamp(let date): arguments.append(date.rfc3339)
+                case .uuid(let id): arguments.append(id.lowercased)
+                case .json(let text): arguments.append(text)
                 }
             }
-        } catch {
-            throw SinkError.retryable("writing the local store \(path) failed: \(StateStore.message(error))")
+            try statement.execute(arguments: StatementArguments(arguments))
         }
-        return []
     }
 
     private static func upsertSQL(_ table: NormalizedTable) -> String {
