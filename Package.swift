@@ -52,6 +52,12 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        // The benchmark's decoding floors (scripts/bench.sh).
+        .executableTarget(
+            name: "agenttail-floors",
+            dependencies: ["AgentTail"],
+            swiftSettings: upcoming
+        ),
         .target(
             name: "AgentTailTestSupport",
             dependencies: ["AgentTail"],

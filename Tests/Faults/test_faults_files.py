@@ -570,11 +570,14 @@ def test_full_state_disk_is_reported_and_survived(tmp_path, workspaces):
         filler = fill(disk)
         for run in runs[2:]:
             (workspace.logs / run.name).write_bytes(run.data)
-        message = f"writing {state} failed: database or disk is full; check free disk space and permissions"
+        # The local store is written first, then the state: whichever the full disk stops is named.
+        messages = [f"writing {path} failed: database or disk is full; check free disk space and permissions"
+                    for path in (workspace.store, state)]
         wait_until(lambda: any(" error " in line and "storing what was read failed; retrying" in line
-                               and message in line for line in workspace.stderr().splitlines()),
+                               and any(message in line for message in messages)
+                               for line in workspace.stderr().splitlines()),
                    "the disk-full error on stderr", workspace)
-        assert integrity(state) == "ok"
+        assert (integrity(state), integrity(workspace.store)) == ("ok", "ok")
         filler.unlink()
         wait_for_rows(workspace, reference_rows(tmp_path / "after", runs), timeout=60)
         workspace.stop()

@@ -46,7 +46,8 @@ package enum FileParser {
         var sessionRows: [NormalizedRow] = []
         file.correlator.flushSession(into: &sessionRows)
         var all = sessionRows + rows
-        redactor.redact(&all)
+        var masker = RowMasker(redactor: redactor)
+        masker.redact(&all)
         return all
     }
 }

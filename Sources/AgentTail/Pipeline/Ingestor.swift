@@ -30,7 +30,8 @@ package final class Ingestor: Sendable {
     private let config: AgentTailConfig
     private let rules: [String: RulePack]
     /// Applied to every row before it is committed: nothing unmasked ever reaches the outbox or the local store.
-    private let redactor: Redactor
+    /// Only the commit thread uses it; the lock is never contended.
+    private let masker: Mutex<RowMasker>
     /// Written with each slice, before its checkpoint is committed.
     private let localStore: LocalStore?
     /// Whether any sink reads the outbox; without one, rows go to the local store only.
@@ -50,7 +51,7 @@ package final class Ingestor: Sendable {
         self.localStore = localStore
         self.fillsOutbox = fillsOutbox
         self.outboxLimit = config.state.outboxLimit
-        self.redactor = config.redaction.redactor
+        self.masker = Mutex(RowMasker(redactor: config.redaction.redactor))
         self.logger = logger
     }
 
@@ -163,7 +164,7 @@ package final class Ingestor: Sendable {
     /// it) with the checkpoints they belong to.
     private func commitBlocking(_ slice: StateStore.Commit) throws {
         var commit = slice
-        redactor.redact(&commit.rows)
+        masker.withLock { _ = $0.redact(&commit.rows) }
         // The local store first: if agenttail dies before the checkpoint below, the slice is read again and the same
         // rows replace themselves.
         try localStore?.writeBlocking(commit.rows)

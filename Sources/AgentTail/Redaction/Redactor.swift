@@ -121,16 +121,22 @@ package struct Redactor: Sendable {
         return json.withUTF8 { utf8 -> (String, Int)? in
             guard let base = utf8.baseAddress else { return nil }
             do {
-                return try redact(JSONBytes(p: base, end: utf8.count))
+                return try redact(JSONBytes(p: base, end: utf8.count)).map { (String(decoding: $0, as: UTF8.self), $1) }
             } catch {
                 return redact(utf8: utf8)
             }
         }
     }
 
+    /// The JSON value in `utf8` with secrets in its strings masked, or nil when it holds none (or is not valid JSON).
+    func redact(jsonValue utf8: UnsafeBufferPointer<UInt8>) -> ([UInt8], Int)? {
+        guard let base = utf8.baseAddress else { return nil }
+        return try? redact(JSONBytes(p: base, end: utf8.count))
+    }
+
     /// Walks the strings of a JSON text: member names decide whether the next string value is a secret as a whole;
     /// other string values are scanned like text. Only strings that change are re-encoded.
-    private func redact(_ bytes: JSONBytes) throws(JSONError) -> (String, Int)? {
+    private func redact(_ bytes: JSONBytes) throws(JSONError) -> ([UInt8], Int)? {
         var out: [UInt8] = []
         var copied = 0
         var count = 0
@@ -151,7 +157,7 @@ package struct Redactor: Sendable {
             let next = bytes.skipWhitespace(close + 1)
             if next < bytes.end && bytes.p[next] == UInt8(ascii: ":") {
                 secretMember =
-                    scanner.kinds.contains(.secretAssignment)
+                    scanner.mask.contains(.secretAssignment)
                     && SecretNames.isSecret(UnsafeBufferPointer(start: bytes.p + i + 1, count: close - i - 1))
                 i = next
                 continue
@@ -188,6 +194,6 @@ package struct Redactor: Sendable {
         }
         guard count > 0 else { return nil }
         out.append(contentsOf: UnsafeBufferPointer(start: bytes.p + copied, count: bytes.end - copied))
-        return (String(decoding: out, as: UTF8.self), count)
+        return (out, count)
     }
 }

@@ -17,6 +17,31 @@ package enum SecretKind: String, Sendable, CaseIterable, Hashable {
     /// `=` or `:`, in shell, env files, YAML, JSON or command lines.
     case secretAssignment = "secret_assignment"
 
+    /// This kind's bit in a `SecretKind.Mask`.
+    var bit: UInt8 {
+        switch self {
+        case .apiKey: return 1 << 0
+        case .jwt: return 1 << 1
+        case .bearerToken: return 1 << 2
+        case .awsAccessKey: return 1 << 3
+        case .urlPassword: return 1 << 4
+        case .privateKey: return 1 << 5
+        case .secretAssignment: return 1 << 6
+        }
+    }
+
+    /// A set of kinds as bits, tested without hashing for every candidate a scan meets.
+    struct Mask: Sendable {
+        let bits: UInt8
+
+        init(_ kinds: Set<SecretKind>) {
+            bits = kinds.reduce(0) { $0 | $1.bit }
+        }
+
+        @inline(__always)
+        func contains(_ kind: SecretKind) -> Bool { bits & kind.bit != 0 }
+    }
+
     /// The text that replaces a secret of this kind.
     package var marker: String { Self.marker(rawValue) }
 

@@ -11,15 +11,17 @@ package struct SecretMatch: Sendable, Equatable {
 /// Matches are returned in order and never overlap.
 package struct SecretScanner: Sendable {
     package let kinds: Set<SecretKind>
+    let mask: SecretKind.Mask
 
     package init(kinds: Set<SecretKind>) {
         self.kinds = kinds
+        self.mask = SecretKind.Mask(kinds)
     }
 
     /// The secrets in `text`, in order.
     package func matches(in text: UnsafeBufferPointer<UInt8>) -> [SecretMatch] {
         guard !kinds.isEmpty, let base = text.baseAddress, text.count >= 8 else { return [] }
-        return Pass(p: base, n: text.count, kinds: kinds).run()
+        return Pass(p: base, n: text.count, kinds: mask).run()
     }
 }
 
@@ -27,7 +29,7 @@ package struct SecretScanner: Sendable {
 private struct Pass {
     let p: UnsafePointer<UInt8>
     let n: Int
-    let kinds: Set<SecretKind>
+    let kinds: SecretKind.Mask
 
     func run() -> [SecretMatch] {
         var found: [SecretMatch] = []
@@ -289,10 +291,21 @@ package enum SecretNames {
         "next_token", "page_token", "continuation_token",
     ]
 
+    /// Every secret name ends with one of these (the identifiers end with "key" or "token").
+    private static let endings = (words + suffixes).map { Array($0.utf8) }
+
     /// True when a value named `name` (ASCII, any case) should be masked.
     package static func isSecret(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard name.count >= 3, name.count <= 64 else { return false }
+        guard name.count >= 3, name.count <= 64, endsWithSecretWord(name) else { return false }
         return isSecret(String(decoding: name, as: UTF8.self))
+    }
+
+    /// A quick test on the bytes that rules out almost every member name JSON holds ("role", "content", ...).
+    private static func endsWithSecretWord(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        endings.contains { ending in
+            ending.count <= name.count
+                && zip(name[(name.count - ending.count)...], ending).allSatisfy { $0 | 0x20 == $1 }
+        }
     }
 
     /// True when a value named `name` (any case) should be masked.

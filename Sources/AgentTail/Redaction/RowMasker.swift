@@ -1,0 +1,160 @@
+import Foundation
+
+/// Masks rows like `Redactor`, without scanning again the message history an LLM request repeats.
+///
+/// Every Mini-Agent REQUEST sends the whole conversation so far, so the `input` of a session's LLM calls grows by a few
+/// messages each time while everything before stays byte for byte the same: scanning each input in full would cost
+/// the square of the session's length. For a JSON array that belongs to a session, the masker remembers the elements
+/// of the last one it saw in the same column and the masking each needed; an element equal to the one at the same
+/// place last time (a memory comparison) gets the same masking, and only the new ones are scanned.
+///
+/// The result is the one `Redactor` gives for the whole value: masking never looks across an element's edges (a secret
+/// lies inside one string, and a member name only decides the value that follows it).
+package struct RowMasker: Sendable {
+    package let redactor: Redactor
+    /// The most bytes of remembered elements, across sessions; the least recently used go first.
+    private let budget: Int
+    private var memory: [Key: Remembered] = [:]
+    private var bytes = 0
+    private var clock = 0
+
+    package init(redactor: Redactor, budget: Int = 32 << 20) {
+        self.redactor = redactor
+        self.budget = budget
+    }
+
+    private struct Key: Hashable {
+        var table: NormalizedTable
+        var column: Int
+        var session: UUID
+    }
+
+    /// The elements of the last array seen under a key, with the masking each needed (nil: none).
+    private struct Remembered {
+        var elements: [(raw: [UInt8], masked: [UInt8]?, found: Int)]
+        var bytes: Int
+        var lastUse: Int
+    }
+
+    /// Masks secrets in every text and JSON value of `rows`.
+    /// - Returns: the number of secrets masked.
+    @discardableResult
+    package mutating func redact(_ rows: inout [NormalizedRow]) -> Int {
+        var total = 0
+        for r in rows.indices {
+            let session = rows[r].sessionID
+            for c in rows[r].values.indices {
+                switch rows[r].values[c] {
+                case .text(let text):
+                    if let (masked, count) = redactor.redact(text: text) {
+                        rows[r].values[c] = .text(masked)
+                        total += count
+                    }
+                case .json(let json):
+                    let result: (String, Int)?
+                    if let session, json.utf8.first == UInt8(ascii: "[") {
+                        result = redact(array: json, key: Key(table: rows[r].table, column: c, session: session))
+                    } else {
+                        result = redactor.redact(json: json)
+                    }
+                    if let (masked, count) = result {
+                        rows[r].values[c] = .json(masked)
+                        total += count
+                    }
+                case .null, .int, .bool, .timestamp, .uuid:
+                    break
+                }
+            }
+        }
+        return total
+    }
+
+    private mutating func redact(array json: String, key: Key) -> (String, Int)? {
+        var json = json
+        let previous = memory.removeValue(forKey: key)
+        if let previous { bytes -= previous.bytes }
+        let outcome = json.withUTF8 { utf8 -> (elements: Remembered, output: (String, Int)?)? in
+            guard let base = utf8.baseAddress, let ranges = Self.elements(JSONBytes(p: base, end: utf8.count)) else {
+                return nil
+            }
+            var remembered = Remembered(elements: [], bytes: 0, lastUse: clock)
+            remembered.elements.reserveCapacity(ranges.count)
+            var changed = false
+            for (index, range) in ranges.enumerated() {
+                let raw = UnsafeBufferPointer(rebasing: utf8[range])
+                if let previous, index < previous.elements.count, Self.equal(previous.elements[index].raw, raw) {
+                    remembered.elements.append(previous.elements[index])
+                } else {
+                    let masked = redactor.redact(jsonValue: raw)
+                    remembered.elements.append((Array(raw), masked?.0, masked?.1 ?? 0))
+                }
+                remembered.bytes += range.count
+                changed = changed || remembered.elements[index].masked != nil
+            }
+            guard changed else { return (remembered, nil) }
+            var out: [UInt8] = []
+            out.reserveCapacity(utf8.count)
+            var copied = 0
+            var found = 0
+            for (range, element) in zip(ranges, remembered.elements) {
+                guard let masked = element.masked else { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[copied..<range.lowerBound]))
+                out.append(contentsOf: masked)
+                copied = range.upperBound
+                found += element.found
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[copied...]))
+            return (remembered, (String(decoding: out, as: UTF8.self), found))
+        }
+        guard let outcome else { return redactor.redact(json: json) }
+        remember(outcome.elements, under: key)
+        return outcome.output
+    }
+
+    private mutating func remember(_ remembered: Remembered, under key: Key) {
+        clock += 1
+        var remembered = remembered
+        remembered.lastUse = clock
+        guard remembered.bytes <= budget else { return }
+        memory[key] = remembered
+        bytes += remembered.bytes
+        while bytes > budget, let oldest = memory.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+            memory[oldest.key] = nil
+            bytes -= oldest.value.bytes
+        }
+    }
+
+    private static func equal(_ remembered: [UInt8], _ raw: UnsafeBufferPointer<UInt8>) -> Bool {
+        remembered.count == raw.count
+            && remembered.withUnsafeBufferPointer { memcmp($0.baseAddress!, raw.baseAddress!, raw.count) == 0 }
+    }
+
+    /// The byte ranges of the elements of the JSON array `bytes` holds, or nil when it holds something else.
+    private static func elements(_ bytes: JSONBytes) -> [Range<Int>]? {
+        var i = bytes.skipWhitespace(0)
+        guard i < bytes.end, bytes.p[i] == UInt8(ascii: "[") else { return nil }
+        var ranges: [Range<Int>] = []
+        i = bytes.skipWhitespace(i + 1)
+        if i < bytes.end, bytes.p[i] == UInt8(ascii: "]") {
+            return bytes.skipWhitespace(i + 1) == bytes.end ? [] : nil
+        }
+        while true {
+            guard let end = try? bytes.skipValue(i) else { return nil }
+            ranges.append(i..<end)
+            i = bytes.skipWhitespace(end)
+            guard i < bytes.end else { return nil }
+            if bytes.p[i] == UInt8(ascii: "]") { return bytes.skipWhitespace(i + 1) == bytes.end ? ranges : nil }
+            guard bytes.p[i] == UInt8(ascii: ",") else { return nil }
+            i = bytes.skipWhitespace(i + 1)
+        }
+    }
+}
+
+extension NormalizedRow {
+    /// The session the row belongs to: its `session_id`, or its own id for a session row.
+    var sessionID: UUID? {
+        if table == .agentSessions { return id }
+        if case .uuid(let session) = self["session_id"] { return session }
+        return nil
+    }
+}

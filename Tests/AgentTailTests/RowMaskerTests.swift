@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+@testable import AgentTail
+
+/// The masker remembers the history a session's LLM calls repeat; its result must be the redactor's, value for value.
+struct RowMaskerTests {
+    let redactor = Redactor()
+    let session = UUID()
+
+    func call(_ messages: [String], session: UUID) -> NormalizedRow {
+        NormalizedRow(
+            table: .llmCalls, id: UUID(),
+            values: ["session_id": .uuid(session), "input": .json("[" + messages.joined(separator: ",") + "]")])
+    }
+
+    /// Each value masked alone by the redactor, as the masker must give.
+    func expected(_ rows: [NormalizedRow]) -> [NormalizedRow] {
+        rows.map { row in
+            var row = row
+            var single = [row]
+            redactor.redact(&single)
+            row = single[0]
+            return row
+        }
+    }
+
+    static func input(_ row: NormalizedRow) -> String {
+        guard case .json(let text) = row["input"] else { return "" }
+        return text
+    }
+
+    static let messages = [
+        #"{"role":"system","content":"You are careful."}"#,
+        #"{"role":"user","content":"deploy with OPENAI_API_KEY=sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv please"}"#,
+        #"{"role":"assistant","content":"","tool_calls":[{"id":"c1","function":{"name":"bash","arguments":{"command":"ls"}}}]}"#,
+        #"{"role":"tool","content":"found token ghp_0123456789abcdefghijABCDEFGHIJ012345 in .env"}"#,
+        #"{"role":"assistant","content":"done","api_key":"plain-value-1"}"#,
+    ]
+
+    @Test func growingHistoryIsMaskedAsTheRedactorMasksEachInput() {
+        let rows = (1...Self.messages.count).map { count in call(Array(Self.messages.prefix(count)), session: session) }
+        var masker = RowMasker(redactor: redactor)
+        var masked = rows
+        let found = masker.redact(&masked)
+        #expect(masked == expected(rows))
+        // The key in message 2 is masked in every input from the second on, and the rest as they appear.
+        #expect(found == 0 + 1 + 1 + 2 + 3)
+        #expect(!masked.contains { Self.input($0).contains("sk-proj-") })
+    }
+
+    @Test func aChangedEarlierMessageIsScannedAgain() {
+        var edited = Self.messages
+        edited[0] = #"{"role":"system","content":"Use password=hunter2 for the db."}"#
+        let rows = [call(Array(Self.messages.prefix(3)), session: session), call(Array(edited.prefix(4)), session: session)]
+        var masker = RowMasker(redactor: redactor)
+        var masked = rows
+        masker.redact(&masked)
+        #expect(masked == expected(rows))
+        #expect(Self.input(masked[1]).contains("password=[REDACTED:secret_assignment]"))
+    }
+
+    @Test func sessionsAndTinyBudgetsDoNotMixHistories() {
+        let other = UUID()
+        let rows = [
+            call(Array(Self.messages.prefix(2)), session: session),
+            call([#"{"role":"user","content":"nothing secret"}"#, Self.messages[1]], session: other),
+            call(Array(Self.messages.prefix(4)), session: session),
+        ]
+        for budget in [0, 100, 32 << 20] {
+            var masker = RowMasker(redactor: redactor, budget: budget)
+            var masked = rows
+            masker.redact(&masked)
+            #expect(masked == expected(rows), "budget \(budget)")
+        }
+    }
+
+    @Test func valuesThatAreNotArraysOfASessionAreMaskedWhole() {
+        let row = NormalizedRow(
+            table: .toolExecutions, id: UUID(),
+            values: [
+                "session_id": .uuid(session), "arguments": .json(#"{"token":"abc123secret"}"#),
+                "result": .text("AKIAIOSFODNN7EXAMPLE"),
+            ])
+        var masker = RowMasker(redactor: redactor)
+        var masked = [row]
+        #expect(masker.redact(&masked) == 2)
+        #expect(masked == expected([row]))
+    }
+}
