@@ -328,6 +328,17 @@ package struct Framer {
         }
     }
 
+    /// Gives back the buffer's spare room once the file is read to its end: a followed file keeps only its unfinished
+    /// record, not the size of the last read (a thousand quiet files would otherwise pin a megabyte each).
+    mutating func releaseSpareCapacity() {
+        compact()
+        guard buffer.capacity > 64 << 10, buffer.capacity > 2 * buffer.count else { return }
+        var smaller: [UInt8] = []
+        smaller.reserveCapacity(buffer.count)
+        smaller.append(contentsOf: buffer)
+        buffer = smaller
+    }
+
     /// Drops bytes no longer needed: everything before the unfinished record or the next unread line.
     private mutating func compact() {
         let keepFrom: Int

@@ -18,7 +18,7 @@ package struct RowMasker: Sendable {
     private var bytes = 0
     private var clock = 0
 
-    package init(redactor: Redactor, budget: Int = 32 << 20) {
+    package init(redactor: Redactor, budget: Int = 8 << 20) {
         self.redactor = redactor
         self.budget = budget
     }

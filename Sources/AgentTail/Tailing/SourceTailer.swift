@@ -8,7 +8,7 @@ import Logging
 final class SourceTailer {
     /// Bytes read before what they produced is committed (or 5000 rows): bounds the memory one step holds, since a
     /// request's rows repeat the conversation so far.
-    static let sliceBytes = 8 << 20
+    static let sliceBytes = 4 << 20
 
     let source: SourceConfig
     let rules: RulePack
@@ -263,6 +263,7 @@ final class SourceTailer {
         if file.framer.readOffset > file.lastStatus?.size ?? 0 {
             file.lastStatus?.size = file.framer.readOffset
         }
+        file.framer.releaseSpareCapacity()
         if file.dirty || !rows.isEmpty { try flush(file, rows: &rows, emit: emit) }
     }
 
