@@ -419,3 +419,48 @@ struct JSONScannerTests {
         }
     }
 }
+
+struct ValidatedValueTests {
+    /// The value found by validation is the one `value(in:)` finds, and validation errors are the same.
+    @Test(arguments: [
+        " {\"a\": [1, \"x\"]}\n", "[ ]", "\t\"text\" ", "-12.5e3", "null", "{\"a\": 1} x", "[1,", "{\"a\" 1}", "",
+    ])
+    func matchesValidateThenValue(text: String) {
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBytes { raw in
+            var scanner = JSONScanner(raw)
+            let separate = Result { () throws(JSONError) -> JSONSlice in
+                try scanner.validate(0..<raw.count)
+                return try scanner.value(in: 0..<raw.count)
+            }
+            let together = Result { () throws(JSONError) in try scanner.validateValue(in: 0..<raw.count) }
+            switch (separate, together) {
+            case (.success(let a), .success(let b)): #expect(a == b)
+            case (.failure(let a), .failure(let b)): #expect("\(a)" == "\(b)")
+            default: Issue.record("validate then value gave \(separate), validatedValue gave \(together)")
+            }
+        }
+    }
+}
+
+extension ValidatedValueTests {
+    /// Text taken from validated JSON (made without Swift's UTF-8 check) equals text taken without validating.
+    @Test func textFromValidatedJSONMatchesTextFromUncheckedJSON() throws {
+        let json = #"{"a": "héllo \u00e9 \ud83d\ude80 \ud800 🚀 数据", "b": [ 1, {"c": "x\ny"} ], "d": "plain"}"#
+        let bytes = Array(json.utf8)
+        try bytes.withUnsafeBytes { raw in
+            let plain = JSONScanner(raw)
+            var checked = JSONScanner(raw)
+            let root = try checked.validateValue(in: 0..<raw.count)
+            #expect(root == (try plain.value(in: 0..<raw.count)))
+            for key in ["a", "b", "d"] {
+                let value = try #require(try checked.member(key, of: root))
+                #expect(checked.rawText(value) == plain.rawText(value))
+                #expect(checked.compactText(value) == plain.compactText(value))
+                if value.kind == .string { #expect(try checked.string(value) == (try plain.string(value))) }
+            }
+            let a = try #require(try checked.member("a", of: root))
+            #expect(try checked.string(a) == "héllo é 🚀 \u{FFFD} 🚀 数据")
+        }
+    }
+}

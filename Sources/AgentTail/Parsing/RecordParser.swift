@@ -21,10 +21,9 @@ package struct RecordParser: Sendable {
             guard let body = record.body else {
                 return .failure(offset: record.offset, length: length, timestamp: nil, message: "the record has no JSON body")
             }
-            let jsonScanner = JSONScanner(record.bytes)
+            var jsonScanner = JSONScanner(record.bytes)
             do {
-                try jsonScanner.validate(body)
-                root = try jsonScanner.value(in: body)
+                root = try jsonScanner.validateValue(in: body)
             } catch {
                 return .failure(
                     offset: record.offset, length: length, timestamp: headTimestamp(of: record),

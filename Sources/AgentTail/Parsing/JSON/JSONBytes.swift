@@ -691,19 +691,36 @@ struct JSONBytes {
     }
 
     /// The decoded text of the string content `start..<stop`.
-    func decodeString(_ start: Int, _ stop: Int) throws(JSONError) -> String {
+    /// - Parameter validUTF8: the content was validated, so the text needs no further check.
+    func decodeString(_ start: Int, _ stop: Int, validUTF8: Bool = false) throws(JSONError) -> String {
         let count = stop &- start
         guard count > 0 else { return "" }
         if firstBackslash(start, stop) == stop {
-            return String(decoding: UnsafeBufferPointer(start: p + start, count: count), as: UTF8.self)
+            let text = UnsafeBufferPointer(start: p + start, count: count)
+            return validUTF8 ? Self.string(validUTF8: text) : String(decoding: text, as: UTF8.self)
         }
         var failure: Int?
-        let text = String(unsafeUninitializedCapacity: count) { buffer in
-            guard let out = buffer.baseAddress else { return 0 }
-            return unescape(start, stop, into: out, failure: &failure)
+        let text: String
+        if validUTF8 {
+            // Unescaping valid UTF-8 gives valid UTF-8: a lone surrogate escape becomes U+FFFD.
+            let out = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: count)
+            defer { out.deallocate() }
+            let written = unescape(start, stop, into: out.baseAddress!, failure: &failure)
+            text = Self.string(validUTF8: UnsafeBufferPointer(rebasing: out[..<written]))
+        } else {
+            text = String(unsafeUninitializedCapacity: count) { buffer in
+                guard let out = buffer.baseAddress else { return 0 }
+                return unescape(start, stop, into: out, failure: &failure)
+            }
         }
         if let failure { throw .invalidEscape(offset: failure) }
         return text
+    }
+
+    /// A String of `text`, which the caller knows to be valid UTF-8 (validated JSON, or text derived from it):
+    /// copied without the check Swift otherwise runs on every new String.
+    static func string(validUTF8 text: UnsafeBufferPointer<UInt8>) -> String {
+        String(copying: UTF8Span(unchecked: text.span))
     }
 
     /// Copies `start..<end` to `out` without whitespace outside strings and returns the bytes written.

@@ -47,6 +47,9 @@ package struct JSONScanner {
     /// The borrowed bytes.
     package let buffer: UnsafeRawBufferPointer
     private let base: UnsafePointer<UInt8>?
+    /// The bytes `validateValue` checked, whose text is known to be valid UTF-8: strings made from them skip
+    /// Swift's own validation, which otherwise costs as much as the scan that found them.
+    private var validated: Range<Int> = 0..<0
 
     /// A scanner over `buffer`, which must stay valid while the scanner is used.
     package init(_ buffer: UnsafeRawBufferPointer) {
@@ -77,6 +80,26 @@ package struct JSONScanner {
         }
         let stop = bytes.skipWhitespace(try bytes.validateValue(range.lowerBound))
         guard stop == range.upperBound else { throw .trailingContent(offset: stop) }
+    }
+
+    /// Validates `range` as `validate` does and returns its value, found by the same pass. Text later taken from
+    /// inside it is known to be valid UTF-8.
+    package mutating func validateValue(in range: Range<Int>) throws(JSONError) -> JSONSlice {
+        let range = clamped(range)
+        guard let bytes = bytes(upTo: range.upperBound), !range.isEmpty else {
+            throw .unexpectedEnd(expected: "a value", offset: range.lowerBound)
+        }
+        let start = bytes.skipWhitespace(range.lowerBound)
+        let valueEnd = try bytes.validateValue(start)
+        let stop = bytes.skipWhitespace(valueEnd)
+        guard stop == range.upperBound else { throw .trailingContent(offset: stop) }
+        validated = range
+        return JSONSlice(kind: bytes.kind(at: start), range: start..<valueEnd)
+    }
+
+    /// Whether `range` lies inside what `validateValue` checked.
+    private func isValidated(_ range: Range<Int>) -> Bool {
+        range.lowerBound >= validated.lowerBound && range.upperBound <= validated.upperBound
     }
 
     /// The single value in `range`, with optional whitespace around it.
@@ -137,14 +160,15 @@ package struct JSONScanner {
         guard range.count >= 2, bytes.p[range.upperBound - 1] == 0x22 else {
             throw .unexpectedEnd(expected: "'\"'", offset: range.upperBound)
         }
-        return try bytes.decodeString(range.lowerBound + 1, range.upperBound - 1)
+        return try bytes.decodeString(range.lowerBound + 1, range.upperBound - 1, validUTF8: isValidated(range))
     }
 
     /// The value's source text exactly as it appears in the buffer.
     package func rawText(_ slice: JSONSlice) -> String {
         let range = clamped(slice.range)
         guard let base, !range.isEmpty else { return "" }
-        return String(decoding: UnsafeBufferPointer(start: base + range.lowerBound, count: range.count), as: UTF8.self)
+        let text = UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)
+        return isValidated(range) ? JSONBytes.string(validUTF8: text) : String(decoding: text, as: UTF8.self)
     }
 
     /// The value's text without insignificant whitespace (one line, whatever the source's indentation).
@@ -153,10 +177,16 @@ package struct JSONScanner {
     package func compactText(_ slice: JSONSlice) -> String {
         let range = clamped(slice.range)
         guard let bytes = bytes(upTo: range.upperBound), !range.isEmpty else { return "" }
-        return String(unsafeUninitializedCapacity: range.count) { out in
-            guard let base = out.baseAddress else { return 0 }
-            return bytes.compact(range.lowerBound, into: base)
+        guard isValidated(range) else {
+            return String(unsafeUninitializedCapacity: range.count) { out in
+                guard let base = out.baseAddress else { return 0 }
+                return bytes.compact(range.lowerBound, into: base)
+            }
         }
+        let out = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: range.count)
+        defer { out.deallocate() }
+        let written = bytes.compact(range.lowerBound, into: out.baseAddress!)
+        return JSONBytes.string(validUTF8: UnsafeBufferPointer(rebasing: out[..<written]))
     }
 
     /// The value of a boolean.
