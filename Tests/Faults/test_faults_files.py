@@ -254,6 +254,31 @@ def test_log_folder_reached_through_a_symlink(tmp_path, workspaces):
                                                             LogFile("agent_run_b.log", second)]))
 
 
+@pytest.mark.parametrize("mode", ["once", "live"])
+def test_more_files_than_the_process_may_open_are_all_read(tmp_path, workspaces, mode):
+    """A folder of 300 logs read by an agenttail that may hold only 64 descriptors (soft and hard limit, so it cannot
+    raise them): it closes and reopens files as it goes, and every file's rows arrive, as in a run without a limit."""
+    workspace = workspaces()
+    for number in range(300):
+        run = complete_run(f"crowd {number}", minutes(number), steps=1)
+        (workspace.logs / f"agent_run_{number:04}.log").write_bytes(bytes(run.data))
+    clean = workspaces(base=tmp_path / "clean", logs=workspace.logs)
+    clean.once()
+    expected = clean.rows()
+    assert len([label for label in expected if label.startswith("session ")]) == 300
+    limit = ["prlimit", "--nofile=64:64"]
+    command = workspace.command
+    workspace.command = lambda *arguments: [*limit, *command(*arguments)]
+    if mode == "once":
+        result = workspace.once()
+        assert "cannot open" not in result.stderr, result.stderr
+    else:
+        workspace.start()
+        wait_for_rows(workspace, expected, timeout=60)
+        assert "cannot open" not in workspace.stop()
+    assert_rows(workspace, expected, f"{mode} with 64 descriptors")
+
+
 # 2. Bad input, read by `run --once` and live.
 
 TASK = "bad input"

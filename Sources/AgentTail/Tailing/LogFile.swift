@@ -1,5 +1,9 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
+/// `RLIMIT_NOFILE`, whose type differs between C libraries.
+private let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
 #elseif canImport(Musl)
 import Musl
 #elseif canImport(Darwin)
@@ -50,6 +54,10 @@ package struct FileStatus: Sendable, Equatable {
 package final class LogFile {
     package let descriptor: Int32
 
+    /// Log files open now, in the whole process.
+    package static var openCount: Int { opened.load(ordering: .relaxed) }
+    private static let opened = Atomic<Int>(0)
+
     /// Opens `path` read-only; nil with `errno` text when it cannot be opened.
     package static func open(_ path: String) -> Result<LogFile, FileProblem> {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
@@ -59,9 +67,29 @@ package final class LogFile {
 
     private init(descriptor: Int32) {
         self.descriptor = descriptor
+        Self.opened.add(1, ordering: .relaxed)
     }
 
-    deinit { close(descriptor) }
+    deinit {
+        close(descriptor)
+        Self.opened.subtract(1, ordering: .relaxed)
+    }
+
+    /// How many log files agenttail keeps open at most: `configured`, within the process's own limit on open files
+    /// (less a reserve for the databases, sockets and inotify). The soft limit is raised to the hard one first, as a
+    /// shipper that follows thousands of files should.
+    package static func descriptorBudget(configured: Int) -> Int {
+        var limit = rlimit()
+        guard getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0 else { return configured }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(RLIMIT_NOFILE_VALUE, &raised) == 0 { limit = raised }
+        }
+        // RLIM_INFINITY is all ones; Int(clamping:) turns it into Int.max.
+        let available = Int(clamping: limit.rlim_cur)
+        return max(4, min(configured, available > 128 ? available - 64 : available / 2))
+    }
 
     /// The file's status through the descriptor (still valid after the path was renamed or deleted).
     package var status: FileStatus? { FileStatus.of(descriptor: descriptor) }

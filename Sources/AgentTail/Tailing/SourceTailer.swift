@@ -16,8 +16,12 @@ final class SourceTailer {
     let host: String
     let tailing: TailingConfig
     private var logger: Logger
-    /// Tracked files by file key.
+    /// Tracked files by file key; change it only through `track` and `untrack`, which keep `index` in step.
     private var files: [String: TrackedFile] = [:]
+    /// Tracked files by inode and by path, so that a visit costs the same with ten thousand files as with ten.
+    private var index = FileIndex()
+    /// Log files this tailer may keep open (see `LogFile.descriptorBudget`).
+    private let descriptorBudget: Int
     /// Checkpoints read at start-up that no file has claimed yet.
     private var unclaimed: [FileCheckpoint]
     /// Keys of stored checkpoints whose file exists but could not be opened (permissions): kept for later visits.
@@ -41,6 +45,7 @@ final class SourceTailer {
         self.tailing = tailing
         self.unclaimed = checkpoints
         self.readBuffer = [UInt8](repeating: 0, count: tailing.readChunkSize)
+        self.descriptorBudget = LogFile.descriptorBudget(configured: tailing.maxOpenFiles)
         var logger = logger
         logger[metadataKey: "source"] = "\(source.name)"
         self.logger = logger
@@ -134,19 +139,18 @@ final class SourceTailer {
     ) throws -> String? {
         guard let status = FileStatus.of(path: path), status.isRegularFile else {
             // Deleted, or replaced by a folder or a device: the file that lived here is gone.
-            for file in files.values where file.checkpoint.path == path { file.gone = true }
+            for file in index.files(at: path) { file.gone = true }
             return nil
         }
         // The file at this path, or one renamed to it: a file whose old path vanished earlier in this step (paths are
         // visited in sorted order) is still the same file when it kept its inode and first bytes.
-        if let file = files.values.first(where: {
-            $0.checkpoint.identity.device == status.device && $0.checkpoint.identity.inode == status.inode
-                && (!$0.gone || isStill($0, at: path, status: status))
+        if let file = index.files(device: status.device, inode: status.inode).first(where: {
+            !$0.gone || isStill($0, at: path, status: status)
         }) {
             file.gone = false
             if file.checkpoint.path != path {
                 logger.debug("file renamed", metadata: ["file.path": "\(path)", "file.previous": "\(file.checkpoint.path)"])
-                file.checkpoint.path = path
+                index.move(file, to: path)
                 file.correlator.setSourcePath(path)
                 file.dirty = true
             }
@@ -154,7 +158,7 @@ final class SourceTailer {
             return file.checkpoint.fileKey
         }
         // Another file used to live at this path: it was replaced.
-        for file in files.values where file.checkpoint.path == path { file.gone = true }
+        for file in index.files(at: path) { file.gone = true }
         guard status.size > 0 else { return nil }
         guard status.size >= Int64(FileIdentity.fingerprintLimit)
             || now.timeIntervalSince1970 - status.modified >= FileIdentity.smallFileQuietSeconds
@@ -163,8 +167,12 @@ final class SourceTailer {
             waitingSmallFiles.insert(path)
             return nil
         }
-        guard case .success(let handle) = LogFile.open(path) else {
-            logger.warning("cannot open file", metadata: ["file.path": "\(path)"])
+        makeRoomForDescriptor()
+        let opened = LogFile.open(path)
+        guard case .success(let handle) = opened else {
+            if case .failure(let problem) = opened {
+                logger.warning("cannot open file", metadata: ["file.path": "\(path)", "error": "\(problem)"])
+            }
             // It is there, only unreadable for now: its stored checkpoint waits for it instead of being concluded.
             if let stored = unclaimed.first(where: { $0.identity.device == status.device && $0.identity.inode == status.inode }) {
                 unreadable.insert(stored.fileKey)
@@ -200,7 +208,7 @@ final class SourceTailer {
             file = newFile(path: path, identity: identity, status: status, firstScan: firstScan, now: now)
         }
         file.file = handle
-        files[file.checkpoint.fileKey] = file
+        track(file)
         try read(file, status: status, now: now, emit: emit)
         return file.checkpoint.fileKey
     }
@@ -224,6 +232,7 @@ final class SourceTailer {
     ) throws {
         file.lastUsed = now
         if file.file == nil {
+            makeRoomForDescriptor()
             guard case .success(let handle) = LogFile.open(file.checkpoint.path),
                 let opened = handle.status, opened.inode == file.checkpoint.identity.inode
             else { return }
@@ -311,7 +320,7 @@ final class SourceTailer {
         var commit = StateStore.Commit()
         commit.rows = rows
         commit.forget = [(source.name, file.checkpoint.fileKey)]
-        files[file.checkpoint.fileKey] = nil
+        untrack(file.checkpoint.fileKey)
         try emit(&commit)
         guard let handle = file.file, status.size > 0 else { return }
         let prefix = handle.prefix(Int(min(status.size, Int64(FileIdentity.fingerprintLimit))))
@@ -320,7 +329,7 @@ final class SourceTailer {
         let fresh = newFile(
             path: file.checkpoint.path, identity: identity, status: status, firstScan: false, now: now, keySuffix: suffix)
         fresh.file = handle
-        files[fresh.checkpoint.fileKey] = fresh
+        track(fresh)
         try read(fresh, status: status, now: now, emit: emit)
     }
 
@@ -365,7 +374,7 @@ final class SourceTailer {
             var commit = StateStore.Commit()
             commit.rows = rows
             commit.forget = [(source.name, key)]
-            files[key] = nil
+            untrack(key)
             logger.debug("file gone; forgotten after draining", metadata: ["file.path": "\(file.checkpoint.path)"])
             try emit(&commit)
         }
@@ -376,6 +385,9 @@ final class SourceTailer {
         let timeout = Double(source.sessionTimeout.components.seconds)
             + Double(source.sessionTimeout.components.attoseconds) / 1e18
         for file in files.values where file.correlator.isOpen {
+            // Every change is read, and reading records the file's status: a file whose last known change is more
+            // recent than the timeout cannot be silent yet, and needs no stat.
+            if let known = file.lastStatus, now.timeIntervalSince1970 - known.modified < timeout { continue }
             guard let status = FileStatus.of(path: file.checkpoint.path),
                 status.inode == file.checkpoint.identity.inode, status.size <= file.framer.readOffset
             else { continue }
@@ -391,11 +403,32 @@ final class SourceTailer {
     /// Closes descriptors of the least recently used files beyond the limit; they are reopened when they change.
     private func closeIdleDescriptors(now: Date) {
         let open = files.values.filter { $0.file != nil }
-        guard open.count > tailing.maxOpenFiles else { return }
-        for file in open.sorted(by: { $0.lastUsed < $1.lastUsed }).prefix(open.count - tailing.maxOpenFiles)
-        where !file.framer.hasUnfinishedRecord || open.count > tailing.maxOpenFiles * 2 {
+        guard open.count > descriptorBudget else { return }
+        for file in open.sorted(by: { $0.lastUsed < $1.lastUsed }).prefix(open.count - descriptorBudget)
+        where !file.framer.hasUnfinishedRecord || open.count > descriptorBudget * 2 {
             file.file = nil
         }
+    }
+
+    /// Before a file is opened: when the budget is spent, closes the least recently used descriptors (those of files
+    /// in the middle of a record last) down to three quarters of it. A folder of thousands of files is then read a
+    /// few at a time instead of failing to open past the process's limit; closed files are reopened when they change.
+    private func makeRoomForDescriptor() {
+        let openNow = LogFile.openCount
+        guard openNow >= descriptorBudget else { return }
+        let open = files.values.filter { $0.file != nil }.sorted {
+            ($0.framer.hasUnfinishedRecord ? 1 : 0, $0.lastUsed) < ($1.framer.hasUnfinishedRecord ? 1 : 0, $1.lastUsed)
+        }
+        for file in open.prefix(openNow - descriptorBudget * 3 / 4) { file.file = nil }
+    }
+
+    private func track(_ file: TrackedFile) {
+        if let replaced = files.updateValue(file, forKey: file.checkpoint.fileKey) { index.remove(replaced) }
+        index.add(file)
+    }
+
+    private func untrack(_ key: String) {
+        if let file = files.removeValue(forKey: key) { index.remove(file) }
     }
 
     /// Concludes the session of a stored checkpoint whose file is gone, and forgets it.
