@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Catch-up benchmark against syslog-ng on a generated Mini-Agent corpus (see scripts/bench/bench.py):
-#   scripts/bench.sh [SIZE_MB]      (default 200; the corpus is kept in /tmp/agenttail-bench for later runs)
-# Builds agenttail in release mode and installs syslog-ng (with its HTTP module) and GNU time when missing.
+# Benchmarks agenttail against syslog-ng on generated Mini-Agent logs, and prints the tables and ratios
+# (see scripts/bench/bench.py): catch-up with its floors, live latency, many files, idle.
+#   scripts/bench.sh                          everything, on a 200 MB corpus (about 10 minutes on 2 cores)
+#   scripts/bench.sh --only catchup --size-mb 1000
+#   scripts/bench.sh --help                   every option
+# Builds agenttail in release mode and installs syslog-ng (with its HTTP module) and GNU time when missing. Generated
+# corpora are kept in /tmp/agenttail-bench for later runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -14,4 +18,5 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 swift build -c release --product agenttail
-python3 scripts/bench/bench.py --size-mb "${1:-200}"
+swift build -c release --product agenttail-floors
+python3 scripts/bench/bench.py "$@"

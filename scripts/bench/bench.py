@@ -1,27 +1,40 @@
 #!/usr/bin/env python3
-"""Catch-up benchmark: agenttail against syslog-ng on the same Mini-Agent corpus, with the floors.
+"""Benchmarks of agenttail against syslog-ng on Mini-Agent logs: catch-up, live latency, many files, idle.
 
-    python3 scripts/bench/bench.py [--size-mb 200] [--work DIR]      (scripts/bench.sh builds and installs first)
+    python3 scripts/bench/bench.py [--agenttail PATH] [--only catchup,live,many,idle] [--work DIR] [options]
+    (scripts/bench.sh builds and installs first; --help lists the options)
 
-Measured on a warm page cache, one after the other:
-- floor: reading the corpus (cat to /dev/null) and decoding every entry's JSON body with Python's json module;
-- agenttail: `run --once` into the embedded store (full parsing, durable commits), release build;
-- syslog-ng: each entry framed as one multi-line message and shipped as one JSON line over HTTP to a local sink,
-  until the sink has every message.
-Prints MB/s, entries/s, CPU seconds per 100 MB and peak RSS for each, and the ratio agenttail / syslog-ng.
+catchup  on a warm page cache, one after the other, on a generated corpus (--size-mb):
+         - floors: reading the corpus (cat to /dev/null); decoding every entry's JSON body with Python's json module,
+           with Foundation's JSONSerialization and with agenttail's own scanner; agenttail's whole parse (framing,
+           rules, correlation, masking) without any storage (the agenttail-floors executable);
+         - agenttail: `run --once` into the embedded store (full parsing, durable commits), release build;
+         - syslog-ng: each entry framed as one multi-line message and shipped as one JSON line over HTTP to a local
+           sink, until the sink has every message.
+         Prints MB/s, entries/s, CPU seconds per 100 MB and peak RSS for each, and the ratio agenttail / syslog-ng.
+live     a writer appends runs to a few files at a fixed rate, each entry in several write() calls; latency from
+         the write() completing a RESPONSE or TOOL_RESULT to its row in agenttail's store (polled every 2 ms), or to
+         its message reaching syslog-ng's HTTP sink (live.py).
+many     (a) a thousand files growing at once, (b) ten thousand runs in the folder: descriptors, CPU, RSS, time,
+         and that nothing was missed (many.py).
+idle     CPU used over a minute with nothing written, after catching up (live.py).
 """
 import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import live  # noqa: E402
+import many  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRY = re.compile(rb"^\[\d+\] (REQUEST|RESPONSE|TOOL_RESULT)$", re.M)
@@ -50,9 +63,9 @@ def measure_process(command: list, work: Path) -> tuple[float, float, int]:
     return float(wall), float(user) + float(system), int(rss)
 
 
-def floors(files: list, work: Path) -> list:
+def floors(files: list, work: Path, binary: Path) -> list:
     seconds, cpu, rss = measure_process(["cat", *map(str, files)], work)
-    results = [Result("floor: cat", seconds, cpu, rss)]
+    results = [Result("floor: cat", max(seconds, 0.001), cpu, rss)]
     start, before = time.monotonic(), os.times()
     decoder = json.JSONDecoder()
     for path in files:
@@ -62,10 +75,16 @@ def floors(files: list, work: Path) -> list:
     after = os.times()
     results.append(Result("floor: Python json", time.monotonic() - start,
                           (after.user - before.user) + (after.system - before.system), None))
+    # One thread each, CPU-bound: their CPU seconds are their time.
+    decoders = binary.parent / "agenttail-floors"
+    output = subprocess.run([str(decoders), *map(str, files)], check=True, capture_output=True, text=True).stdout
+    for line in output.splitlines():
+        measure = json.loads(line)
+        results.append(Result(f"floor: {measure['name']}", measure["seconds"], measure["seconds"], None))
     return results
 
 
-def agenttail(work: Path, folder: Path) -> Result:
+def agenttail(work: Path, folder: Path, binary: Path) -> Result:
     run = work / "agenttail"
     shutil.rmtree(run, ignore_errors=True)
     run.mkdir(parents=True)
@@ -74,7 +93,6 @@ def agenttail(work: Path, folder: Path) -> Result:
 state: {{path: {run}/state.sqlite}}
 sinks: {{local: {{path: {run}/events.sqlite}}}}
 """)
-    binary = ROOT / ".build/release/agenttail"
     seconds, cpu, rss = measure_process(
         [str(binary), "run", "--once", "--config", str(config), "--log-level", "error"], run)
     return Result("agenttail run --once", seconds, cpu, rss)
@@ -124,44 +142,109 @@ log {{ source(s_logs); destination(d_http); }};
     process = subprocess.Popen(["syslog-ng", "-F", "-f", str(config), "-R", str(run / "persist"), "-p",
                                 str(run / "pid"), "-c", str(run / "ctl"), "--no-caps"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    # Every entry is one message, plus one per file for the header before the first entry.
-    deadline = start + 600
-    while Sink.lines < messages:
-        assert process.poll() is None and time.monotonic() < deadline, f"syslog-ng stopped at {Sink.lines} messages"
-        time.sleep(0.02)
-    seconds = time.monotonic() - start
-    fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    rss = next(int(line.split()[1]) for line in Path(f"/proc/{process.pid}/status").read_text().splitlines()
-               if line.startswith("VmHWM:"))
-    process.terminate()
-    process.wait(timeout=30)
-    server.shutdown()
+    try:
+        # Every entry is one message, plus one per file for the header before the first entry.
+        deadline = start + 600
+        while Sink.lines < messages:
+            assert process.poll() is None and time.monotonic() < deadline, f"syslog-ng stopped at {Sink.lines} messages"
+            time.sleep(0.02)
+        seconds = time.monotonic() - start
+        cpu, rss = live.cpu_seconds(process.pid), live.peak_rss_kib(process.pid)
+    finally:
+        live.stop(process)
+        server.shutdown()
     return Result("syslog-ng 3.38 to HTTP", seconds, cpu, rss)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size-mb", type=int, default=200)
-    parser.add_argument("--work", type=Path, default=Path("/tmp/agenttail-bench"))
-    args = parser.parse_args()
+def largest_entry(path: Path) -> int:
+    data = path.read_bytes()
+    starts = [match.start() for match in ENTRY.finditer(data)] + [len(data)]
+    return max((end - start for start, end in zip(starts, starts[1:])), default=0)
+
+
+def catchup(args: argparse.Namespace) -> None:
     folder = corpus(args.work, args.size_mb)
     files = sorted(folder.glob("*.log"))
     size = sum(path.stat().st_size for path in files)
     entries = sum(len(ENTRY.findall(path.read_bytes())) for path in files)
-    floors(files, args.work)  # warms the page cache
-    results = floors(files, args.work)
-    results.append(agenttail(args.work, folder))
+    measure_process(["cat", *map(str, files)], args.work)  # warms the page cache
+    results = floors(files, args.work, args.agenttail)
+    results.append(agenttail(args.work, folder, args.agenttail))
     results.append(syslog_ng(args.work, folder, entries + len(files)))
-    print(f"\ncorpus: {len(files)} runs, {entries} entries, {size / 1e6:.1f} MB; {os.cpu_count()} cores\n")
-    print(f"{'':28} {'MB/s':>8} {'entries/s':>10} {'CPU-s/100MB':>12} {'peak RSS MB':>12}")
+    print(f"\ncatch-up corpus: {len(files)} runs, {entries} entries, {size / 1e6:.1f} MB; {os.cpu_count()} cores\n")
+    print(f"{'':44} {'MB/s':>8} {'entries/s':>10} {'CPU-s/100MB':>12} {'peak RSS MB':>12}")
     for result in results:
         cpu = f"{result.cpu / (size / 1e8):.2f}" if result.cpu is not None else "-"
         rss = f"{result.rss_kib / 1024:.0f}" if result.rss_kib else "-"
-        print(f"{result.name:28} {size / 1e6 / result.seconds:8.1f} {entries / result.seconds:10.0f} {cpu:>12} {rss:>12}")
+        print(f"{result.name:44} {size / 1e6 / result.seconds:8.1f} {entries / result.seconds:10.0f} {cpu:>12} {rss:>12}")
+    largest = max(largest_entry(path) for path in files)
+    print(f"\nlargest entry {largest / 1e6:.1f} MB; peak RSS target 60 MB + twice that = {60 + 2 * largest / 1e6:.0f} MB")
     ours, theirs = results[-2], results[-1]
     print(f"\nagenttail / syslog-ng: speed {theirs.seconds / ours.seconds:.2f}, CPU {ours.cpu / theirs.cpu:.2f}, "
           f"peak RSS {ours.rss_kib / theirs.rss_kib:.2f}")
+
+
+def live_latency(args: argparse.Namespace) -> None:
+    results = [live.live_agenttail(args.agenttail, args.work, args.live_files, args.live_rate, args.live_seconds)]
+    for freq in args.follow_freq:
+        results.append(live.live_syslog_ng(args.work, args.live_files, args.live_rate, args.live_seconds, freq))
+    live.print_latency(results, args.live_files, args.live_rate, args.live_seconds)
+
+
+def many_files(args: argparse.Namespace) -> None:
+    freq = args.follow_freq[0]
+    results = [many.growing_agenttail(args.agenttail, args.work, args.many_files, args.many_rate, args.many_seconds),
+               many.growing_syslog_ng(args.work, args.many_files, args.many_rate, args.many_seconds, freq)]
+    many.print_many(f"many files (a): {args.many_files} files growing at once, {args.many_rate:g} entries/s "
+                    f"round-robin for {args.many_seconds:g} s (entries up to ~5 KB); lag: from the last write to the "
+                    f"last row or message", "lag s", results)
+    results = [many.folder_agenttail(args.agenttail, args.work, args.folder_files),
+               many.folder_syslog_ng(args.work, args.folder_files, freq)]
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    many.print_many(f"many files (b): {args.folder_files} runs in the folder (one in 20 mid-run), followed live from "
+                    f"start until every row or message is out; open-file limit {limit}", "seconds", results)
+
+
+def idle(args: argparse.Namespace) -> None:
+    live.idle(args.agenttail, args.work, args.idle_files, args.idle_seconds, args.follow_freq)
+
+
+PARTS = {"catchup": catchup, "live": live_latency, "many": many_files, "idle": idle}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--agenttail", type=Path, default=ROOT / ".build/release/agenttail", help="the binary")
+    parser.add_argument("--only", default=",".join(PARTS), help="parts to run, comma-separated")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/agenttail-bench"),
+                        help="scratch folder; generated corpora are kept there for later runs")
+    parser.add_argument("--size-mb", type=int, default=200, help="catch-up corpus size")
+    parser.add_argument("--live-rate", type=float, default=200, help="live: entries/s, all files together")
+    parser.add_argument("--live-seconds", type=float, default=20, help="live: how long the writer writes")
+    parser.add_argument("--live-files", type=int, default=4, help="live: files written at once")
+    parser.add_argument("--follow-freq", type=lambda text: [float(x) for x in text.split(",")], default=[1, 0.1],
+                        help="syslog-ng follow-freq values (s) for live and idle; many uses the first")
+    parser.add_argument("--many-files", type=int, default=1000, help="many (a): files growing at once")
+    parser.add_argument("--many-rate", type=float, default=250, help="many (a): entries/s, all files together")
+    parser.add_argument("--many-seconds", type=float, default=20, help="many (a): how long the writer writes")
+    parser.add_argument("--folder-files", type=int, default=10000, help="many (b): runs in the folder")
+    parser.add_argument("--idle-seconds", type=float, default=60, help="idle: measurement window")
+    parser.add_argument("--idle-files", type=int, default=100, help="idle: runs followed")
+    args = parser.parse_args()
+    parts = [part.strip() for part in args.only.split(",") if part.strip()]
+    unknown = [part for part in parts if part not in PARTS]
+    if unknown:
+        parser.error(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
+    args.agenttail = args.agenttail.resolve()
+    if not os.access(args.agenttail, os.X_OK):
+        parser.error(f"{args.agenttail} is not an executable; build it (swift build -c release) or pass --agenttail")
+    args.work.mkdir(parents=True, exist_ok=True)
+    print(f"agenttail {args.agenttail}; {os.cpu_count()} cores; parts: {', '.join(parts)}", flush=True)
+    for part in parts:
+        started = time.monotonic()
+        PARTS[part](args)
+        print(f"({part}: {time.monotonic() - started:.0f} s)", flush=True)
 
 
 if __name__ == "__main__":
