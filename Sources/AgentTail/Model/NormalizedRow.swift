@@ -71,6 +71,16 @@ package struct NormalizedRow: Sendable, Equatable {
         self.values = table.columns.map { $0 == "id" ? .uuid(id) : values[$0] ?? .null }
     }
 
+    /// About the bytes the row's values take, to size commits.
+    package var approximateBytes: Int {
+        values.reduce(0) { total, value in
+            switch value {
+            case .text(let text), .json(let text): return total + text.utf8.count
+            case .null, .int, .bool, .timestamp, .uuid: return total + 16
+            }
+        }
+    }
+
     package subscript(column: String) -> ColumnValue {
         guard let index = table.columns.firstIndex(of: column) else { return .null }
         return values[index]

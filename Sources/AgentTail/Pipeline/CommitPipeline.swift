@@ -1,31 +1,47 @@
 import Dispatch
 
-/// Runs the commits of an ingest step on a thread of their own, one at a time and in order, so that masking and the
-/// SQLite writes of one slice overlap with reading and parsing the next: on two cores a catch-up takes about the
-/// longer of the two halves instead of their sum.
+/// Gathers the slices of one ingest step into commits and runs them on a thread of their own, one at a time and in
+/// order, so that masking and the SQLite writes of one commit overlap with reading and parsing what follows: on two
+/// cores a catch-up takes about the longer of the two halves instead of their sum.
 ///
-/// At most one commit is in flight: `submit` first waits for the previous one and rethrows its failure, so a failed
-/// commit stops the step before anything that depends on it is committed, and the ingestor reloads from the stored
-/// checkpoints as it does for any failed commit.
+/// - Slices of small files are gathered until they hold a slice's worth: a folder of ten thousand short runs must not
+///   cost ten thousand synced transactions.
+/// - At most one commit is in flight: handing one over first waits for the previous one and rethrows its failure, so a
+///   failed commit stops the step before anything that depends on it is committed, and the ingestor reloads from the
+///   stored checkpoints as it does for any failed commit.
+/// - A slice that forgets a file is committed before `add` returns: that file cannot be read again.
 final class CommitPipeline: @unchecked Sendable {
     // `failure` is written on `queue` before `group.leave()` and read only after `group.wait()`: the group orders the
-    // two, so no lock is needed.
+    // two. `pending` is used only by the thread that runs the step.
     private let queue = DispatchQueue(label: "agenttail.commit")
     private let group = DispatchGroup()
     private var failure: (any Error)?
+    private let commit: @Sendable (StateStore.Commit) throws -> Void
+    private var pending = StateStore.Commit()
+    private var pendingBytes = 0
 
-    /// Waits for the commit in flight, then starts `work`.
-    func submit(_ work: @escaping @Sendable () throws -> Void) throws {
-        try wait()
-        group.enter()
-        queue.async {
-            do {
-                try work()
-            } catch {
-                self.failure = error
-            }
-            self.group.leave()
+    init(commit: @escaping @Sendable (StateStore.Commit) throws -> Void) {
+        self.commit = commit
+    }
+
+    /// Adds one slice; hands the gathered commit over once it is large enough.
+    func add(_ slice: StateStore.Commit) throws {
+        pending.rows += slice.rows
+        pending.checkpoints += slice.checkpoints
+        pending.forget += slice.forget
+        pendingBytes += slice.rows.reduce(0) { $0 + $1.approximateBytes }
+        if pendingBytes >= SourceTailer.sliceBytes || pending.rows.count >= 5000 || pending.checkpoints.count >= 1000
+            || !slice.forget.isEmpty
+        {
+            try handOver()
         }
+        if !slice.forget.isEmpty { try wait() }
+    }
+
+    /// Hands over what is gathered and waits until everything is committed; throws the failure of the last commit.
+    func finish() throws {
+        try handOver()
+        try wait()
     }
 
     /// Waits until no commit is in flight; throws the failure of the last one, if it failed.
@@ -34,6 +50,23 @@ final class CommitPipeline: @unchecked Sendable {
         if let failure {
             self.failure = nil
             throw failure
+        }
+    }
+
+    private func handOver() throws {
+        guard !pending.isEmpty else { return }
+        let gathered = pending
+        pending = StateStore.Commit()
+        pendingBytes = 0
+        try wait()
+        group.enter()
+        queue.async { [commit] in
+            do {
+                try commit(gathered)
+            } catch {
+                self.failure = error
+            }
+            self.group.leave()
         }
     }
 }

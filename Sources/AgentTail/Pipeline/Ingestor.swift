@@ -134,7 +134,7 @@ package final class Ingestor: Sendable {
             result.paused = true
             return result
         }
-        let pipeline = CommitPipeline()
+        let pipeline = CommitPipeline { [self] commit in try commitBlocking(commit) }
         try tailers.withLock { tailers in
             // Whatever ends the step, it ends with no commit in flight.
             defer { try? pipeline.wait() }
@@ -145,25 +145,23 @@ package final class Ingestor: Sendable {
                     commit = StateStore.Commit()
                     result.rows += slice.rows.count
                     if fillsOutbox {
-                        // Counted when handed over, so that the limit check before the next slice includes them.
+                        // Counted when gathered, so that the limit check before the next slice includes them.
                         self.depth.add(slice.rows.count, ordering: .relaxed)
                         result.outboxRows += slice.rows.count
                     }
-                    try pipeline.submit { try self.commitBlocking(slice) }
-                    // A forgotten file cannot be read again: its last rows must be stored before the step goes on.
-                    if !slice.forget.isEmpty { try pipeline.wait() }
+                    try pipeline.add(slice)
                 }
             }
-            try pipeline.wait()
+            try pipeline.finish()
         }
         result.paused = isOutboxFull
         return result
     }
 
-    /// Masks one slice's rows, writes them to the local store, then commits them to the outbox (when a sink reads
-    /// it) with the checkpoints they belong to.
-    private func commitBlocking(_ slice: StateStore.Commit) throws {
-        var commit = slice
+    /// Masks the rows of one commit, writes them to the local store, then commits them to the outbox (when a sink
+    /// reads it) with the checkpoints they belong to.
+    private func commitBlocking(_ gathered: StateStore.Commit) throws {
+        var commit = gathered
         masker.withLock { _ = $0.redact(&commit.rows) }
         // The local store first: if agenttail dies before the checkpoint below, the slice is read again and the same
         // rows replace themselves.
