@@ -332,7 +332,7 @@ package struct Framer {
     /// record, not the size of the last read (a thousand quiet files would otherwise pin a megabyte each).
     mutating func releaseSpareCapacity() {
         compact()
-        guard buffer.capacity > 64 << 10, buffer.capacity > 2 * buffer.count else { return }
+        guard buffer.capacity > 4 << 10, buffer.capacity > 2 * buffer.count else { return }
         var smaller: [UInt8] = []
         smaller.reserveCapacity(buffer.count)
         smaller.append(contentsOf: buffer)
