@@ -112,8 +112,9 @@ struct RunCommand: AsyncParsableCommand {
         let ready = Wakeup()
         let drained = Wakeup()
         ready.poke()
-        let ingest = IngestService(
+        var ingest = IngestService(
             ingestor: daemon.ingestor, watcher: watcher, outboxReady: ready, outboxDrained: drained, logger: logger)
+        ingest.batchWindow = daemon.config.tailing.batchWindow
         let ship = ShipperService(shipper: daemon.shipper, outboxReady: ready, outboxDrained: drained, logger: logger)
         var configuration = ServiceGroupConfiguration(
             services: [

@@ -83,6 +83,16 @@ struct ConfigLoaderTests {
                 == "/etc/agenttail.yaml:3:5: error: sources[0].pathz: unknown key 'pathz'; did you mean 'paths'?")
     }
 
+    @Test func batchWindowDefaultsTo10msAndIsBounded() throws {
+        let head = "sources:\n  - name: a\n    paths: [\"/x/*.log\"]\n"
+        #expect(try loader.load(text: head, file: "/etc/agenttail.yaml").tailing.batchWindow == .milliseconds(10))
+        let off = try loader.load(text: head + "tailing:\n  batch_window: 0s\n", file: "/etc/agenttail.yaml")
+        #expect(off.tailing.batchWindow == .zero)
+        #expect(
+            error(head + "tailing:\n  batch_window: 5s\n")?.description
+                == "/etc/agenttail.yaml:5:17: error: tailing.batch_window: must be at most 1s (it delays every row)")
+    }
+
     @Test func wrongTypeNamesLocation() {
         let error = error(
             """

@@ -171,6 +171,9 @@ package struct TailingConfig: Sendable {
     package var maxOpenFiles: Int = 128
     /// Bytes read from a file per read call.
     package var readChunkSize: Int = 1 << 20
+    /// How long changes are gathered after the first one before they are read: an agent writes an entry in several
+    /// write() calls, and reading once after them all costs a fraction of reading after each. Zero reads at once.
+    package var batchWindow: Duration = .milliseconds(10)
 
     package init() {}
 }

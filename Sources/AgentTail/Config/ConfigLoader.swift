@@ -71,7 +71,7 @@ package struct ConfigLoader: Sendable {
         var tailing = TailingConfig()
         if let node = top.optional("tailing") {
             let map = try node.mapping(allowed: [
-                "watcher", "poll_interval", "rescan_interval", "max_open_files", "read_chunk_size",
+                "watcher", "poll_interval", "rescan_interval", "max_open_files", "read_chunk_size", "batch_window",
             ])
             if let value = map.optional("watcher") {
                 tailing.watcher = TailingConfig.Watcher(rawValue: try value.oneOf(["auto", "inotify", "polling"]))!
@@ -79,6 +79,11 @@ package struct ConfigLoader: Sendable {
             if let value = map.optional("poll_interval") { tailing.pollInterval = try positive(value) }
             if let value = map.optional("rescan_interval") { tailing.rescanInterval = try positive(value) }
             if let value = map.optional("max_open_files") { tailing.maxOpenFiles = try value.int(min: 4, max: 65_536) }
+            if let value = map.optional("batch_window") {
+                let window = try value.duration()
+                guard window <= .seconds(1) else { throw value.error("must be at most 1s (it delays every row)") }
+                tailing.batchWindow = window
+            }
             if let value = map.optional("read_chunk_size") {
                 let size = try value.byteSize()
                 guard size >= 4096 else { throw value.error("must be at least 4KiB") }

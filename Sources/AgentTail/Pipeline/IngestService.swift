@@ -16,6 +16,8 @@ package struct IngestService: Service {
     package let logger: Logger
     /// How often silent sessions are checked when nothing changes.
     package var tick: Duration = .seconds(1)
+    /// How long changes are gathered after the first one (`tailing.batch_window`).
+    package var batchWindow: Duration = .zero
 
     package init(ingestor: Ingestor, watcher: DirectoryWatcher, outboxReady: Wakeup, outboxDrained: Wakeup, logger: Logger) {
         self.ingestor = ingestor
@@ -58,7 +60,19 @@ package struct IngestService: Service {
                     changed = nil
                     continue
                 }
-                guard let changes = await watcher.nextChanges(timeout: tick) else { break }
+                guard var changes = await watcher.nextChanges(timeout: tick) else { break }
+                if !changes.isEmpty, !changes.rescan, batchWindow > .zero {
+                    // The writes that follow the first one (the rest of the entry) join this step.
+                    do {
+                        try await cancelWhenGracefulShutdown { try await Task.sleep(for: batchWindow) }
+                    } catch {
+                        // Shutting down: read what arrived, then stop.
+                    }
+                    if let more = await watcher.nextChanges(timeout: .zero) {
+                        changes.paths.formUnion(more.paths)
+                        changes.rescan = changes.rescan || more.rescan
+                    }
+                }
                 if changes.rescan {
                     watcher.setDirectories(ingestor.directories)
                     changed = nil
