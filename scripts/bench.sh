@@ -4,11 +4,14 @@
 #   scripts/bench.sh                          everything, on a 200 MB corpus (about 10 minutes on 2 cores)
 #   scripts/bench.sh --only catchup --size-mb 1000
 #   scripts/bench.sh --help                   every option
-# Builds agenttail in release mode and installs syslog-ng (with its HTTP module) and GNU time when missing. Generated
-# corpora are kept in /tmp/agenttail-bench for later runs.
+# Builds agenttail in release mode and installs syslog-ng (with its HTTP module), GNU time and the Python packages of
+# the Langfuse test server (live latency ships to it) when missing. Generated corpora are kept in /tmp/agenttail-bench
+# for later runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+python3 -c "import flask, opentelemetry.proto, google.protobuf" 2>/dev/null \
+  || python3 -m pip install -q --disable-pip-version-check flask opentelemetry-proto protobuf
 need=()
 command -v syslog-ng >/dev/null || need+=(syslog-ng-core syslog-ng-mod-http)
 [ -x /usr/bin/time ] || need+=(time)

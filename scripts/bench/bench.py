@@ -13,8 +13,9 @@ catchup  on a warm page cache, one after the other, on a generated corpus (--siz
            sink, until the sink has every message.
          Prints MB/s, entries/s, CPU seconds per 100 MB and peak RSS for each, and the ratio agenttail / syslog-ng.
 live     a writer appends runs to a few files at a fixed rate, each entry in several write() calls; latency from
-         the write() completing a RESPONSE or TOOL_RESULT to its row in agenttail's store (polled every 2 ms), or to
-         its message reaching syslog-ng's HTTP sink (live.py).
+         the write() completing a RESPONSE or TOOL_RESULT to its row in agenttail's store (polled every 2 ms), to
+         its observation at the Langfuse test server (Tests/Servers/langfuse_otlp_server.py, which agenttail ships
+         to at the same time), or to its message reaching syslog-ng's HTTP sink (live.py).
 many     (a) a thousand files growing at once, (b) ten thousand runs in the folder: descriptors, CPU, RSS, time,
          and that nothing was missed (many.py).
 idle     CPU used over a minute with nothing written, after catching up (live.py).
@@ -185,7 +186,7 @@ def catchup(args: argparse.Namespace) -> None:
 
 
 def live_latency(args: argparse.Namespace) -> None:
-    results = [live.live_agenttail(args.agenttail, args.work, args.live_files, args.live_rate, args.live_seconds)]
+    results = live.live_agenttail(args.agenttail, args.work, args.live_files, args.live_rate, args.live_seconds)
     for freq in args.follow_freq:
         results.append(live.live_syslog_ng(args.work, args.live_files, args.live_rate, args.live_seconds, freq))
     live.print_latency(results, args.live_files, args.live_rate, args.live_seconds)

@@ -16,13 +16,16 @@ import math
 import os
 import random
 import re
+import select
 import shutil
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -30,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import DASHES, TOOLS, text  # noqa: E402  (the corpus's words, tools and layout)
 
 HERE = Path(__file__).resolve().parent
+LANGFUSE_SERVER = HERE.parents[1] / "Tests/Servers/langfuse_otlp_server.py"
 FIRST_WRITE = 512  # a file's first write() holds at least its first 512 bytes, as Mini-Agent's does
 MESSAGE_HEAD = re.compile(r"^\[(\d+)\] (REQUEST|RESPONSE|TOOL_RESULT)\b")
 
@@ -306,18 +310,25 @@ def wait_for(condition, seconds: float, what: str, alive=None, interval: float =
 
 
 class Agenttail:
-    """`agenttail run` (live, inotify) on one folder, with its state and store in `run`."""
+    """`agenttail run` (live, inotify) on one folder, with its state and store in `run`; with `langfuse` (a
+    LangfuseServer), also a Langfuse sink shipping to it, its keys passed through the environment."""
 
-    def __init__(self, binary: Path, run: Path, folder: Path):
+    def __init__(self, binary: Path, run: Path, folder: Path, langfuse: "LangfuseServer | None" = None):
         self.run, self.store = fresh(run), run / "events.sqlite"
         config = run / "agenttail.yaml"
+        sinks = f"  local: {{path: {self.store}}}\n"
+        environment = dict(os.environ)
+        if langfuse is not None:
+            sinks += (f"  langfuse:\n    host: {langfuse.url}\n    public_key: ${{LANGFUSE_PUBLIC_KEY}}\n"
+                      f"    secret_key: ${{LANGFUSE_SECRET_KEY}}\n")
+            environment.update(LANGFUSE_PUBLIC_KEY=langfuse.public_key, LANGFUSE_SECRET_KEY=langfuse.secret_key)
         config.write_text(f"""sources: [{{name: bench, paths: ["{folder}/*.log"], session_timeout: 1h}}]
 state: {{path: {run}/state.sqlite}}
-sinks: {{local: {{path: {self.store}}}}}
-""")
+sinks:
+{sinks}""")
         self.stderr = open(run / "stderr.txt", "wb")
         self.process = subprocess.Popen([str(binary), "run", "--config", str(config), "--log-level", "error"],
-                                        stdout=subprocess.DEVNULL, stderr=self.stderr)
+                                        stdout=subprocess.DEVNULL, stderr=self.stderr, env=environment)
         self.pid = self.process.pid
 
     def stop(self) -> None:
@@ -326,6 +337,41 @@ sinks: {{local: {{path: {self.store}}}}}
         errors = (self.run / "stderr.txt").read_text(errors="replace").strip()
         if errors:
             print(f"agenttail stderr ({self.run}/stderr.txt):\n{errors[:2000]}", file=sys.stderr)
+
+
+class LangfuseServer:
+    """The project's Langfuse test server (Tests/Servers/langfuse_otlp_server.py) in its own process, on a free port
+    it picks and reports on its first stdout line ("listening on PORT"); its request log goes to
+    RUN/langfuse-server.txt. Each stored observation carries `receivedAt`: the wall clock when its export was read
+    and parsed, in whole milliseconds (truncated)."""
+
+    public_key, secret_key = "pk-lf-bench", "sk-lf-bench"
+
+    def __init__(self, run: Path):
+        self.log = open(run / "langfuse-server.txt", "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, str(LANGFUSE_SERVER), "--public-key", self.public_key, "--secret-key", self.secret_key,
+             "--port", "0"], stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.pid = self.process.pid
+        try:
+            ready, _, _ = select.select([self.process.stdout], [], [], 30)
+            line = self.process.stdout.readline() if ready else ""
+            if not line.startswith("listening on "):
+                raise RuntimeError(f"the Langfuse test server did not start ({line!r}; see {run}/langfuse-server.txt)")
+        except BaseException:
+            self.stop()
+            raise
+        self.url = f"http://127.0.0.1:{int(line.split()[-1])}"
+
+    def get(self, path: str):
+        """GET one of the test API's routes (/__requests, /__store), as JSON."""
+        with urllib.request.urlopen(self.url + path, timeout=120) as response:
+            return json.loads(response.read())
+
+    def stop(self) -> None:
+        stop(self.process)
+        self.process.stdout.close()
+        self.log.close()
 
 
 class StoreWatcher:
@@ -504,6 +550,7 @@ class Latency:
     final: list     # ms, sorted: entries that were the last written to their file
     cpu: float      # CPU seconds from the writer's start to the last row seen
     behind: float   # the writer's worst lateness against its schedule, s
+    note: str = ""  # printed under the table
 
 
 def percentile(values: list, fraction: float) -> float:
@@ -533,15 +580,66 @@ def warm_rows(watcher: StoreWatcher, warm_name: str) -> bool:
     return any(key[0] == "llm" and key[1].endswith(warm_name) for key in watcher.seen)
 
 
-def live_agenttail(binary: Path, work: Path, lanes: int, rate: float, seconds: float) -> Latency:
-    """Starts agenttail on a fresh folder, waits until it has ingested a warm-up run, starts the writer, and polls the
-    store every 2 ms until every row the writer completed is there (or 60 s after the writer ended)."""
+def clock_offset() -> float:
+    """time.time() - time.monotonic() now: a wall-clock time minus it is on the monotonic clock the writer stamps."""
+    before = time.monotonic()
+    wall = time.time()
+    return wall - (before + time.monotonic()) / 2
+
+
+def langfuse_arrivals(store: dict, sessions: dict, offset: float) -> dict:
+    """When each row's observation first reached the Langfuse test server (its `receivedAt`, moved to the monotonic
+    clock with `offset`), keyed as StoreWatcher keys rows: a GENERATION observation by its session's source file
+    (`sessions`: session id -> source path, from agenttail's store) and its `seq` metadata, a TOOL observation by its
+    `tool_call_id` metadata. `store` is GET /__store; of an observation sent more than once, the first copy counts."""
+    seen = {}
+    for observation in store["observations"]:
+        metadata = observation["metadata"]
+        if observation["type"] == "GENERATION" and observation["sessionId"] in sessions:
+            key = ("llm", sessions[observation["sessionId"]], int(metadata["seq"]))
+        elif observation["type"] == "TOOL":
+            key = ("tool", metadata["tool_call_id"])
+        else:
+            continue  # a run's root span, a parser error
+        received = datetime.fromisoformat(observation["receivedAt"].replace("Z", "+00:00")).timestamp() - offset
+        seen[key] = min(received, seen.get(key, received))
+    return seen
+
+
+def wait_for_langfuse(server: LangfuseServer, watcher: StoreWatcher, expected: dict, tool: Agenttail,
+                      seconds: float) -> tuple[dict, int]:
+    """Waits until the Langfuse test server has an observation for every expected row, or `seconds`; returns
+    langfuse_arrivals and the server's count of re-sent copies. Polls GET /__requests every 0.5 s until it counts at
+    least as many spans as the store has rows (every llm or tool row becomes one span), and only then GET /__store,
+    which returns everything stored."""
+    deadline = time.monotonic() + seconds
+    arrived, duplicates = {}, 0
+    while True:
+        if server.get("/__requests")["spans_received"] >= len(watcher.seen):
+            store = server.get("/__store")
+            arrived, duplicates = langfuse_arrivals(store, watcher.sessions, clock_offset()), store["duplicates"]
+            if all(key in arrived for key in expected):
+                return arrived, duplicates
+        assert tool.process.poll() is None, "agenttail exited"
+        assert server.process.poll() is None, "the Langfuse test server exited"
+        if time.monotonic() > deadline:
+            return arrived, duplicates
+        time.sleep(0.5)
+
+
+def live_agenttail(binary: Path, work: Path, lanes: int, rate: float, seconds: float) -> list:
+    """Starts the Langfuse test server and agenttail (local store and Langfuse sink) on a fresh folder, waits until
+    agenttail has ingested a warm-up run, starts the writer, and polls the store every 2 ms until every row the
+    writer completed is there (or 60 s after the writer ended); then waits for their observations at the Langfuse
+    test server (another 60 s at most). Returns two results: to the store, and to Langfuse. CPU is agenttail's, from
+    the writer's start to the last row in the store, and to the last observation at the server."""
     base = fresh(work / "live-agenttail")
     folder = fresh(base / "logs")
     warm_name = warm_up(folder)
-    tool = Agenttail(binary, base / "run", folder)
-    writer = None
+    server = LangfuseServer(base)
+    tool = writer = None
     try:
+        tool = Agenttail(binary, base / "run", folder, langfuse=server)
         watcher = StoreWatcher(tool.store)
         wait_for(lambda: warm_rows(watcher, warm_name), 60, "agenttail ingesting the warm-up run", tool.process,
                  interval=0.002)
@@ -559,15 +657,29 @@ def live_agenttail(binary: Path, work: Path, lanes: int, rate: float, seconds: f
             time.sleep(0.002)
         cpu = cpu_seconds(tool.pid) - cpu_start
         watcher.close()
+        arrived, duplicates = wait_for_langfuse(server, watcher, written.rows, tool, 60)
+        langfuse_cpu = cpu_seconds(tool.pid) - cpu_start
+        server_cpu = cpu_seconds(server.pid)
+        requests = server.get("/__requests")
     finally:
         stop(writer)
-        tool.stop()
-    missing = [key for key in written.rows if key not in watcher.seen]
-    if missing:
-        print(f"agenttail live: {len(missing)} rows never seen, e.g. {missing[:5]} (store {tool.store})",
-              file=sys.stderr)
-    return Latency("agenttail", len(written.rows), len(missing), latencies(written.rows, watcher.seen),
-                   latencies(written.rows, watcher.seen, written.final_rows), cpu, writer_lateness(written, rate))
+        if tool is not None:
+            tool.stop()
+        server.stop()
+    behind = writer_lateness(written, rate)
+    results = []
+    for name, seen, used, where in (("agenttail", watcher.seen, cpu, f"store {tool.store}"),
+                                    ("agenttail → Langfuse (test server)", arrived, langfuse_cpu,
+                                     f"Langfuse test server, log {base}/langfuse-server.txt")):
+        missing = [key for key in written.rows if key not in seen]
+        if missing:
+            print(f"{name} live: {len(missing)} rows never seen, e.g. {missing[:5]} ({where})", file=sys.stderr)
+        results.append(Latency(name, len(written.rows), len(missing), latencies(written.rows, seen),
+                               latencies(written.rows, seen, written.final_rows), used, behind))
+    results[1].note = (f"agenttail → Langfuse: {requests['count']} exports (statuses {requests['statuses']}), "
+                       f"{requests['spans_received']} spans, {duplicates} re-sent; the test server's own CPU since it "
+                       f"started {server_cpu:.2f} s")
+    return results
 
 
 def live_syslog_ng(work: Path, lanes: int, rate: float, seconds: float, follow_freq: float) -> Latency:
@@ -606,19 +718,23 @@ def live_syslog_ng(work: Path, lanes: int, rate: float, seconds: float, follow_f
 
 def print_latency(results: list, lanes: int, rate: float, seconds: float) -> None:
     print(f"\nlive latency: {lanes} files at once, {rate:g} entries/s for {seconds:g} s (outputs up to 50 KB); "
-          f"from the write() completing a RESPONSE or TOOL_RESULT to its row in the store (agenttail) or its "
-          f"message at the HTTP sink (syslog-ng)\n")
-    print(f"{'':30} {'rows':>6} {'missed':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+          f"from the write() completing a RESPONSE or TOOL_RESULT to its row in the store (agenttail), its "
+          f"observation's receivedAt at the Langfuse test server (agenttail → Langfuse; whole ms) or its message at "
+          f"the HTTP sink (syslog-ng)\n")
+    print(f"{'':34} {'rows':>6} {'missed':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
           f"{'run-final p50 ms':>17} {'CPU s':>6}")
     for r in results:
-        print(f"{r.name:30} {r.measured:6d} {r.missed:6d} {percentile(r.values, .5):8.1f} "
+        print(f"{r.name:34} {r.measured:6d} {r.missed:6d} {percentile(r.values, .5):8.1f} "
               f"{percentile(r.values, .99):8.1f} {max(r.values, default=float('nan')):8.1f} "
               f"{percentile(r.final, .5):17.1f} {r.cpu:6.2f}")
+    for r in results:
+        if r.note:
+            print(r.note)
     late = max(r.behind for r in results)
     if late > 0.05:
         print(f"(the writer fell behind its schedule by up to {late * 1000:.0f} ms)")
     ours = results[0]
-    for theirs in results[1:]:
+    for theirs in (r for r in results if not r.name.startswith("agenttail")):
         ratio = [percentile(theirs.values, f) / percentile(ours.values, f) for f in (.5, .99)]
         print(f"{theirs.name} / agenttail: p50 {ratio[0]:.1f}x, p99 {ratio[1]:.1f}x, CPU {theirs.cpu / ours.cpu:.2f}x")
     print("run-final: the last entry written to a file (the run's final answer, or an entry the writer stopped on); "
