@@ -115,7 +115,8 @@ struct RunCommand: AsyncParsableCommand {
         var ingest = IngestService(
             ingestor: daemon.ingestor, watcher: watcher, outboxReady: ready, outboxDrained: drained, logger: logger)
         ingest.batchWindow = daemon.config.tailing.batchWindow
-        let ship = ShipperService(shipper: daemon.shipper, outboxReady: ready, outboxDrained: drained, logger: logger)
+        var ship = ShipperService(shipper: daemon.shipper, outboxReady: ready, outboxDrained: drained, logger: logger)
+        ship.batchWindow = daemon.config.delivery.batchWindow
         var configuration = ServiceGroupConfiguration(
             services: [
                 .init(service: ship, successTerminationBehavior: .gracefullyShutdownGroup),

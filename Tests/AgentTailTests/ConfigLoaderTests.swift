@@ -93,6 +93,16 @@ struct ConfigLoaderTests {
                 == "/etc/agenttail.yaml:5:17: error: tailing.batch_window: must be at most 1s (it delays every row)")
     }
 
+    @Test func deliveryBatchWindowDefaultsTo100msAndIsBounded() throws {
+        let head = "sources:\n  - name: a\n    paths: [\"/x/*.log\"]\n"
+        #expect(try loader.load(text: head, file: "/etc/agenttail.yaml").delivery.batchWindow == .milliseconds(100))
+        let off = try loader.load(text: head + "delivery:\n  batch_window: 0s\n", file: "/etc/agenttail.yaml")
+        #expect(off.delivery.batchWindow == .zero)
+        #expect(
+            error(head + "delivery:\n  batch_window: 1m\n")?.description
+                == "/etc/agenttail.yaml:5:17: error: delivery.batch_window: must be at most 10s (it delays every row)")
+    }
+
     @Test func wrongTypeNamesLocation() {
         let error = error(
             """

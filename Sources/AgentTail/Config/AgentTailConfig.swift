@@ -12,6 +12,16 @@ package struct AgentTailConfig: Sendable {
     package var sinks: SinksConfig
     /// What is masked in rows before they reach the outbox.
     package var redaction: RedactionConfig = RedactionConfig()
+    package var delivery = DeliveryConfig()
+}
+
+/// How rows leave the outbox for the sinks that read it.
+package struct DeliveryConfig: Sendable {
+    /// How long rows are gathered after a commit before a delivery round starts: one request then carries what a
+    /// burst of commits added, instead of one request each. Zero delivers at once.
+    package var batchWindow: Duration = .milliseconds(100)
+
+    package init() {}
 }
 
 /// Secret masking, applied to every row before it is stored in the outbox.

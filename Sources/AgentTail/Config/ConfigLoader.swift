@@ -44,7 +44,7 @@ package struct ConfigLoader: Sendable {
     /// Validates an already parsed document; `base` resolves relative paths.
     package func decode(_ root: YAMLValue, base: String) throws(ConfigError) -> AgentTailConfig {
         let top = try root.mapping(allowed: [
-            "host", "sources", "state", "tailing", "sinks", "redaction", "allow_inline_secrets",
+            "host", "sources", "state", "tailing", "sinks", "redaction", "delivery", "allow_inline_secrets",
         ])
         let host = try top.optional("host")?.nonEmptyString() ?? defaultHost
         let secrets = SecretReader(
@@ -116,6 +116,14 @@ package struct ConfigLoader: Sendable {
         }
         var config = AgentTailConfig(
             file: root.file, host: host, sources: sources, state: state, tailing: tailing, sinks: sinks)
+        if let node = top.optional("delivery") {
+            let map = try node.mapping(allowed: ["batch_window"])
+            if let value = map.optional("batch_window") {
+                let window = try value.duration()
+                guard window <= .seconds(10) else { throw value.error("must be at most 10s (it delays every row)") }
+                config.delivery.batchWindow = window
+            }
+        }
         if let node = top.optional("redaction") { config.redaction = try decodeRedaction(node) }
         return config
     }

@@ -97,6 +97,8 @@ package struct ShipperService: Service {
     package let outboxReady: Wakeup
     package let outboxDrained: Wakeup
     package let logger: Logger
+    /// How long rows are gathered after a commit before a round starts (`delivery.batch_window`).
+    package var batchWindow: Duration = .zero
 
     package init(shipper: Shipper, outboxReady: Wakeup, outboxDrained: Wakeup, logger: Logger) {
         self.shipper = shipper
@@ -110,6 +112,10 @@ package struct ShipperService: Service {
         await withGracefulShutdownHandler {
             var backoff = RetryBackoff()
             for await _ in ready.stream {
+                if batchWindow > .zero {
+                    // Shutting down ends the wait early; the last round below delivers what is there.
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: batchWindow) }
+                }
                 while true {
                     let outcome = await shipper.deliverAvailable()
                     outboxDrained.poke()
