@@ -38,10 +38,17 @@ final class CommitPipeline: @unchecked Sendable {
         if !slice.forget.isEmpty { try wait() }
     }
 
-    /// Hands over what is gathered and waits until everything is committed; throws the failure of the last commit.
+    /// Commits what is gathered and waits until everything is committed; throws the failure of the last commit.
+    ///
+    /// The last commit of a step runs on the calling thread: nothing is left to overlap it with, and a live step
+    /// (one small commit) then costs no thread hand-off.
     func finish() throws {
-        try handOver()
         try wait()
+        guard !pending.isEmpty else { return }
+        let gathered = pending
+        pending = StateStore.Commit()
+        pendingBytes = 0
+        try commit(gathered)
     }
 
     /// Waits until no commit is in flight; throws the failure of the last one, if it failed.

@@ -129,7 +129,7 @@ package final class Ingestor: Sendable {
         var result = StepResult()
         // The outbox's depth, kept up to date through the step: reading stops at the slice that reaches the limit,
         // so one step never pours a whole backlog into the outbox.
-        depth.store(try store.outboxCountBlocking(), ordering: .relaxed)
+        depth.store(fillsOutbox ? try store.outboxCountBlocking() : 0, ordering: .relaxed)
         guard !isOutboxFull else {
             result.paused = true
             return result
