@@ -8,7 +8,7 @@ import Logging
 final class SourceTailer {
     /// Bytes read before what they produced is committed (or 5000 rows): bounds the memory one step holds, since a
     /// request's rows repeat the conversation so far.
-    static let sliceBytes = 4 << 20
+    static let sliceBytes = 2 << 20
 
     let source: SourceConfig
     let rules: RulePack
