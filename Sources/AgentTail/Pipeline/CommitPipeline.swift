@@ -4,7 +4,7 @@ import Dispatch
 /// order, so that masking and the SQLite writes of one commit overlap with reading and parsing what follows: on two
 /// cores a catch-up takes about the longer of the two halves instead of their sum.
 ///
-/// - Slices of small files are gathered until they hold a megabyte of rows: a folder of ten thousand short runs must not
+/// - Slices of small files are gathered until they hold 4 MiB of rows: a folder of ten thousand short runs must not
 ///   cost ten thousand synced transactions.
 /// - At most one commit is in flight: handing one over first waits for the previous one and rethrows its failure, so a
 ///   failed commit stops the step before anything that depends on it is committed, and the ingestor reloads from the
@@ -19,9 +19,11 @@ final class CommitPipeline: @unchecked Sendable {
     private let commit: @Sendable (StateStore.Commit) throws -> Void
     private var pending = StateStore.Commit()
     private var pendingBytes = 0
-    /// Rows of this size are handed over at once. Small: a read slice's rows (a few MiB) go straight through instead of
-    /// waiting for the next slice, so at most one slice's rows wait here, one is being committed and one is read.
-    static let gatherBytes = 1 << 20
+    /// Small slices are gathered up to this size.
+    static let gatherBytes = 4 << 20
+    /// A slice with this many bytes of rows (a large file's read slice) is handed over at once instead of waiting for
+    /// the next one: at most one such slice is gathered, one committed and one read at any time.
+    static let largeSlice = 1 << 20
 
     init(commit: @escaping @Sendable (StateStore.Commit) throws -> Void) {
         self.commit = commit
@@ -32,9 +34,10 @@ final class CommitPipeline: @unchecked Sendable {
         pending.rows += slice.rows
         pending.checkpoints += slice.checkpoints
         pending.forget += slice.forget
-        pendingBytes += slice.rows.reduce(0) { $0 + $1.approximateBytes }
-        if pendingBytes >= Self.gatherBytes || pending.rows.count >= 5000 || pending.checkpoints.count >= 1000
-            || !slice.forget.isEmpty
+        let sliceBytes = slice.rows.reduce(0) { $0 + $1.approximateBytes }
+        pendingBytes += sliceBytes
+        if sliceBytes >= Self.largeSlice || pendingBytes >= Self.gatherBytes || pending.rows.count >= 5000
+            || pending.checkpoints.count >= 1000 || !slice.forget.isEmpty
         {
             try handOver()
         }
