@@ -15,7 +15,7 @@ struct AgentTailCommand: AsyncParsableCommand {
             Start with `agenttail check --config agenttail.yaml`, then `agenttail run --config agenttail.yaml`.
             """,
         version: AgentTail.version,
-        subcommands: [RunCommand.self, ParseCommand.self, StatusCommand.self, CheckCommand.self]
+        subcommands: [RunCommand.self, ParseCommand.self, StatusCommand.self, CheckCommand.self, TestRulesCommand.self]
     )
 }
 

@@ -9,8 +9,8 @@ struct CheckCommand: AsyncParsableCommand {
         abstract: "Validate the configuration and the rules it uses; exit 0 when everything is usable.",
         discussion: """
             Reports the first problem of the configuration file with its file:line:column, then compiles every \
-            source's rules, checks that the state and store folders can be written, and lists the files each \
-            source matches now.
+            source's rules and runs the tests they carry (see `agenttail test-rules`), checks that the state and \
+            store folders can be written, and that the configured sinks accept agenttail's credentials.
             """)
 
     @OptionGroup var common: CommonOptions
@@ -24,6 +24,15 @@ struct CheckCommand: AsyncParsableCommand {
             do {
                 let pack = try RulePackLoader.load(source.rules)
                 print("ok: source '\(source.name)': rules \(pack.origin) (\(pack.records.count) record rules)")
+                let results = RuleTestRunner.run(pack)
+                for result in results where !result.passed {
+                    printError("rule test '\(result.test.name)' (\(result.test.location)) failed:")
+                    for difference in result.differences { printDiagnostic("  \(difference)") }
+                    problems += 1
+                }
+                if !results.isEmpty, results.allSatisfy(\.passed) {
+                    print("ok: source '\(source.name)': \(results.count) rule tests pass")
+                }
             } catch {
                 printDiagnostic(error.description)
                 problems += 1

@@ -14,6 +14,8 @@ package struct RulePack: Sendable {
     package var pairing: ToolPairing
     package var records: [RecordRule]
     package var toolCategories: [ToolCategory]
+    /// The pack's own tests (`tests:`), run by `agenttail test-rules` and `agenttail check`.
+    package var tests: [RuleTest] = []
 
     /// The category of a tool, by the first pattern that matches its name; `other` when none does.
     package func category(ofTool name: String) -> String {

@@ -27,7 +27,7 @@ package enum RulePackLoader {
         guard let root = try YAMLValue.load(path: path) else {
             throw ConfigError.invalid(file: path, line: 1, column: 1, keyPath: "", message: "the rules file is empty")
         }
-        return try compile(root, origin: origin ?? path)
+        return try compile(root, origin: origin ?? path, base: URL(fileURLWithPath: path).deletingLastPathComponent().path)
     }
 
     /// Compiles rules given as text (tests, `--rules` from other places).
@@ -35,7 +35,7 @@ package enum RulePackLoader {
         guard let root = try YAMLValue.parse(text, file: file) else {
             throw ConfigError.invalid(file: file, line: 1, column: 1, keyPath: "", message: "the rules file is empty")
         }
-        return try compile(root, origin: file)
+        return try compile(root, origin: file, base: URL(fileURLWithPath: file).deletingLastPathComponent().path)
     }
 
     static func builtinPath(_ name: String) -> String? {
@@ -56,7 +56,8 @@ package enum RulePackLoader {
         return FileManager.default.fileExists(atPath: source) ? source : nil
     }
 
-    static func compile(_ root: YAMLValue, origin: String) throws(ConfigError) -> RulePack {
+    /// - Parameter base: the folder sample files of the pack's tests are relative to.
+    static func compile(_ root: YAMLValue, origin: String, base: String) throws(ConfigError) -> RulePack {
         let top = try root.mapping(allowed: [
             "name", "agent", "framing", "timestamp", "session", "pairing", "records", "tool_categories", "tests",
         ])
@@ -118,10 +119,12 @@ package enum RulePackLoader {
                 categories.append(ToolCategory(name: category, patterns: patterns))
             }
         }
-        return RulePack(
+        var pack = RulePack(
             origin: origin, name: name, agent: agent, framing: framing,
             timestamp: TimestampRule(source: timestampSource, format: format), session: session, pairing: pairing,
             records: records, toolCategories: categories)
+        if let node = top.optional("tests") { pack.tests = try compileTests(node, base: base) }
+        return pack
     }
 
     private static func compileFraming(_ node: YAMLValue) throws(ConfigError) -> Framing {

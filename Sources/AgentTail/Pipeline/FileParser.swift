@@ -41,6 +41,30 @@ package enum FileParser {
             }
             offset += Int64(count)
         }
+        return finish(file, parser: parser, rows: rows, redactor: redactor)
+    }
+
+    /// The rows a file holding `bytes` at `path` produces, as `rows(path:)` gives them (rule tests).
+    package static func rows(
+        bytes: [UInt8], path: String, rules: RulePack, host: String, redactor: Redactor = Redactor()
+    ) -> [NormalizedRow] {
+        let status = FileStatus(device: 0, inode: 0, size: Int64(bytes.count), modified: 0, isRegularFile: true)
+        let identity = FileIdentity(status: status, prefix: Array(bytes.prefix(FileIdentity.fingerprintLimit)))
+        let checkpoint = FileCheckpoint(
+            fileKey: identity.key, source: "parse", path: path, identity: identity, offset: 0, size: status.size,
+            session: SessionState(sourcePath: path))
+        let file = TrackedFile(checkpoint: checkpoint, rules: rules, host: host, now: Date())
+        let parser = RecordParser(rules: rules)
+        var rows: [NormalizedRow] = []
+        bytes.withUnsafeBytes { raw in file.consume(raw, parser: parser, rows: &rows) }
+        return finish(file, parser: parser, rows: rows, redactor: redactor)
+    }
+
+    /// Ends the input, concludes the session and masks: the session row first, then the rest in file order.
+    private static func finish(
+        _ file: TrackedFile, parser: RecordParser, rows: [NormalizedRow], redactor: Redactor
+    ) -> [NormalizedRow] {
+        var rows = rows
         file.finishInput(parser: parser, rows: &rows)
         file.correlator.concludeSilent(into: &rows)
         var sessionRows: [NormalizedRow] = []

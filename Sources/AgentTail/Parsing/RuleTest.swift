@@ -1,0 +1,221 @@
+import Foundation
+import Yams
+
+/// One test a rules file carries under `tests:`: a log text (or sample file) and rows it must produce.
+///
+///     tests:
+///       - name: a tool call and its result
+///         input: |            # or `file: samples/run.log`, relative to the rules file
+///           ...log text...
+///         rows:               # per table, in the order the rows are produced; only the columns given are compared
+///           - table: tool_executions
+///             tool_name: bash
+///             success: false
+///
+/// Every table a test names must produce exactly as many rows as the test lists for it (a session row counts once,
+/// in its last version); tables it does not name are not looked at.
+package struct RuleTest: Sendable {
+    package var name: String
+    /// `file:line` of the test, for reports.
+    package var location: String
+    package var input: [UInt8]
+    package var rows: [ExpectedRow]
+
+    /// A row a test expects: its table and the columns it checks.
+    package struct ExpectedRow: Sendable {
+        package var table: NormalizedTable
+        package var columns: [(name: String, value: Expected)]
+    }
+
+    /// A value as written in the test, compared with a produced column value (JSON columns compare as JSON).
+    package indirect enum Expected: Sendable, Equatable, CustomStringConvertible {
+        case null
+        case bool(Bool)
+        case number(Double)
+        case string(String)
+        case list([Expected])
+        case map([String: Expected])
+
+        package var description: String {
+            switch self {
+            case .null: return "null"
+            case .bool(let flag): return "\(flag)"
+            case .number(let number):
+                return number == number.rounded() && abs(number) < 1e15 ? "\(Int(number))" : "\(number)"
+            case .string(let text): return Self.quoted(text)
+            case .list(let items): return "[" + items.map(\.description).joined(separator: ", ") + "]"
+            case .map(let members):
+                return "{" + members.sorted { $0.key < $1.key }.map { "\(Self.quoted($0.key)): \($0.value)" }
+                    .joined(separator: ", ") + "}"
+            }
+        }
+
+        private static func quoted(_ text: String) -> String {
+            let shown = text.count > 120 ? String(text.prefix(117)) + "..." : text
+            return "\"" + shown.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                .replacingOccurrences(of: "\n", with: "\\n") + "\""
+        }
+
+        /// A produced column value in the same form.
+        package init(_ value: ColumnValue) {
+            switch value {
+            case .null: self = .null
+            case .text(let text): self = .string(text)
+            case .int(let number): self = .number(Double(number))
+            case .bool(let flag): self = .bool(flag)
+            case .timestamp(let date): self = .string(date.rfc3339)
+            case .uuid(let id): self = .string(id.lowercased)
+            case .json(let text):
+                self = (try? JSONDecoder().decode(Expected.self, from: Data(text.utf8))) ?? .string(text)
+            }
+        }
+
+        /// A YAML node as written in a test: scalars keep the type YAML gives them (`12`, `true`, `null`, text).
+        init(yaml node: Node) {
+            switch node {
+            case .scalar(let scalar):
+                if node.null != nil {
+                    self = .null
+                } else if scalar.style == .plain, let flag = node.bool {
+                    self = .bool(flag)
+                } else if scalar.style == .plain, let number = node.float ?? node.int.map(Double.init) {
+                    self = .number(number)
+                } else {
+                    self = .string(scalar.string)
+                }
+            case .sequence(let items): self = .list(items.map(Self.init(yaml:)))
+            case .mapping(let mapping):
+                var members: [String: Expected] = [:]
+                for (key, value) in mapping { members[key.string ?? "\(key)"] = Self.init(yaml: value) }
+                self = .map(members)
+            case .alias: self = .null
+            }
+        }
+
+        /// Whether a produced value matches: equal, or for text columns the same text as a YAML number or boolean.
+        func matches(_ produced: Expected) -> Bool {
+            if self == produced { return true }
+            switch (self, produced) {
+            case (.number(let number), .string(let text)): return Double(text) == number
+            case (.bool(let flag), .string(let text)): return text == "\(flag)"
+            default: return false
+            }
+        }
+    }
+}
+
+extension RuleTest.Expected: Decodable {
+    /// Decodes JSON, keeping its types: `true` is a boolean, never the number 1.
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let flag = try? container.decode(Bool.self) {
+            self = .bool(flag)
+        } else if let number = try? container.decode(Double.self) {
+            self = .number(number)
+        } else if let text = try? container.decode(String.self) {
+            self = .string(text)
+        } else if let items = try? container.decode([RuleTest.Expected].self) {
+            self = .list(items)
+        } else {
+            self = .map(try container.decode([String: RuleTest.Expected].self))
+        }
+    }
+}
+
+/// What running one rule test found.
+package struct RuleTestResult: Sendable {
+    package var test: RuleTest
+    /// One line per difference; empty when the test passed.
+    package var differences: [String]
+
+    package var passed: Bool { differences.isEmpty }
+}
+
+/// Runs the tests of a rule pack: each input is parsed as one whole, finished file, as `agenttail parse` does.
+package enum RuleTestRunner {
+    package static func run(_ pack: RulePack) -> [RuleTestResult] {
+        pack.tests.map { test in RuleTestResult(test: test, differences: differences(test, pack: pack)) }
+    }
+
+    static func differences(_ test: RuleTest, pack: RulePack) -> [String] {
+        let rows = FileParser.rows(bytes: test.input, path: "/rule-test/input.log", rules: pack, host: "rule-test")
+        let produced = (try? Shipper.latestVersions(rows)) ?? rows
+        var differences: [String] = []
+        let tables = NormalizedTable.allCases.filter { table in test.rows.contains { $0.table == table } }
+        for table in tables {
+            let expected = test.rows.filter { $0.table == table }
+            let actual = produced.filter { $0.table == table }
+            if expected.count != actual.count {
+                differences.append("\(table.rawValue): expected \(expected.count) rows, got \(actual.count)")
+            }
+            for (index, (want, got)) in zip(expected, actual).enumerated() {
+                for (column, value) in want.columns {
+                    let producedValue = RuleTest.Expected(got[column])
+                    if !value.matches(producedValue) {
+                        differences.append(
+                            "\(table.rawValue)[\(index)].\(column): expected \(value), got \(producedValue)")
+                    }
+                }
+            }
+        }
+        return differences
+    }
+}
+
+extension RulePackLoader {
+    /// Reads the `tests:` list of a rules file; `base` resolves sample file paths.
+    static func compileTests(_ node: YAMLValue, base: String) throws(ConfigError) -> [RuleTest] {
+        var tests: [RuleTest] = []
+        for item in try node.sequence() {
+            let map = try item.mapping(allowed: ["name", "input", "file", "rows"])
+            let name = try map.required("name").nonEmptyString()
+            let input: [UInt8]
+            switch (map.optional("input"), map.optional("file")) {
+            case (let text?, nil):
+                input = Array(try text.string().utf8)
+            case (nil, let fileNode?):
+                let path = try fileNode.nonEmptyString()
+                let full = path.hasPrefix("/") ? path : URL(fileURLWithPath: base).appendingPathComponent(path).path
+                guard let data = FileManager.default.contents(atPath: full) else {
+                    throw fileNode.error("cannot read the sample file \(full)")
+                }
+                input = [UInt8](data)
+            default:
+                throw item.error("a test needs exactly one of 'input' (log text) or 'file' (a sample log)")
+            }
+            var rows: [RuleTest.ExpectedRow] = []
+            for rowNode in try map.required("rows").sequence() {
+                guard case .mapping(let mapping) = rowNode.node else {
+                    throw rowNode.error("expected a mapping with 'table' and the columns to check")
+                }
+                let rowMap = try rowNode.mapping(allowed: mapping.compactMap { $0.key.string })
+                let tableNode = try rowMap.required("table")
+                let tableName = try tableNode.nonEmptyString()
+                guard let table = NormalizedTable(rawValue: tableName) else {
+                    throw tableNode.error(
+                        "unknown table '\(tableName)'; expected one of "
+                            + NormalizedTable.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                var columns: [(name: String, value: RuleTest.Expected)] = []
+                for (column, value) in rowMap.entries where column != "table" {
+                    guard table.columns.contains(column) else {
+                        var message = "\(table.rawValue) has no column '\(column)'"
+                        if let suggestion = Suggestion.closest(to: column, in: table.columns) {
+                            message += "; did you mean '\(suggestion)'?"
+                        }
+                        throw value.error(message)
+                    }
+                    columns.append((column, RuleTest.Expected(yaml: value.node)))
+                }
+                rows.append(RuleTest.ExpectedRow(table: table, columns: columns))
+            }
+            let mark = item.node.mark
+            tests.append(
+                RuleTest(
+                    name: name, location: "\(item.file):\(mark?.line ?? 1)", input: input, rows: rows))
+        }
+        return tests
+    }
+}

@@ -1,0 +1,44 @@
+import AgentTail
+import ArgumentParser
+import Foundation
+import Logging
+
+struct TestRulesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test-rules",
+        abstract: "Run the tests a rules file carries and show what differs for each one that fails.",
+        discussion: """
+            A rules file may list tests under `tests:`, each with a log text (`input:`) or a sample log (`file:`, \
+            relative to the rules file) and the rows it must produce (`rows:`, any subset of columns per row). Each \
+            input is parsed as one whole, finished file, as `agenttail parse` does. Exits 0 when every test passes, \
+            1 when one fails, 2 when the rules do not load.
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Argument(help: ArgumentHelp("Rules to test: builtin:NAME or a rules YAML file.", valueName: "rules"))
+    var rules: String
+
+    func run() throws {
+        _ = common.bootstrapLogging(default: .notice)
+        let pack: RulePack
+        do {
+            pack = try RulePackLoader.load(RulesReference(rules))
+        } catch {
+            printDiagnostic(error.description)
+            throw ExitCode(2)
+        }
+        let results = RuleTestRunner.run(pack)
+        guard !results.isEmpty else {
+            print("\(pack.origin): no tests (add them under `tests:`)")
+            return
+        }
+        for result in results {
+            print("\(result.passed ? "PASS" : "FAIL")  \(result.test.name)  (\(result.test.location))")
+            for difference in result.differences { print("      \(difference)") }
+        }
+        let failed = results.filter { !$0.passed }.count
+        print("\(results.count - failed) passed, \(failed) failed")
+        if failed > 0 { throw ExitCode(1) }
+    }
+}
