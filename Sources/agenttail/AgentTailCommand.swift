@@ -69,6 +69,16 @@ struct ConfigOption: ParsableArguments {
 }
 
 /// Writes one line to stderr, prefixed with `error: `.
+/// The rule pack `reference` names (`builtin:NAME` or a file); on a problem, prints it with its location and exits 2.
+func loadRules(_ reference: String) throws -> RulePack {
+    do {
+        return try RulePackLoader.load(RulesReference(reference))
+    } catch {
+        printDiagnostic(error.description)
+        throw ExitCode(2)
+    }
+}
+
 func printError(_ message: String) {
     printDiagnostic("error: \(message)")
 }

@@ -45,13 +45,7 @@ struct ParseCommand: AsyncParsableCommand {
 
     func run() async throws {
         _ = common.bootstrapLogging(default: .notice)
-        let pack: RulePack
-        do {
-            pack = try RulePackLoader.load(RulesReference(rules))
-        } catch {
-            printDiagnostic(error.description)
-            throw ExitCode(2)
-        }
+        let pack = try loadRules(rules)
         var redactor = Redactor()
         var host = self.host ?? ProcessInfo.processInfo.hostName
         if let config {

@@ -21,13 +21,7 @@ struct TestRulesCommand: ParsableCommand {
 
     func run() throws {
         _ = common.bootstrapLogging(default: .notice)
-        let pack: RulePack
-        do {
-            pack = try RulePackLoader.load(RulesReference(rules))
-        } catch {
-            printDiagnostic(error.description)
-            throw ExitCode(2)
-        }
+        let pack = try loadRules(rules)
         let results = RuleTestRunner.run(pack)
         guard !results.isEmpty else {
             print("\(pack.origin): no tests (add them under `tests:`)")

@@ -16,12 +16,9 @@ package enum FileParser {
             throw problem
         }
         guard let status = handle.status else { throw FileProblem(path: path, errno: EBADF) }
-        let identity = FileIdentity(
-            status: status, prefix: handle.prefix(Int(min(status.size, Int64(FileIdentity.fingerprintLimit)))))
-        let checkpoint = FileCheckpoint(
-            fileKey: identity.key, source: "parse", path: path, identity: identity, offset: 0, size: status.size,
-            session: SessionState(sourcePath: path))
-        let file = TrackedFile(checkpoint: checkpoint, rules: rules, host: host, now: Date())
+        let file = trackedFile(
+            path: path, status: status, prefix: handle.prefix(Int(min(status.size, Int64(FileIdentity.fingerprintLimit)))),
+            rules: rules, host: host)
         let parser = RecordParser(rules: rules)
         var rows: [NormalizedRow] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
@@ -49,15 +46,24 @@ package enum FileParser {
         bytes: [UInt8], path: String, rules: RulePack, host: String, redactor: Redactor = Redactor()
     ) -> [NormalizedRow] {
         let status = FileStatus(device: 0, inode: 0, size: Int64(bytes.count), modified: 0, isRegularFile: true)
-        let identity = FileIdentity(status: status, prefix: Array(bytes.prefix(FileIdentity.fingerprintLimit)))
-        let checkpoint = FileCheckpoint(
-            fileKey: identity.key, source: "parse", path: path, identity: identity, offset: 0, size: status.size,
-            session: SessionState(sourcePath: path))
-        let file = TrackedFile(checkpoint: checkpoint, rules: rules, host: host, now: Date())
+        let file = trackedFile(
+            path: path, status: status, prefix: Array(bytes.prefix(FileIdentity.fingerprintLimit)), rules: rules,
+            host: host)
         let parser = RecordParser(rules: rules)
         var rows: [NormalizedRow] = []
         bytes.withUnsafeBytes { raw in file.consume(raw, parser: parser, rows: &rows) }
         return finish(file, parser: parser, rows: rows, redactor: redactor)
+    }
+
+    /// A file read from its start, known by nothing but its path and first bytes.
+    private static func trackedFile(
+        path: String, status: FileStatus, prefix: [UInt8], rules: RulePack, host: String
+    ) -> TrackedFile {
+        let identity = FileIdentity(status: status, prefix: prefix)
+        let checkpoint = FileCheckpoint(
+            fileKey: identity.key, source: "parse", path: path, identity: identity, offset: 0, size: status.size,
+            session: SessionState(sourcePath: path))
+        return TrackedFile(checkpoint: checkpoint, rules: rules, host: host, now: Date())
     }
 
     /// Ends the input, concludes the session and masks: the session row first, then the rest in file order.
