@@ -23,6 +23,13 @@ struct ParseCommand: AsyncParsableCommand {
     @Option(help: "What to print: rows (JSON lines), otlp (Langfuse's OTLP/JSON export) or otel (GenAI conventions).")
     var format: Format = .rows
 
+    @Flag(
+        help: """
+            Explain each record instead: its byte range, the rule that matched (or why none did), the fields it \
+            read and the rows it produced. The first thing to run when a field comes out wrong.
+            """)
+    var explain = false
+
     @OptionGroup var common: CommonOptions
 
     @Option(help: ArgumentHelp("Rules to parse with: builtin:NAME or a rules YAML file.", valueName: "rules"))
@@ -55,6 +62,18 @@ struct ParseCommand: AsyncParsableCommand {
         }
         var failed = false
         for file in files {
+            if explain {
+                do {
+                    Swift.print("== \(file)")
+                    for step in try FileParser.explain(path: file, rules: pack, host: host, redactor: redactor) {
+                        Self.show(step)
+                    }
+                } catch {
+                    printError("cannot read \(file): \(error)")
+                    failed = true
+                }
+                continue
+            }
             do {
                 let rows = try FileParser.rows(path: file, rules: pack, host: host, redactor: redactor)
                 switch format {
@@ -76,5 +95,33 @@ struct ParseCommand: AsyncParsableCommand {
             }
         }
         if failed { throw ExitCode(1) }
+    }
+
+    /// One explanation as indented text.
+    private static func show(_ step: Explanation) {
+        switch step.subject {
+        case .record(.observation(let info, let observation)):
+            Swift.print(
+                "record at bytes \(info.offset)..<\(info.offset + Int64(info.length)): "
+                    + "rule '\(info.rule)' (\(observation.kind)), \(info.timestamp.rfc3339)")
+            for (name, value) in observation.fields { Swift.print("  \(name): \(shortened(value))") }
+        case .record(.failure(let offset, let length, _, let message)):
+            Swift.print("record at bytes \(offset)..<\(offset + Int64(length)): not understood: \(message)")
+        case .strayText(let offset, let preview):
+            Swift.print("text outside any record at byte \(offset): \(shortened(preview))")
+        case .endOfFile:
+            Swift.print("end of file: the session is concluded")
+        }
+        if step.rows.isEmpty {
+            Swift.print("  rows: none yet")
+        } else {
+            Swift.print("  rows:")
+            for row in step.rows { Swift.print("    " + String(decoding: RowCodec.encode(row, includeTable: true), as: UTF8.self)) }
+        }
+    }
+
+    private static func shortened(_ text: String) -> String {
+        let oneLine = text.replacingOccurrences(of: "\n", with: "\\n")
+        return oneLine.count > 200 ? String(oneLine.prefix(200)) + "… (\(text.utf8.count) bytes)" : oneLine
     }
 }

@@ -45,14 +45,19 @@ package enum FileParser {
     package static func rows(
         bytes: [UInt8], path: String, rules: RulePack, host: String, redactor: Redactor = Redactor()
     ) -> [NormalizedRow] {
-        let status = FileStatus(device: 0, inode: 0, size: Int64(bytes.count), modified: 0, isRegularFile: true)
-        let file = trackedFile(
-            path: path, status: status, prefix: Array(bytes.prefix(FileIdentity.fingerprintLimit)), rules: rules,
-            host: host)
+        let file = trackedFile(bytes: bytes, path: path, rules: rules, host: host)
         let parser = RecordParser(rules: rules)
         var rows: [NormalizedRow] = []
         bytes.withUnsafeBytes { raw in file.consume(raw, parser: parser, rows: &rows) }
         return finish(file, parser: parser, rows: rows, redactor: redactor)
+    }
+
+    /// A file held in memory, read from its start.
+    private static func trackedFile(bytes: [UInt8], path: String, rules: RulePack, host: String) -> TrackedFile {
+        let status = FileStatus(device: 0, inode: 0, size: Int64(bytes.count), modified: 0, isRegularFile: true)
+        return trackedFile(
+            path: path, status: status, prefix: Array(bytes.prefix(FileIdentity.fingerprintLimit)), rules: rules,
+            host: host)
     }
 
     /// A file read from its start, known by nothing but its path and first bytes.
@@ -85,3 +90,90 @@ package enum FileParser {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// One step of `agenttail parse --explain`: a record, stray text or the end of the file, and the rows it produced.
+package struct Explanation: Sendable {
+    package enum Subject: Sendable {
+        /// A framed record: its byte range, and the rule that matched with the fields it read, or why none did.
+        case record(ParsedRecord)
+        /// Text outside any record.
+        case strayText(offset: Int64, preview: String)
+        /// The end of the file, where the session is concluded.
+        case endOfFile
+    }
+
+    package var subject: Subject
+    /// The rows it produced, masked as `agenttail run` masks them.
+    package var rows: [NormalizedRow]
+}
+
+extension FileParser {
+    /// Every record of the file at `path`, as the rules see it, with the rows each produced.
+    package static func explain(
+        path: String, rules: RulePack, host: String, redactor: Redactor = Redactor()
+    ) throws(FileProblem) -> [Explanation] {
+        let path = URL(fileURLWithPath: path).standardizedFileURL.path
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FileProblem(path: path, errno: FileManager.default.fileExists(atPath: path) ? EACCES : ENOENT)
+        }
+        let bytes = [UInt8](data)
+        let file = trackedFile(bytes: bytes, path: path, rules: rules, host: host)
+        let parser = RecordParser(rules: rules)
+        var rows: [NormalizedRow] = []
+        var steps: [(subject: Explanation.Subject, rows: Range<Int>)] = []
+        let note: (TrackedFile.Step) -> Void = { step in
+            if let parsed = step.parsed { steps.append((.record(parsed), step.rows)) }
+            if let stray = step.strayText { steps.append((.strayText(offset: stray.offset, preview: stray.preview), step.rows)) }
+        }
+        bytes.withUnsafeBytes { raw in file.consume(raw, parser: parser, rows: &rows, explain: note) }
+        file.finishInput(parser: parser, rows: &rows, explain: note)
+        let end = rows.count
+        file.correlator.concludeSilent(into: &rows)
+        file.correlator.flushSession(into: &rows)
+        steps.append((.endOfFile, end..<rows.count))
+        var masker = RowMasker(redactor: redactor)
+        masker.redact(&rows)
+        return steps.map { Explanation(subject: $0.subject, rows: Array(rows[$0.rows])) }
+    }
+}
+
+extension Observation {
+    /// The fields a rule read, by name, for explanations: only those it found.
+    package var fields: [(name: String, value: String)] {
+        var fields: [(String, String?)] = []
+        switch self {
+        case .llmRequest(let request):
+            fields = [("input", request.input), ("task", request.task), ("model", request.model), ("tools", request.tools)]
+        case .llmResponse(let response):
+            fields = [
+                ("output", response.output), ("thinking", response.thinking), ("finish_reason", response.finishReason),
+                ("model", response.model), ("prompt_tokens", response.promptTokens.map(String.init)),
+                ("completion_tokens", response.completionTokens.map(String.init)),
+            ]
+            for (index, call) in response.toolCalls.enumerated() {
+                fields.append(("tool_calls[\(index)]", "\(call.name) id=\(call.id ?? "none") \(call.arguments ?? "")"))
+            }
+        case .toolResult(let result):
+            fields = [
+                ("tool_name", result.toolName), ("tool_call_id", result.toolCallID), ("arguments", result.arguments),
+                ("success", result.success.map { "\($0)" }), ("result", result.result), ("error", result.error),
+            ]
+        case .agentError(let message, let toolName):
+            fields = [("message", message), ("tool_name", toolName)]
+        case .ignored:
+            break
+        }
+        return fields.compactMap { name, value in value.map { (name, $0) } }
+    }
+
+    /// The kind of record the rule says this is.
+    package var kind: String {
+        switch self {
+        case .llmRequest: return "llm_request"
+        case .llmResponse: return "llm_response"
+        case .toolResult: return "tool_result"
+        case .agentError: return "error"
+        case .ignored: return "ignore"
+        }
+    }
+}

@@ -26,22 +26,40 @@ final class TrackedFile {
         self.lastUsed = now
     }
 
+    /// What became of one framed record or stray text, for `agenttail parse --explain`.
+    struct Step {
+        var parsed: ParsedRecord?
+        var strayText: (offset: Int64, preview: String)?
+        /// The indices of the rows it added.
+        var rows: Range<Int>
+    }
+
     /// Feeds bytes to the framer and everything it completes through the parser into the correlator.
-    func consume(_ chunk: UnsafeRawBufferPointer, parser: RecordParser, rows: inout [NormalizedRow]) {
-        framer.append(chunk) { event in handle(event, parser: parser, rows: &rows) }
+    /// - Parameter explain: told about each record and the rows it added.
+    func consume(
+        _ chunk: UnsafeRawBufferPointer, parser: RecordParser, rows: inout [NormalizedRow],
+        explain: ((Step) -> Void)? = nil
+    ) {
+        framer.append(chunk) { event in handle(event, parser: parser, rows: &rows, explain: explain) }
     }
 
     /// Treats the input as ended, handing out an unfinished record as incomplete.
-    func finishInput(parser: RecordParser, rows: inout [NormalizedRow]) {
-        framer.finish { event in handle(event, parser: parser, rows: &rows) }
+    func finishInput(parser: RecordParser, rows: inout [NormalizedRow], explain: ((Step) -> Void)? = nil) {
+        framer.finish { event in handle(event, parser: parser, rows: &rows, explain: explain) }
     }
 
-    private func handle(_ event: FramerEvent, parser: RecordParser, rows: inout [NormalizedRow]) {
+    private func handle(
+        _ event: FramerEvent, parser: RecordParser, rows: inout [NormalizedRow], explain: ((Step) -> Void)?
+    ) {
+        let before = rows.count
         switch event {
         case .record(let record):
-            correlator.apply(parser.parse(record), into: &rows)
+            let parsed = parser.parse(record)
+            correlator.apply(parsed, into: &rows)
+            explain?(Step(parsed: parsed, rows: before..<rows.count))
         case .strayText(let offset, let preview):
             correlator.strayText(offset: offset, preview: preview, into: &rows)
+            explain?(Step(strayText: (offset, preview), rows: before..<rows.count))
         }
     }
 
