@@ -68,7 +68,6 @@ struct ConfigOption: ParsableArguments {
     }
 }
 
-/// Writes one line to stderr, prefixed with `error: `.
 /// The rule pack `reference` names (`builtin:NAME` or a file); on a problem, prints it with its location and exits 2.
 func loadRules(_ reference: String) throws -> RulePack {
     do {
@@ -79,6 +78,7 @@ func loadRules(_ reference: String) throws -> RulePack {
     }
 }
 
+/// Writes one line to stderr, prefixed with `error: `.
 func printError(_ message: String) {
     printDiagnostic("error: \(message)")
 }

@@ -37,7 +37,10 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Runs until SIGINT or SIGTERM: then it stops reading, delivers what was read, commits and exits 0 \
             (within 5 seconds). New and growing files are picked up through inotify (polling where inotify is \
-            unavailable). With --once it reads everything that exists now, delivers it and exits.
+            unavailable). With --once it reads everything that exists now, delivers it and exits. SIGHUP reloads \
+            the sources' rules: the new rules are compiled and their tests run first, and if anything fails the \
+            error is logged and the old rules stay; otherwise reading goes on from the committed checkpoints with \
+            the new rules, sessions and offsets intact. Other configuration changes need a restart.
             """)
 
     @OptionGroup var common: CommonOptions
@@ -117,10 +120,16 @@ struct RunCommand: AsyncParsableCommand {
         ingest.batchWindow = daemon.config.tailing.batchWindow
         var ship = ShipperService(shipper: daemon.shipper, outboxReady: ready, outboxDrained: drained, logger: logger)
         ship.batchWindow = daemon.config.delivery.batchWindow
+        let configFile = daemon.config.file
+        let reloadRules = RulesReloadService(ingestor: daemon.ingestor, watcher: watcher, logger: logger) {
+            // The sources stay those the process started with; their rules are read anew.
+            try Daemon.rulePacks(for: try ConfigLoader().load(path: configFile))
+        }
         var configuration = ServiceGroupConfiguration(
             services: [
                 .init(service: ship, successTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: ingest, successTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: reloadRules, successTerminationBehavior: .gracefullyShutdownGroup),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)

@@ -30,13 +30,20 @@ final class AgentTailProcess: @unchecked Sendable {
     let stderr = Pipe()
     let stdout = Pipe()
 
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    /// - Parameter stderrPath: a file that takes stderr instead of a pipe, to be read while the process runs.
+    init(_ arguments: [String], environment: [String: String] = [:], stderrPath: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: Binary.path)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { _, new in new }
         process.environment = env
-        process.standardError = stderr
+        if let stderrPath {
+            FileManager.default.createFile(atPath: stderrPath, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: stderrPath)
+            try stderr.fileHandleForWriting.close()
+        } else {
+            process.standardError = stderr
+        }
         process.standardOutput = stdout
         try process.run()
     }
@@ -143,6 +150,14 @@ final class Workspace {
         return try queue.read { db in
             guard try db.tableExists(table.rawValue) else { return 0 }
             return try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.rawValue) WHERE \(condition)") ?? 0
+        }
+    }
+
+    /// One column of a table of the local store, as text, in the given order.
+    func column(_ name: String, of table: NormalizedTable, orderedBy order: String) throws -> [String] {
+        let queue = try openStore()
+        return try queue.read { db in
+            try String.fetchAll(db, sql: "SELECT \(name) FROM \(table.rawValue) ORDER BY \(order)")
         }
     }
 

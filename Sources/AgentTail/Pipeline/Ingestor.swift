@@ -28,7 +28,8 @@ package final class Ingestor: Sendable {
     }
 
     private let config: AgentTailConfig
-    private let rules: [String: RulePack]
+    /// The rule pack of each source; replaced by `reload(rules:)`.
+    private let rules: Mutex<[String: RulePack]>
     /// Applied to every row before it is committed: nothing unmasked ever reaches the outbox or the local store.
     /// Only the commit thread uses it; the lock is never contended.
     private let masker: Mutex<RowMasker>
@@ -46,7 +47,7 @@ package final class Ingestor: Sendable {
     ) throws(StateError) {
         self.tailers = Mutex(try Self.tailers(config: config, rules: rules, store: store, logger: logger))
         self.config = config
-        self.rules = rules
+        self.rules = Mutex(rules)
         self.store = store
         self.localStore = localStore
         self.fillsOutbox = fillsOutbox
@@ -80,7 +81,8 @@ package final class Ingestor: Sendable {
                 let failure = self.tailers.withLock { tailers -> StateError? in
                     do throws(StateError) {
                         tailers = try Self.tailers(
-                            config: self.config, rules: self.rules, store: self.store, logger: self.logger)
+                            config: self.config, rules: self.rules.withLock { $0 }, store: self.store,
+                            logger: self.logger)
                         return nil
                     } catch {
                         return error
@@ -90,6 +92,15 @@ package final class Ingestor: Sendable {
             }
         }
         if let failure { throw failure }
+    }
+
+    /// Starts reading with new rules from the committed checkpoints, between two steps.
+    ///
+    /// Every step commits all it read, so nothing is lost: each file is read on from its last checkpoint (a record
+    /// boundary), and each open session keeps its committed state.
+    package func reload(rules newRules: [String: RulePack]) async throws(StateError) {
+        rules.withLock { $0 = newRules }
+        try await reload()
     }
 
     /// The folders holding files of any source.

@@ -111,6 +111,11 @@ package final class DirectoryWatcher: Sendable {
         engine.setDirectories(Set(directories.map(Self.normalized)))
     }
 
+    /// Makes the next `nextChanges` report a rescan: the caller then looks at every file.
+    package func requestRescan() {
+        collector.requestRescan()
+    }
+
     /// Waits until something changed or `timeout` passed, then returns and clears what accumulated.
     ///
     /// Returns an empty `ChangeSet` on timeout and nil once `close()` was called. Cancellation-safe: a cancelled

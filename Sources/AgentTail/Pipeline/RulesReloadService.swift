@@ -1,0 +1,68 @@
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Reloads the rules on SIGHUP without a restart.
+///
+/// The new rules are loaded and compiled first, and their own tests run; if any of that fails, the error is logged
+/// and the old rules stay in force. Otherwise the ingestor starts again from the committed checkpoints with the new
+/// rules: sessions in flight keep their state and every file its offset.
+package struct RulesReloadService: Service {
+    package let ingestor: Ingestor
+    package let watcher: DirectoryWatcher
+    /// Loads the rule pack of every source anew (the configuration file is read again for their references).
+    package let load: @Sendable () throws -> [String: RulePack]
+    package let logger: Logger
+
+    package init(
+        ingestor: Ingestor, watcher: DirectoryWatcher, logger: Logger,
+        load: @escaping @Sendable () throws -> [String: RulePack]
+    ) {
+        self.ingestor = ingestor
+        self.watcher = watcher
+        self.load = load
+        self.logger = logger
+    }
+
+    package func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        try await cancelWhenGracefulShutdown {
+            for await _ in signals {
+                await reload()
+            }
+        }
+    }
+
+    /// One reload; failures leave the running rules in place.
+    package func reload() async {
+        let packs: [String: RulePack]
+        do {
+            packs = try load()
+        } catch {
+            logger.error("rules not reloaded; the previous rules stay in force", metadata: ["error": "\(error)"])
+            return
+        }
+        for pack in Set(packs.values.map(\.origin)).sorted() {
+            guard let rules = packs.values.first(where: { $0.origin == pack }) else { continue }
+            let failed = RuleTestRunner.run(rules).filter { !$0.passed }
+            if let first = failed.first {
+                logger.error(
+                    "rules not reloaded: their tests fail; the previous rules stay in force",
+                    metadata: [
+                        "rules": "\(pack)", "test": "\(first.test.name)",
+                        "error": "\(first.differences.joined(separator: "; "))",
+                    ])
+                return
+            }
+        }
+        do {
+            try await ingestor.reload(rules: packs)
+            watcher.requestRescan()
+            logger.notice("rules reloaded", metadata: ["rules": "\(Set(packs.values.map(\.origin)).sorted())"])
+        } catch {
+            logger.error(
+                "rules not reloaded: the checkpoints could not be read; the previous rules stay in force",
+                metadata: ["error": "\(error)"])
+        }
+    }
+}
