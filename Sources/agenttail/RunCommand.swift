@@ -121,10 +121,11 @@ struct RunCommand: AsyncParsableCommand {
         var ship = ShipperService(shipper: daemon.shipper, outboxReady: ready, outboxDrained: drained, logger: logger)
         ship.batchWindow = daemon.config.delivery.batchWindow
         let configFile = daemon.config.file
-        let reloadRules = RulesReloadService(ingestor: daemon.ingestor, watcher: watcher, logger: logger) {
+        var reloadRules = RulesReloadService(ingestor: daemon.ingestor, watcher: watcher, logger: logger) {
             // The sources stay those the process started with; their rules are read anew.
             try Daemon.rulePacks(for: try ConfigLoader().load(path: configFile))
         }
+        if daemon.config.watchRules { reloadRules.watchedFiles = daemon.config.ruleFiles }
         var configuration = ServiceGroupConfiguration(
             services: [
                 .init(service: ship, successTerminationBehavior: .gracefullyShutdownGroup),

@@ -103,6 +103,26 @@ struct ConfigLoaderTests {
                 == "/etc/agenttail.yaml:5:17: error: delivery.batch_window: must be at most 10s (it delays every row)")
     }
 
+    @Test func watchRulesListsTheRulesFilesOfTheSources() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("agenttail-watch-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "name: a\n".write(toFile: "\(folder)/a.yaml", atomically: true, encoding: .utf8)
+        let text = """
+            watch_rules: true
+            sources:
+              - {name: a, paths: ["/x/*.log"], rules: \(folder)/a.yaml}
+              - {name: b, paths: ["/y/*.log"], rules: \(folder)/a.yaml}
+              - {name: c, paths: ["/z/*.log"]}
+            """
+        let config = try loader.load(text: text, file: "/etc/agenttail.yaml")
+        #expect(config.watchRules)
+        #expect(config.ruleFiles == ["\(folder)/a.yaml"])
+        #expect(
+            error("watch_rules: maybe\n" + text.split(separator: "\n").dropFirst().joined(separator: "\n"))?.description
+                == "/etc/agenttail.yaml:1:14: error: watch_rules: expected true or false, got 'maybe'")
+    }
+
     @Test func wrongTypeNamesLocation() {
         let error = error(
             """

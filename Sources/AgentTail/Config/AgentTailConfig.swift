@@ -13,6 +13,17 @@ package struct AgentTailConfig: Sendable {
     /// What is masked in rows before they reach the outbox.
     package var redaction: RedactionConfig = RedactionConfig()
     package var delivery = DeliveryConfig()
+    /// Reload the rules when a rules file changes on disk, as on SIGHUP.
+    package var watchRules = false
+
+    /// The rules files the sources use (built-in packs are not files to watch).
+    package var ruleFiles: [String] {
+        var files: [String] = []
+        for source in sources {
+            if case .file(let path) = source.rules, !files.contains(path) { files.append(path) }
+        }
+        return files
+    }
 }
 
 /// How rows leave the outbox for the sinks that read it.

@@ -44,7 +44,8 @@ package struct ConfigLoader: Sendable {
     /// Validates an already parsed document; `base` resolves relative paths.
     package func decode(_ root: YAMLValue, base: String) throws(ConfigError) -> AgentTailConfig {
         let top = try root.mapping(allowed: [
-            "host", "sources", "state", "tailing", "sinks", "redaction", "delivery", "allow_inline_secrets",
+            "host", "sources", "state", "tailing", "sinks", "redaction", "delivery", "watch_rules",
+            "allow_inline_secrets",
         ])
         let host = try top.optional("host")?.nonEmptyString() ?? defaultHost
         let secrets = SecretReader(
@@ -116,6 +117,7 @@ package struct ConfigLoader: Sendable {
         }
         var config = AgentTailConfig(
             file: root.file, host: host, sources: sources, state: state, tailing: tailing, sinks: sinks)
+        config.watchRules = try top.optional("watch_rules")?.bool() ?? false
         if let node = top.optional("delivery") {
             let map = try node.mapping(allowed: ["batch_window"])
             if let value = map.optional("batch_window") {

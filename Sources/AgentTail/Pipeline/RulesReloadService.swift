@@ -2,7 +2,7 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 
-/// Reloads the rules on SIGHUP without a restart.
+/// Reloads the rules on SIGHUP, and when a rules file changes on disk if asked to, without a restart.
 ///
 /// The new rules are loaded and compiled first, and their own tests run; if any of that fails, the error is logged
 /// and the old rules stay in force. Otherwise the ingestor starts again from the committed checkpoints with the new
@@ -13,6 +13,10 @@ package struct RulesReloadService: Service {
     /// Loads the rule pack of every source anew (the configuration file is read again for their references).
     package let load: @Sendable () throws -> [String: RulePack]
     package let logger: Logger
+    /// Rules files whose changes trigger a reload (`watch_rules: true`); none by default.
+    package var watchedFiles: [String] = []
+    /// How often the watched files are looked at.
+    package var watchInterval: Duration = .seconds(1)
 
     package init(
         ingestor: Ingestor, watcher: DirectoryWatcher, logger: Logger,
@@ -27,7 +31,35 @@ package struct RulesReloadService: Service {
     package func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         try await cancelWhenGracefulShutdown {
-            for await _ in signals {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await _ in signals { await reload() }
+                }
+                if !watchedFiles.isEmpty {
+                    group.addTask { await watchFiles() }
+                }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// Reloads whenever a watched file's identity, size or modification time changes. An editor that writes in
+    /// several steps may trigger a reload of a half-written file: it is refused, and the last write reloads again.
+    private func watchFiles() async {
+        let statuses = { watchedFiles.map { FileStatus.of(path: $0) } }
+        var last = statuses()
+        logger.notice("watching the rules files for changes", metadata: ["files": "\(watchedFiles)"])
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: watchInterval)
+            } catch {
+                return
+            }
+            let now = statuses()
+            if now != last {
+                last = now
+                logger.info("a rules file changed; reloading", metadata: ["files": "\(watchedFiles)"])
                 await reload()
             }
         }
