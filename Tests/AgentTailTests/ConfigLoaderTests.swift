@@ -83,24 +83,21 @@ struct ConfigLoaderTests {
                 == "/etc/agenttail.yaml:3:5: error: sources[0].pathz: unknown key 'pathz'; did you mean 'paths'?")
     }
 
-    @Test func batchWindowDefaultsTo10msAndIsBounded() throws {
+    /// Both batch windows: their default, 0s to turn them off, and the bound that keeps latency sane.
+    @Test(arguments: [
+        ("tailing", Duration.milliseconds(10), "5s", "must be at most 1s (it delays every row)"),
+        ("delivery", Duration.milliseconds(100), "1m", "must be at most 10s (it delays every row)"),
+    ])
+    func batchWindowHasADefaultAndABound(section: String, byDefault: Duration, tooLong: String, message: String) throws {
+        func window(_ config: AgentTailConfig) -> Duration {
+            section == "tailing" ? config.tailing.batchWindow : config.delivery.batchWindow
+        }
         let head = "sources:\n  - name: a\n    paths: [\"/x/*.log\"]\n"
-        #expect(try loader.load(text: head, file: "/etc/agenttail.yaml").tailing.batchWindow == .milliseconds(10))
-        let off = try loader.load(text: head + "tailing:\n  batch_window: 0s\n", file: "/etc/agenttail.yaml")
-        #expect(off.tailing.batchWindow == .zero)
+        #expect(window(try loader.load(text: head, file: "/etc/agenttail.yaml")) == byDefault)
+        #expect(window(try loader.load(text: head + "\(section):\n  batch_window: 0s\n", file: "/etc/agenttail.yaml")) == .zero)
         #expect(
-            error(head + "tailing:\n  batch_window: 5s\n")?.description
-                == "/etc/agenttail.yaml:5:17: error: tailing.batch_window: must be at most 1s (it delays every row)")
-    }
-
-    @Test func deliveryBatchWindowDefaultsTo100msAndIsBounded() throws {
-        let head = "sources:\n  - name: a\n    paths: [\"/x/*.log\"]\n"
-        #expect(try loader.load(text: head, file: "/etc/agenttail.yaml").delivery.batchWindow == .milliseconds(100))
-        let off = try loader.load(text: head + "delivery:\n  batch_window: 0s\n", file: "/etc/agenttail.yaml")
-        #expect(off.delivery.batchWindow == .zero)
-        #expect(
-            error(head + "delivery:\n  batch_window: 1m\n")?.description
-                == "/etc/agenttail.yaml:5:17: error: delivery.batch_window: must be at most 10s (it delays every row)")
+            error(head + "\(section):\n  batch_window: \(tooLong)\n")?.description
+                == "/etc/agenttail.yaml:5:17: error: \(section).batch_window: \(message)")
     }
 
     @Test func watchRulesListsTheRulesFilesOfTheSources() throws {

@@ -34,6 +34,17 @@ def output_size(rng: random.Random) -> int:
     return int(100 * (500 ** rng.random()))  # 100 B to 50 KB, log-uniform
 
 
+def tool_use_response(rng: random.Random, number: int, step: int) -> tuple[list, dict]:
+    """The tool calls of one step (1-3) and the LLM response that asks for them, sometimes with thinking."""
+    calls = [{"id": f"call_{number}_{step}_{k}", "type": "function",
+              "function": {"name": rng.choice(TOOLS), "arguments": {"command": text(rng, 60)}}}
+             for k in range(rng.randint(1, 3))]
+    response = {"content": text(rng, rng.randint(20, 400)), "tool_calls": calls, "finish_reason": "tool_use"}
+    if rng.random() < 0.4:
+        response["thinking"] = text(rng, rng.randint(100, 2000))
+    return calls, response
+
+
 def run_log(rng: random.Random, number: int) -> str:
     minute, second = divmod(number, 60)
     header = "=" * 80
@@ -55,12 +66,7 @@ def run_log(rng: random.Random, number: int) -> str:
                {"role": "user", "content": f"Task {number}: " + text(rng, 200)}]
     for step in range(rng.randint(1, 40)):
         write("REQUEST", "LLM Request:", {"messages": history, "tools": TOOLS})
-        calls = [{"id": f"call_{number}_{step}_{k}", "type": "function",
-                  "function": {"name": rng.choice(TOOLS), "arguments": {"command": text(rng, 60)}}}
-                 for k in range(rng.randint(1, 3))]
-        response = {"content": text(rng, rng.randint(20, 400)), "tool_calls": calls, "finish_reason": "tool_use"}
-        if rng.random() < 0.4:
-            response["thinking"] = text(rng, rng.randint(100, 2000))
+        calls, response = tool_use_response(rng, number, step)
         write("RESPONSE", "LLM Response:", response)
         history.append({"role": "assistant", "content": response["content"], "tool_calls": calls})
         for call in calls:

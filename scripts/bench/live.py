@@ -30,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import DASHES, TOOLS, text  # noqa: E402  (the corpus's words, tools and layout)
+from corpus import DASHES, TOOLS, text, tool_use_response  # noqa: E402  (the corpus's words, tools and layout)
 
 HERE = Path(__file__).resolve().parent
 LANGFUSE_SERVER = HERE.parents[1] / "Tests/Servers/langfuse_otlp_server.py"
@@ -99,12 +99,7 @@ def run_entries(rng: random.Random, number: int, profile: Profile, finish: bool 
     steps = rng.randint(1, profile.max_steps)
     for step in range(steps):
         write("REQUEST", "LLM Request:", request(history), None)
-        calls = [{"id": f"call_{number}_{step}_{k}", "type": "function",
-                  "function": {"name": rng.choice(TOOLS), "arguments": {"command": text(rng, 60)}}}
-                 for k in range(rng.randint(1, 3))]
-        response = {"content": text(rng, rng.randint(20, 400)), "tool_calls": calls, "finish_reason": "tool_use"}
-        if rng.random() < 0.4:
-            response["thinking"] = text(rng, rng.randint(100, 2000))
+        calls, response = tool_use_response(rng, number, step)
         responses += 1
         write("RESPONSE", "LLM Response:", response, ["llm", responses])
         history.append({"role": "assistant", "content": response["content"], "tool_calls": calls})

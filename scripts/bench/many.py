@@ -33,6 +33,18 @@ class Many:
     rss_kib: int
 
 
+def write_while_measuring(pid: int, folder: Path, base: Path, files: int, rate: float,
+                          seconds: float) -> tuple:
+    """Starts sampling `pid`'s descriptors and notes its CPU time, then runs the writer to its end; returns the
+    sampler, the CPU time before writing and what was written."""
+    fds = FdSampler(pid)
+    cpu_start = cpu_seconds(pid)
+    writer = start_writer(folder, base / "written.json", files, rate, seconds, "small")
+    writer.wait()
+    assert writer.returncode == 0, "the writer failed"
+    return fds, cpu_start, Written(base / "written.json", folder)
+
+
 def growing_agenttail(binary: Path, work: Path, files: int, rate: float, seconds: float) -> Many:
     """(a) for agenttail: started on a folder holding a warm-up run; once that run is in the store, the writer starts;
     the store is then read every 100 ms until every row the writer completed is there (or 120 s after it ended)."""
@@ -44,12 +56,7 @@ def growing_agenttail(binary: Path, work: Path, files: int, rate: float, seconds
     try:
         watcher = StoreWatcher(tool.store)
         wait_for(lambda: warm_rows(watcher, warm_name), 60, "agenttail ingesting the warm-up run", tool.process)
-        fds = FdSampler(tool.pid)
-        cpu_start = cpu_seconds(tool.pid)
-        writer = start_writer(folder, base / "written.json", files, rate, seconds, "small")
-        writer.wait()
-        assert writer.returncode == 0, "the writer failed"
-        written = Written(base / "written.json", folder)
+        fds, cpu_start, written = write_while_measuring(tool.pid, folder, base, files, rate, seconds)
         deadline = time.monotonic() + 120
         while not all(key in watcher.seen for key in written.rows) and time.monotonic() < deadline:
             assert tool.process.poll() is None, "agenttail exited"
@@ -83,12 +90,7 @@ def growing_syslog_ng(work: Path, files: int, rate: float, seconds: float, follo
     writer = fds = None
     try:
         wait_for(lambda: received(tool.sink, [(warm_name, 1)]), 60, "syslog-ng shipping the warm-up run", tool.process)
-        fds = FdSampler(tool.pid)
-        cpu_start = cpu_seconds(tool.pid)
-        writer = start_writer(folder, base / "written.json", files, rate, seconds, "small")
-        writer.wait()
-        assert writer.returncode == 0, "the writer failed"
-        written = Written(base / "written.json", folder)
+        fds, cpu_start, written = write_while_measuring(tool.pid, folder, base, files, rate, seconds)
         assert len(written.files) < 3 * files + 100, "more files than max-files"
         expected = [(name, number) for name, number, *_ in written.completions] + [(name, 0) for name in written.files]
         deadline = time.monotonic() + 120
