@@ -15,16 +15,10 @@ package struct LocalStore: Sendable {
     package init(path: String) throws(StateError) {
         self.path = path
         do {
-            try FileManager.default.createDirectory(
-                atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true,
-                attributes: [.posixPermissions: 0o700])
-            try StateStore.createPrivateFile(path)
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(10)
-            configuration.label = "agenttail.local"
-            let pool = try DatabasePool(path: path, configuration: configuration)
-            // The outbox forgets rows once this store has them, so a commit here must survive a power cut, not only
-            // a crash: sync the WAL on every commit (GRDB's WAL default, NORMAL, may lose the last ones).
+            let pool = try StateStore.openPrivatePool(path: path, label: "agenttail.local")
+            // Rows are written here just before their checkpoint is committed in the state; if a power cut undid the
+            // last commits here but not that checkpoint, those rows would never be read again. So sync the WAL on
+            // every commit (GRDB's WAL default, NORMAL, survives a crash but may lose the last commits to a power cut).
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Self.migrator.migrate(pool)
             writer = pool

@@ -37,18 +37,13 @@ package struct StateStore: Sendable {
             return
         }
         do {
-            try FileManager.default.createDirectory(
-                atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true,
-                attributes: [.posixPermissions: 0o700])
-            try Self.createPrivateFile(path)
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(10)
-            configuration.label = "agenttail.state"
-            // The outbox is transient: let freed pages go back to the file system instead of keeping its high-water mark.
-            configuration.prepareDatabase { db in
-                if !db.configuration.readonly { try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL") }
+            let pool = try Self.openPrivatePool(path: path, label: "agenttail.state") { configuration in
+                // The outbox is transient: let freed pages go back to the file system instead of keeping its
+                // high-water mark.
+                configuration.prepareDatabase { db in
+                    if !db.configuration.readonly { try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL") }
+                }
             }
-            let pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
             writer = pool
         } catch let error as StateError {
@@ -64,6 +59,21 @@ package struct StateStore: Sendable {
         let queue = try DatabaseQueue()
         try Self.migrator.migrate(queue)
         writer = queue
+    }
+
+    /// Opens (creating with mode 0600, in a folder created 0700) a SQLite database that only this user may read.
+    static func openPrivatePool(
+        path: String, label: String, configure: (inout Configuration) -> Void = { _ in }
+    ) throws -> DatabasePool {
+        try FileManager.default.createDirectory(
+            atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
+        try createPrivateFile(path)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.label = label
+        configure(&configuration)
+        return try DatabasePool(path: path, configuration: configuration)
     }
 
     static func createPrivateFile(_ path: String) throws {
