@@ -30,6 +30,10 @@ struct CheckCommand: AsyncParsableCommand {
                     for difference in result.differences { printDiagnostic("  \(difference)") }
                     problems += 1
                 }
+                for problem in RuleTestRunner.unmatchedPaths(pack) {
+                    printDiagnostic(problem.description)
+                    problems += 1
+                }
                 if !results.isEmpty, results.allSatisfy(\.passed) {
                     print("ok: source '\(source.name)': \(results.count) rule tests pass")
                 }

@@ -100,11 +100,19 @@ struct ParseCommand: AsyncParsableCommand {
     /// One explanation as indented text.
     private static func show(_ step: Explanation) {
         switch step.subject {
-        case .record(.observation(let info, let observation)):
+        case .record(.observation(let info, let observations)):
+            let kinds = Set(observations.map(\.kind)).sorted().joined(separator: ", ")
+            let count = observations.count == 1 ? "" : " × \(observations.count)"
             Swift.print(
                 "record at bytes \(info.offset)..<\(info.offset + Int64(info.length)): "
-                    + "rule '\(info.rule)' (\(observation.kind)), \(info.timestamp.rfc3339)")
-            for (name, value) in observation.fields { Swift.print("  \(name): \(shortened(value))") }
+                    + "rule '\(info.rule)' (\(kinds)\(count)), \(info.timestamp.rfc3339)")
+            for (index, observation) in observations.enumerated() {
+                if observations.count > 1 { Swift.print("  element \(index):") }
+                let indent = observations.count > 1 ? "    " : "  "
+                for (name, value) in observation.fields { Swift.print("\(indent)\(name): \(shortened(value))") }
+            }
+        case .record(.ignored(let offset, let length, let rule)):
+            Swift.print("record at bytes \(offset)..<\(offset + Int64(length)): rule '\(rule)' (ignore), no timestamp")
         case .record(.failure(let offset, let length, _, let message)):
             Swift.print("record at bytes \(offset)..<\(offset + Int64(length)): not understood: \(message)")
         case .strayText(let offset, let preview):

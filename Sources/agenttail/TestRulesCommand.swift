@@ -10,8 +10,9 @@ struct TestRulesCommand: ParsableCommand {
         discussion: """
             A rules file may list tests under `tests:`, each with a log text (`input:`) or a sample log (`file:`, \
             relative to the rules file) and the rows it must produce (`rows:`, any subset of columns per row). Each \
-            input is parsed as one whole, finished file, as `agenttail parse` does. Exits 0 when every test passes, \
-            1 when one fails, 2 when the rules do not load.
+            input is parsed as one whole, finished file, as `agenttail parse` does. A JSON path of a rule that finds \
+            nothing in any record the rule matches in the tests is reported too, with its place in the file. Exits 0 \
+            when every test passes and every path finds its field, 1 otherwise, 2 when the rules do not load.
             """)
 
     @OptionGroup var common: CommonOptions
@@ -33,6 +34,8 @@ struct TestRulesCommand: ParsableCommand {
         }
         let failed = results.filter { !$0.passed }.count
         print("\(results.count - failed) passed, \(failed) failed")
-        if failed > 0 { throw ExitCode(1) }
+        let paths = RuleTestRunner.unmatchedPaths(pack)
+        for problem in paths { printDiagnostic(problem.description) }
+        if failed > 0 || !paths.isEmpty { throw ExitCode(1) }
     }
 }

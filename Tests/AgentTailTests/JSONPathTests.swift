@@ -70,8 +70,8 @@ struct JSONPathTests {
     func errors() {
         let cases: [(String, String)] = [
             ("$.a[", "invalid JSON path '$.a[': expected ']' at character 5"),
-            ("a.b", "invalid JSON path 'a.b': expected '$' at character 1"),
-            ("", "invalid JSON path '': expected '$' at character 1"),
+            ("a.b", "invalid JSON path 'a.b': expected '$' or '@' at character 1"),
+            ("", "invalid JSON path '': expected '$' or '@' at character 1"),
             ("$.", "invalid JSON path '$.': expected a member name at character 3"),
             ("$[1", "invalid JSON path '$[1': expected ']' at character 4"),
             ("$x", "invalid JSON path '$x': expected '.' or '[' at character 2"),

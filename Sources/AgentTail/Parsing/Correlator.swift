@@ -12,9 +12,23 @@ package struct EventIDs: Sendable {
 
     package var session: UUID { UUID(v5: "\(host)|\(fileKey)|session") }
 
-    /// The id of the event of `kind` produced by the record at `offset`.
-    package func event(_ kind: String, offset: Int64) -> UUID {
-        UUID(v5: "\(host)|\(fileKey)|\(offset)|\(kind)")
+    /// The id of the event of `kind` produced by the record at `offset`; `part` tells apart the events of one
+    /// record whose rule reads several elements (the first keeps the id a single event has).
+    package func event(_ kind: String, offset: Int64, part: Int = 0) -> UUID {
+        part == 0 ? UUID(v5: "\(host)|\(fileKey)|\(offset)|\(kind)") : UUID(v5: "\(host)|\(fileKey)|\(offset)#\(part)|\(kind)")
+    }
+}
+
+/// Where an event comes from: its record, and its place among the record's events.
+struct EventPlace {
+    var info: RecordInfo
+    var part: Int
+
+    func id(_ kind: String, _ ids: EventIDs) -> UUID { ids.event(kind, offset: info.offset, part: part) }
+
+    /// The row metadata that locates the event in its file.
+    var metadata: [String: ColumnValue] {
+        part == 0 ? ["offset": .int(Int(info.offset))] : ["offset": .int(Int(info.offset)), "part": .int(part)]
     }
 }
 
@@ -51,20 +65,26 @@ package struct Correlator: Sendable {
                     at: timestamp ?? state.lastRecordAt, related: nil,
                     metadata: ["offset": .int(Int(offset)), "length": .int(length)]))
             if let timestamp { state.lastRecordAt = max(state.lastRecordAt ?? timestamp, timestamp) }
-        case .observation(let info, let observation):
-            reopenIfConcluded()
+        case .ignored:
+            break
+        case .observation(let info, let observations):
             touch(at: info.timestamp, offset: info.offset)
-            switch observation {
-            case .llmRequest(let request): handleRequest(request, info: info, rows: &rows)
-            case .llmResponse(let response): handleResponse(response, info: info, rows: &rows)
-            case .toolResult(let result): handleToolResult(result, info: info, rows: &rows)
-            case .agentError(let message, let toolName):
-                rows.append(
-                    errorRow(
-                        id: ids.event("agent_error", offset: info.offset), source: "agent", toolName: toolName,
-                        message: message, at: info.timestamp, related: nil, metadata: ["offset": .int(Int(info.offset))]))
-            case .ignored:
-                break
+            for (part, observation) in observations.enumerated() {
+                let at = EventPlace(info: info, part: part)
+                // Records the rules ignore (summaries, bookkeeping lines) do not reopen a concluded session.
+                if observation != .ignored { reopenIfConcluded() }
+                switch observation {
+                case .llmRequest(let request): handleRequest(request, at: at, rows: &rows)
+                case .llmResponse(let response): handleResponse(response, at: at, rows: &rows)
+                case .toolResult(let result): handleToolResult(result, at: at, rows: &rows)
+                case .agentError(let message, let toolName):
+                    rows.append(
+                        errorRow(
+                            id: at.id("agent_error", ids), source: "agent", toolName: toolName, message: message,
+                            at: info.timestamp, related: nil, metadata: at.metadata))
+                case .ignored:
+                    break
+                }
             }
             state.lastRecordAt = info.timestamp
         }
@@ -158,7 +178,8 @@ package struct Correlator: Sendable {
         state.finalOutput = nil
     }
 
-    private mutating func handleRequest(_ request: Observation.LLMRequest, info: RecordInfo, rows: inout [NormalizedRow]) {
+    private mutating func handleRequest(_ request: Observation.LLMRequest, at: EventPlace, rows: inout [NormalizedRow]) {
+        let info = at.info
         if let previous = state.pendingRequest, !previous.reportedUnanswered {
             // A second request before any response: the first one was never answered.
             rows.append(
@@ -172,51 +193,129 @@ package struct Correlator: Sendable {
                     message: "LLM request got no response before the next request", at: previous.startedAt,
                     related: previous.callID, metadata: ["offset": .int(Int(previous.offset))]))
         }
-        state.pendingToolCalls.removeAll()
+        // Results paired by order follow the response that asked for them; a new request ends that. Results paired
+        // by id may still come (from sub-agents working meanwhile), so their calls stay pending.
+        if rules.pairing == .byOrder { state.pendingToolCalls.removeAll() }
         if state.task == nil, let task = request.task { state.task = Self.taskSummary(task) }
         state.lastSeq += 1
         state.pendingRequest = .init(
-            callID: ids.event("llm_call", offset: info.offset), seq: state.lastSeq, offset: info.offset,
+            callID: at.id("llm_call", ids), seq: state.lastSeq, offset: info.offset,
             startedAt: info.timestamp, input: request.input, model: request.model)
     }
 
-    private mutating func handleResponse(_ response: Observation.LLMResponse, info: RecordInfo, rows: inout [NormalizedRow]) {
+    private mutating func handleResponse(_ response: Observation.LLMResponse, at: EventPlace, rows: inout [NormalizedRow]) {
+        let info = at.info
+        if let messageID = response.messageID,
+            let index = state.openResponses?.lastIndex(where: { $0.messageID == messageID })
+        {
+            continueResponse(at: index, with: response, at: at, rows: &rows)
+            return
+        }
         let request: SessionState.PendingRequest
-        var metadata: [String: ColumnValue] = ["response_offset": .int(Int(info.offset))]
-        if !response.toolCalls.isEmpty { metadata["tool_calls"] = .json(Self.toolCallsJSON(response.toolCalls)) }
         if let pending = state.pendingRequest {
             request = pending
-            metadata["request_offset"] = .int(Int(pending.offset))
             if !pending.reportedUnanswered { state.llmCalls += 1 }
         } else {
             // A response with no logged request (formats that log only answers): it starts at the previous record.
             state.lastSeq += 1
             request = .init(
-                callID: ids.event("llm_call", offset: info.offset), seq: state.lastSeq, offset: info.offset,
+                callID: at.id("llm_call", ids), seq: state.lastSeq, offset: info.offset,
                 startedAt: state.lastRecordAt ?? info.timestamp, input: nil, model: nil)
             state.llmCalls += 1
         }
         state.pendingRequest = nil
-        rows.append(
-            llmCallRow(
-                id: request.callID, request: request, endedAt: info.timestamp, response: response, status: "ok",
-                metadata: metadata))
+        let open = SessionState.OpenResponse(
+            messageID: response.messageID ?? "", request: request, response: response, responseOffset: info.offset,
+            endedAt: info.timestamp)
+        rows.append(llmCallRow(open))
         state.lastLLMCallID = request.callID
-        state.pendingToolCalls = response.toolCalls.map { .init(call: $0, llmCallID: request.callID) }
-        if response.toolCalls.isEmpty, rules.session.completeOn == .finalResponse {
-            state.status = .completed
-            state.finalOutput = response.output
-            state.endedAt = info.timestamp
+        let calls = response.toolCalls.map {
+            SessionState.PendingToolCall(call: $0, llmCallID: request.callID, requestedAt: info.timestamp)
         }
+        if rules.pairing == .byID {
+            addPendingToolCalls(calls)
+        } else {
+            state.pendingToolCalls = calls
+        }
+        if response.messageID != nil {
+            var recent = state.openResponses ?? []
+            recent.append(open)
+            if recent.count > Self.openResponseLimit { recent.removeFirst(recent.count - Self.openResponseLimit) }
+            state.openResponses = recent
+        }
+        concludeIfFinal(open)
     }
 
-    private mutating func handleToolResult(_ result: Observation.ToolResult, info: RecordInfo, rows: inout [NormalizedRow]) {
+    /// How many recent responses a continuation may find (sub-agents may interleave their messages).
+    static let openResponseLimit = 4
+    /// How many tool calls paired by id may wait for their results; the oldest are given up beyond it.
+    static let pendingToolCallLimit = 256
+
+    /// A record that carries more of a recent response's message (the next content block): the call's row is
+    /// written again with everything the message holds so far.
+    private mutating func continueResponse(
+        at index: Int, with response: Observation.LLMResponse, at: EventPlace, rows: inout [NormalizedRow]
+    ) {
+        guard var open = state.openResponses?[index] else { return }
+        open.response.output = Self.joined(open.response.output, response.output)
+        open.response.thinking = Self.joined(open.response.thinking, response.thinking)
+        open.response.finishReason = response.finishReason ?? open.response.finishReason
+        open.response.model = response.model ?? open.response.model
+        open.response.promptTokens = response.promptTokens ?? open.response.promptTokens
+        open.response.completionTokens = response.completionTokens ?? open.response.completionTokens
+        open.response.toolCalls += response.toolCalls
+        open.endedAt = max(open.endedAt, at.info.timestamp)
+        state.openResponses?[index] = open
+        rows.append(llmCallRow(open))
+        let calls = response.toolCalls.map {
+            SessionState.PendingToolCall(call: $0, llmCallID: open.request.callID, requestedAt: at.info.timestamp)
+        }
+        if rules.pairing == .byID {
+            addPendingToolCalls(calls)
+        } else {
+            state.pendingToolCalls += calls
+        }
+        concludeIfFinal(open)
+    }
+
+    /// A response without tool calls is the final answer, when the rules say so.
+    private mutating func concludeIfFinal(_ open: SessionState.OpenResponse) {
+        guard open.response.toolCalls.isEmpty, rules.session.completeOn == .finalResponse else { return }
+        state.status = .completed
+        state.finalOutput = open.response.output
+        state.endedAt = open.endedAt
+    }
+
+    private mutating func addPendingToolCalls(_ calls: [SessionState.PendingToolCall]) {
+        state.pendingToolCalls += calls
+        let excess = state.pendingToolCalls.count - Self.pendingToolCallLimit
+        if excess > 0 { state.pendingToolCalls.removeFirst(excess) }
+    }
+
+    private static func joined(_ first: String?, _ second: String?) -> String? {
+        guard let first else { return second }
+        guard let second else { return first }
+        return first + "\n" + second
+    }
+
+    private mutating func handleToolResult(_ result: Observation.ToolResult, at: EventPlace, rows: inout [NormalizedRow]) {
+        let info = at.info
+        var result = result
         let (pending, pairing) = takePendingCall(for: result)
         let name = result.toolName ?? pending?.call.name ?? "unknown"
-        let id = ids.event("tool_execution", offset: info.offset)
+        let id = at.id("tool_execution", ids)
         let success = result.success ?? (result.error == nil)
-        let startedAt = state.lastRecordAt ?? info.timestamp
-        var metadata: [String: ColumnValue] = ["offset": .int(Int(info.offset)), "pairing": .text(pairing)]
+        if !success, result.error == nil, let output = result.result {
+            // A failed tool's only output is its error message.
+            result.error = output
+            result.result = nil
+        }
+        // In order, a tool runs after the record before its result; by id, results may come in any order (and
+        // sub-agents may write in between), so a tool runs from the record that asked for it.
+        let requestedAt = rules.pairing == .byID ? pending?.requestedAt : nil
+        let startedAt = requestedAt ?? state.lastRecordAt ?? info.timestamp
+        var metadata = at.metadata
+        metadata["pairing"] = .text(pairing)
         if let pending, pending.call.name != name { metadata["requested_tool"] = .text(pending.call.name) }
         rows.append(
             NormalizedRow(
@@ -236,9 +335,9 @@ package struct Correlator: Sendable {
             state.toolErrors += 1
             rows.append(
                 errorRow(
-                    id: ids.event("tool_error", offset: info.offset), source: "tool", toolName: name,
-                    message: result.error ?? result.result ?? "tool failed without a message", at: info.timestamp,
-                    related: id, metadata: ["offset": .int(Int(info.offset))]))
+                    id: at.id("tool_error", ids), source: "tool", toolName: name,
+                    message: result.error ?? "tool failed without a message", at: info.timestamp, related: id,
+                    metadata: at.metadata))
         }
     }
 
@@ -262,6 +361,19 @@ package struct Correlator: Sendable {
     }
 
     // MARK: - Rows
+
+    /// The row of an answered call, as far as its message has been read.
+    private func llmCallRow(_ open: SessionState.OpenResponse) -> NormalizedRow {
+        var metadata: [String: ColumnValue] = ["response_offset": .int(Int(open.responseOffset))]
+        if open.request.offset != open.responseOffset {
+            metadata["request_offset"] = .int(Int(open.request.offset))
+        }
+        if !open.response.toolCalls.isEmpty { metadata["tool_calls"] = .json(Self.toolCallsJSON(open.response.toolCalls)) }
+        if !open.messageID.isEmpty { metadata["message_id"] = .text(open.messageID) }
+        return llmCallRow(
+            id: open.request.callID, request: open.request, endedAt: open.endedAt, response: open.response, status: "ok",
+            metadata: metadata)
+    }
 
     private func llmCallRow(
         id: UUID, request: SessionState.PendingRequest, endedAt: Date?, response: Observation.LLMResponse?,

@@ -28,13 +28,16 @@ package enum Observation: Sendable, Equatable {
         package var tools: String?
     }
 
-    package struct LLMResponse: Sendable, Equatable {
+    package struct LLMResponse: Sendable, Equatable, Codable {
         package var output: String?
         package var thinking: String?
         package var finishReason: String?
         package var model: String?
         package var promptTokens: Int?
         package var completionTokens: Int?
+        /// The message this response belongs to, for formats that write one message over several records: a
+        /// response with the same id as a recent one continues it.
+        package var messageID: String?
         package var toolCalls: [ToolCall] = []
     }
 
@@ -59,14 +62,18 @@ package struct ToolCall: Sendable, Equatable, Codable {
 
 /// The outcome of parsing one framed record.
 package enum ParsedRecord: Sendable, Equatable {
-    case observation(RecordInfo, Observation)
+    /// What the record says: one observation, or one per element of its rule's `each`.
+    case observation(RecordInfo, [Observation])
     /// The record could not be understood; it becomes a parser error row.
     case failure(offset: Int64, length: Int, timestamp: Date?, message: String)
+    /// A record without a time that an `ignore` rule matched: it leaves no trace.
+    case ignored(offset: Int64, length: Int, rule: String)
 
     package var offset: Int64 {
         switch self {
         case .observation(let info, _): return info.offset
         case .failure(let offset, _, _, _): return offset
+        case .ignored(let offset, _, _): return offset
         }
     }
 }

@@ -33,19 +33,31 @@ package struct RecordParser: Sendable {
         }
         do {
             guard let time = try timestamp(of: record, scanner: scanner, root: root) else {
+                if let (rule, _) = try matchingRule(record, scanner: scanner, root: root), rule.kind == .ignore {
+                    // Bookkeeping lines without a time (summaries, snapshots) that the rules skip anyway.
+                    return .ignored(offset: record.offset, length: length, rule: rule.name)
+                }
                 return .failure(
                     offset: record.offset, length: length, timestamp: nil,
                     message: "the record has no timestamp (\(rules.timestamp.source))")
             }
-            guard let rule = try matchingRule(record, scanner: scanner, root: root) else {
+            guard let (rule, elements) = try matchingRule(record, scanner: scanner, root: root) else {
                 let type = record.captures["type"].map { " (type \($0))" } ?? ""
                 return .failure(
                     offset: record.offset, length: length, timestamp: time,
                     message: "no record rule matches this record\(type)")
             }
             let info = RecordInfo(offset: record.offset, length: length, timestamp: time, rule: rule.name)
-            let reader = FieldReader(record: record, scanner: scanner, root: root, rule: rule)
-            return .observation(info, try reader.observation())
+            guard let elements else {
+                let reader = FieldReader(record: record, scanner: scanner, root: root, element: nil, rule: rule)
+                return .observation(info, [try reader.observation()])
+            }
+            var observations: [Observation] = []
+            for element in elements {
+                let reader = FieldReader(record: record, scanner: scanner, root: root, element: element, rule: rule)
+                observations.append(try reader.observation())
+            }
+            return .observation(info, observations)
         } catch let problem as FieldProblem {
             return .failure(offset: record.offset, length: length, timestamp: nil, message: problem.message)
         } catch {
@@ -60,7 +72,7 @@ package struct RecordParser: Sendable {
     }
 
     private func timestamp(of record: FramedRecord, scanner: JSONScanner?, root: JSONSlice?) throws -> Date? {
-        let reader = FieldReader(record: record, scanner: scanner, root: root, rule: nil)
+        let reader = FieldReader(record: record, scanner: scanner, root: root, element: nil, rule: nil)
         guard let text = try reader.text(rules.timestamp.source) else { return nil }
         guard let date = rules.timestamp.format.parse(text) else {
             throw FieldProblem(message: "timestamp '\(text)' does not match the format '\(rules.timestamp.format)'")
@@ -68,17 +80,22 @@ package struct RecordParser: Sendable {
         return date
     }
 
-    private func matchingRule(_ record: FramedRecord, scanner: JSONScanner?, root: JSONSlice?) throws -> RecordRule? {
-        let reader = FieldReader(record: record, scanner: scanner, root: root, rule: nil)
+    /// The first rule whose conditions hold, with the elements its `each` selects (nil for rules without one).
+    package func matchingRule(
+        _ record: FramedRecord, scanner: JSONScanner?, root: JSONSlice?
+    ) throws -> (RecordRule, elements: [JSONSlice]?)? {
+        let reader = FieldReader(record: record, scanner: scanner, root: root, element: nil, rule: nil)
         for rule in rules.records {
             var matches = true
-            for condition in rule.conditions {
-                guard let value = try reader.text(condition.source), condition.equals.contains(value) else {
-                    matches = false
-                    break
-                }
+            for condition in rule.conditions where !condition.holds(for: try reader.text(condition.source)) {
+                matches = false
+                break
             }
-            if matches { return rule }
+            guard matches else { continue }
+            guard let each = rule.each else { return (rule, nil) }
+            guard let scanner, let root else { continue }
+            let elements = try each.all(in: scanner, root: root).filter { $0.kind != .null }
+            if !elements.isEmpty { return (rule, elements) }
         }
         return nil
     }
@@ -90,10 +107,12 @@ struct FieldProblem: Error {
 }
 
 /// Reads a rule's fields from one record.
-private struct FieldReader {
+struct FieldReader {
     let record: FramedRecord
     let scanner: JSONScanner?
     let root: JSONSlice?
+    /// The value of the rule's `each` being read, which `@` paths start from.
+    let element: JSONSlice?
     let rule: RecordRule?
 
     func observation() throws -> Observation {
@@ -106,14 +125,16 @@ private struct FieldReader {
             var response = Observation.LLMResponse(
                 output: try text("output"), thinking: try text("thinking"), finishReason: try text("finish_reason"),
                 model: try text("model"), promptTokens: try int("prompt_tokens"),
-                completionTokens: try int("completion_tokens"))
+                completionTokens: try int("completion_tokens"), messageID: try text("message_id"))
             response.toolCalls = try toolCalls()
             return .llmResponse(response)
         case .toolResult:
+            var success = try bool("success")
+            if success == nil, let failed = try bool("failed") { success = !failed }
             return .toolResult(
                 .init(
                     toolName: try text("tool_name"), toolCallID: try text("tool_call_id"), arguments: try json("arguments"),
-                    success: try bool("success"), result: try text("result"), error: try text("error")))
+                    success: success, result: try text("result"), error: try text("error")))
         case .error:
             return .agentError(message: try text("message") ?? "(no message)", toolName: try text("tool_name"))
         case .ignore:
@@ -133,25 +154,17 @@ private struct FieldReader {
 
     func json(_ field: String) throws -> String? {
         guard let source = source(field) else { return nil }
-        switch source {
-        case .json(let path):
-            guard let slice = try slice(path), slice.kind != .null, let scanner else { return nil }
-            return scanner.compactText(slice)
-        case .capture, .constant:
-            return try text(source)
+        switch try value(source) {
+        case .slice(let slice)?: return scanner?.compactText(slice)
+        case .text(let text)?: return text
+        case nil: return nil
         }
     }
 
     func bool(_ field: String) throws -> Bool? {
-        guard let source = source(field) else { return nil }
-        if case .json(let path) = source, let slice = try slice(path), let scanner {
-            switch slice.kind {
-            case .bool: return try scanner.bool(slice)
-            case .null: return nil
-            default: break
-            }
-        }
-        guard let value = try text(source) else { return nil }
+        guard let source = source(field), let found = try value(source) else { return nil }
+        if case .slice(let slice) = found, slice.kind == .bool, let scanner { return try scanner.bool(slice) }
+        guard let value = try text(found) else { return nil }
         switch value.lowercased() {
         case "true", "yes", "1", "ok", "success": return true
         case "false", "no", "0", "error", "failure": return false
@@ -161,18 +174,23 @@ private struct FieldReader {
 
     func int(_ field: String) throws -> Int? {
         guard let source = source(field), let value = try text(source) else { return nil }
-        guard let number = Int(value) ?? Double(value).flatMap({ $0.isFinite ? Int($0) : nil }) else {
+        guard let number = Self.wholeNumber(value) else {
             throw FieldProblem(message: "field '\(field)' is '\(value)', expected a whole number")
         }
         return number
     }
 
+    private static func wholeNumber(_ text: String) -> Int? {
+        Int(text) ?? Double(text).flatMap { $0.isFinite && abs($0) < 9e18 ? Int($0) : nil }
+    }
+
     func toolCalls() throws -> [ToolCall] {
         guard case .each(let each, let idPath, let namePath, let argumentsPath)? = rule?.fields["tool_calls"],
-            let scanner, let root
+            let scanner, let start = each.isRelative ? element : root
         else { return [] }
         var calls: [ToolCall] = []
-        for element in try each.all(in: scanner, root: root) where element.kind != .null {
+        // The paths of a call's fields start at the call, whether written with '$' or '@'.
+        for element in try each.all(in: scanner, root: start) where element.kind != .null {
             guard let nameSlice = try namePath.first(in: scanner, root: element), nameSlice.kind == .string else {
                 throw FieldProblem(message: "a tool call has no name at '\(namePath)'")
             }
@@ -185,21 +203,58 @@ private struct FieldReader {
         return calls
     }
 
-    func text(_ source: ValueSource) throws -> String? {
+    /// A value found in the record: a JSON value in place, or text from a capture, a constant or a sum.
+    enum Found {
+        case slice(JSONSlice)
+        case text(String)
+    }
+
+    /// What `source` finds; a JSON `null` counts as nothing.
+    func value(_ source: ValueSource) throws -> Found? {
         switch source {
         case .capture(let name):
-            return record.captures[name]
+            return record.captures[name].map(Found.text)
         case .constant(let value):
-            return value
+            return .text(value)
         case .json(let path):
-            guard let scanner, let slice = try slice(path) else { return nil }
+            guard let slice = try slice(path), slice.kind != .null else { return nil }
+            return .slice(slice)
+        case .firstOf(let sources):
+            for source in sources {
+                if let found = try value(source) { return found }
+            }
+            return nil
+        case .sum(let sources):
+            var total: Int?
+            for source in sources {
+                guard let text = try text(source) else { continue }
+                guard let number = Self.wholeNumber(text) else {
+                    throw FieldProblem(message: "\(source) is '\(text)', not a whole number to add")
+                }
+                total = (total ?? 0) + number
+            }
+            return total.map { .text(String($0)) }
+        }
+    }
+
+    func text(_ source: ValueSource) throws -> String? {
+        guard let found = try value(source) else { return nil }
+        return try text(found)
+    }
+
+    private func text(_ found: Found) throws -> String? {
+        switch found {
+        case .text(let text): return text
+        case .slice(let slice):
+            guard let scanner else { return nil }
             return try textValue(slice, scanner)
         }
     }
 
-    private func slice(_ path: JSONPath) throws -> JSONSlice? {
-        guard let scanner, let root else { return nil }
-        return try path.first(in: scanner, root: root)
+    /// The value `path` selects: from the `each` element for `@` paths, from the body's root for `$` paths.
+    func slice(_ path: JSONPath) throws -> JSONSlice? {
+        guard let scanner, let start = path.isRelative ? element : root else { return nil }
+        return try path.first(in: scanner, root: start)
     }
 
     private func textValue(_ slice: JSONSlice, _ scanner: JSONScanner) throws -> String? {
@@ -208,5 +263,43 @@ private struct FieldReader {
         case .string: return try scanner.string(slice)
         default: return scanner.compactText(slice)
         }
+    }
+}
+
+/// What the JSON paths of the rule that matched one record found in it, for the check that every path a rule
+/// reads finds something in the pack's own tests.
+package struct PathFindings {
+    package var rule: String
+    /// Per entry of the rule's `pathLocations`: whether the path selected a value (`null` included).
+    package var found: [Bool]
+    /// Per entry: the member names of the object the path's last step looked in, when it found nothing there.
+    package var nearby: [[String]]
+}
+
+extension RecordParser {
+    /// Which of its paths the matching rule finds in `record`; nil for records no rule reads.
+    package func pathFindings(_ record: FramedRecord) -> PathFindings? {
+        guard record.problem == nil, rules.framing.body == .json, let body = record.body else { return nil }
+        var scanner = JSONScanner(record.bytes)
+        guard let root = try? scanner.validateValue(in: body),
+            let (rule, elements) = (try? matchingRule(record, scanner: scanner, root: root)) ?? nil
+        else { return nil }
+        var findings = PathFindings(rule: rule.name, found: [], nearby: [])
+        for location in rule.pathLocations {
+            let starts = location.path.isRelative ? elements ?? [] : [root]
+            let found = starts.contains { start in ((try? location.path.first(in: scanner, root: start)) ?? nil) != nil }
+            var nearby: [String] = []
+            if !found, let (parent, _) = location.path.parent {
+                for start in starts {
+                    guard let object = (try? parent.first(in: scanner, root: start)) ?? nil, object.kind == .object,
+                        let members = try? scanner.members(of: object)
+                    else { continue }
+                    nearby += members.map(\.key)
+                }
+            }
+            findings.found.append(found)
+            findings.nearby.append(nearby)
+        }
+        return findings
     }
 }

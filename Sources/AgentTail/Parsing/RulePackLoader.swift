@@ -4,7 +4,7 @@ import Yams
 /// Loads rule packs from YAML, built-in or from disk, and checks everything a user can get wrong.
 package enum RulePackLoader {
     /// The packs shipped inside agenttail.
-    package static let builtinNames = ["mini-agent"]
+    package static let builtinNames = ["mini-agent", "claude-code"]
 
     /// Loads the pack a source refers to.
     package static func load(_ reference: RulesReference) throws(ConfigError) -> RulePack {
@@ -68,6 +68,9 @@ package enum RulePackLoader {
 
         let timestampMap = try top.required("timestamp").mapping(allowed: ["capture", "json", "format", "timezone"])
         let timestampSource = try source(in: timestampMap, captures: captures, owner: top.required("timestamp"))
+        if case .json(let path) = timestampSource, path.isRelative {
+            throw try timestampMap.required("json").error("the timestamp is read from the record's root: write '$...'")
+        }
         let formatNode = try timestampMap.required("format")
         let format: TimestampFormat
         do {
@@ -167,21 +170,47 @@ package enum RulePackLoader {
         }
     }
 
+    /// What a record rule may read: the framing's named groups, the JSON body, and the element of its `each`.
+    private struct RuleScope {
+        var captures: Set<String>
+        var body: Framing.Body
+        var hasEach = false
+        /// The JSON paths the rule's fields read, with their places in the file.
+        var locations: [PathLocation] = []
+    }
+
     private static func compileRecord(
         _ node: YAMLValue, captures: Set<String>, body: Framing.Body
     ) throws(ConfigError) -> RecordRule {
-        let map = try node.mapping(allowed: ["name", "when", "emit", "fields"])
+        let map = try node.mapping(allowed: ["name", "when", "each", "emit", "fields"])
         let kindNode = try map.required("emit")
         let kind = EmitKind(rawValue: try kindNode.oneOf(EmitKind.allCases.map(\.rawValue)))!
         let name = try map.optional("name")?.nonEmptyString() ?? kind.rawValue
+        var scope = RuleScope(captures: captures, body: body)
+        var each: JSONPath?
+        if let eachNode = map.optional("each") {
+            guard body == .json else { throw eachNode.error("'each' reads the JSON body, but the framing body is text") }
+            let path = try jsonPath(eachNode)
+            guard !path.isRelative else { throw eachNode.error("'each' starts at the record's root: write '$...'") }
+            if kind == .ignore { throw eachNode.error("'ignore' rules take no 'each'") }
+            each = path
+            scope.hasEach = true
+        }
         var conditions: [RecordCondition] = []
         if let whenNode = map.optional("when") {
             guard case .mapping(let mapping) = whenNode.node else {
                 throw whenNode.error("expected a mapping of capture names or JSON paths to values")
             }
             let keys = Array(mapping.keys.compactMap(\.string))
+            var whenScope = scope
+            whenScope.hasEach = false
             for (key, valueNode) in try whenNode.mapping(allowed: keys).entries {
-                let conditionSource = try valueSource(key, at: valueNode, captures: captures, body: body)
+                let conditionSource = try valueSource(key, at: valueNode, scope: &whenScope)
+                if case .mapping = valueNode.node {
+                    let regex = try pattern(try valueNode.mapping(allowed: ["matches"]).required("matches"))
+                    conditions.append(RecordCondition(source: conditionSource, equals: [], matches: regex))
+                    continue
+                }
                 let values = try valueNode.sequence(allowScalar: true).map { value throws(ConfigError) in
                     try value.string()
                 }
@@ -196,11 +225,12 @@ package enum RulePackLoader {
                 if allowed[field] == .toolCalls {
                     fields[field] = try toolCalls(valueNode)
                 } else {
-                    fields[field] = .value(try fieldSource(valueNode, captures: captures, body: body))
+                    fields[field] = .value(try fieldSource(valueNode, scope: &scope))
                 }
             }
         }
-        return RecordRule(name: name, conditions: conditions, kind: kind, fields: fields)
+        return RecordRule(
+            name: name, conditions: conditions, each: each, kind: kind, fields: fields, pathLocations: scope.locations)
     }
 
     private static func toolCalls(_ node: YAMLValue) throws(ConfigError) -> FieldSpec {
@@ -225,31 +255,63 @@ package enum RulePackLoader {
         }
     }
 
-    /// A field given as `'$.path'`, `{capture: name}`, `{json: path}` or `{value: text}`.
-    private static func fieldSource(
-        _ node: YAMLValue, captures: Set<String>, body: Framing.Body
-    ) throws(ConfigError) -> ValueSource {
-        if case .mapping = node.node {
-            return try source(in: try node.mapping(allowed: ["capture", "json", "value"]), captures: captures, owner: node)
+    /// A field given as `'$.path'`, `'@.path'`, a capture name, `{capture: name}`, `{json: path}`, `{value: text}`,
+    /// `{sum: [sources]}`, or a list of these (the first that has a value).
+    private static func fieldSource(_ node: YAMLValue, scope: inout RuleScope) throws(ConfigError) -> ValueSource {
+        switch node.node {
+        case .sequence:
+            let items = try node.sequence()
+            guard items.count >= 2 else { throw node.error("a list of sources needs at least two; write one alone") }
+            var sources: [ValueSource] = []
+            for item in items { sources.append(try fieldSource(item, scope: &scope)) }
+            return .firstOf(sources)
+        case .mapping:
+            let map = try node.mapping(allowed: ["capture", "json", "value", "sum"])
+            if let sumNode = map.optional("sum") {
+                guard map.entries.count == 1 else { throw node.error("'sum' stands alone: give only the sources to add") }
+                let items = try sumNode.sequence()
+                guard !items.isEmpty else { throw sumNode.error("'sum' needs at least one source") }
+                var sources: [ValueSource] = []
+                for item in items { sources.append(try fieldSource(item, scope: &scope)) }
+                return .sum(sources)
+            }
+            let found = try source(in: map, captures: scope.captures, owner: node)
+            if case .json(let path) = found { try note(path, at: try map.required("json"), scope: &scope) }
+            return found
+        default:
+            return try valueSource(try node.nonEmptyString(), at: node, scope: &scope)
         }
-        return try valueSource(try node.nonEmptyString(), at: node, captures: captures, body: body)
+    }
+
+    /// Checks where a JSON path may read, and remembers where it is written.
+    private static func note(_ path: JSONPath, at node: YAMLValue, scope: inout RuleScope) throws(ConfigError) {
+        guard scope.body == .json else { throw node.error("JSON path '\(path)' used, but the framing body is text") }
+        if path.isRelative, !scope.hasEach {
+            throw node.error("'\(path)' reads the element of 'each', but this rule has no 'each'; write '$...'")
+        }
+        let mark = node.node.mark
+        scope.locations.append(
+            PathLocation(
+                path: path, file: node.file, line: mark?.line ?? 1, column: mark?.column ?? 1, keyPath: node.keyPath))
     }
 
     private static func valueSource(
-        _ text: String, at node: YAMLValue, captures: Set<String>, body: Framing.Body
+        _ text: String, at node: YAMLValue, scope: inout RuleScope
     ) throws(ConfigError) -> ValueSource {
-        if text.hasPrefix("$") {
-            guard body == .json else { throw node.error("JSON path '\(text)' used, but the framing body is text") }
+        if text.hasPrefix("$") || text.hasPrefix("@") {
+            let path: JSONPath
             do {
-                return .json(try JSONPath(text))
+                path = try JSONPath(text)
             } catch {
                 throw node.error("\(error)")
             }
+            try note(path, at: node, scope: &scope)
+            return .json(path)
         }
-        guard captures.contains(text) else {
+        guard scope.captures.contains(text) else {
             throw node.error(
                 "'\(text)' is neither a JSON path (starting with '$') nor a named group of the framing patterns"
-                    + (captures.isEmpty ? "" : " (\(captures.sorted().joined(separator: ", ")))"))
+                    + (scope.captures.isEmpty ? "" : " (\(scope.captures.sorted().joined(separator: ", ")))"))
         }
         return .capture(text)
     }

@@ -16,10 +16,14 @@ import Yams
 /// in its last version); tables it does not name are not looked at.
 package struct RuleTest: Sendable {
     package var name: String
-    /// `file:line` of the test, for reports.
-    package var location: String
+    /// The rules file and line the test is written at.
+    package var file: String
+    package var line: Int
     package var input: [UInt8]
     package var rows: [ExpectedRow]
+
+    /// `file:line` of the test, for reports.
+    package var location: String { "\(file):\(line)" }
 
     /// A row a test expects: its table and the columns it checks.
     package struct ExpectedRow: Sendable {
@@ -164,6 +168,75 @@ package enum RuleTestRunner {
     }
 }
 
+extension RuleTestRunner {
+    /// JSON paths of the rules' fields that find nothing in any record their rule matched in the pack's tests:
+    /// a misspelt member name, or a path into a shape the log does not have. Rules no test exercises are not judged.
+    package static func unmatchedPaths(_ pack: RulePack) -> [ConfigError] {
+        let parser = RecordParser(rules: pack)
+        var matched: [String: Int] = [:]
+        var found: [String: [Bool]] = [:]
+        var nearby: [String: [Set<String>]] = [:]
+        for test in pack.tests {
+            var framer = Framer(framing: pack.framing, offset: 0)
+            let visit: (FramerEvent) -> Void = { event in
+                guard case .record(let record) = event, let findings = parser.pathFindings(record) else { return }
+                matched[findings.rule, default: 0] += 1
+                let count = findings.found.count
+                var seen = found[findings.rule] ?? Array(repeating: false, count: count)
+                var keys = nearby[findings.rule] ?? Array(repeating: [], count: count)
+                for index in 0..<count {
+                    seen[index] = seen[index] || findings.found[index]
+                    keys[index].formUnion(findings.nearby[index])
+                }
+                found[findings.rule] = seen
+                nearby[findings.rule] = keys
+            }
+            test.input.withUnsafeBytes { raw in framer.append(raw, visit) }
+            framer.finish(visit)
+        }
+        var problems: [ConfigError] = []
+        for rule in pack.records {
+            guard let records = matched[rule.name], let seen = found[rule.name] else { continue }
+            for (index, location) in rule.pathLocations.enumerated() where !seen[index] {
+                let plural = records == 1 ? "record" : "records"
+                var message =
+                    "'\(location.path)' finds nothing in the \(records) \(plural) rule '\(rule.name)' matches in "
+                    + "this file's tests"
+                let keys = nearby[rule.name]?[index].sorted() ?? []
+                if let (_, member) = location.path.parent, !keys.isEmpty {
+                    message += "; the object there has \(keys.joined(separator: ", "))"
+                    if let suggestion = Suggestion.closest(to: member, in: keys) {
+                        message += " (did you mean '\(suggestion)'?)"
+                    }
+                } else {
+                    message += "; fix the path, or add a test whose log has this field"
+                }
+                problems.append(location.error(message))
+            }
+        }
+        return problems
+    }
+
+    /// The first reason `pack` may not be used: a path its tests show to be wrong, or a failing test.
+    package static func firstProblem(_ pack: RulePack) -> ConfigError? {
+        if let problem = unmatchedPaths(pack).first { return problem }
+        guard let failed = run(pack).first(where: { !$0.passed }) else { return nil }
+        return .invalid(
+            file: failed.test.file, line: failed.test.line, column: 1, keyPath: "tests",
+            message: "rule test '\(failed.test.name)' fails: " + failed.differences.joined(separator: "; ")
+                + " (run `agenttail test-rules \(pack.origin)` for all)")
+    }
+}
+
+extension RulePackLoader {
+    /// Loads a pack and checks it against its own tests, as `run` and reloads do before using it.
+    package static func loadChecked(_ reference: RulesReference) throws(ConfigError) -> RulePack {
+        let pack = try load(reference)
+        if let problem = RuleTestRunner.firstProblem(pack) { throw problem }
+        return pack
+    }
+}
+
 extension RulePackLoader {
     /// Reads the `tests:` list of a rules file; `base` resolves sample file paths.
     static func compileTests(_ node: YAMLValue, base: String) throws(ConfigError) -> [RuleTest] {
@@ -213,8 +286,7 @@ extension RulePackLoader {
             }
             let mark = item.node.mark
             tests.append(
-                RuleTest(
-                    name: name, location: "\(item.file):\(mark?.line ?? 1)", input: input, rows: rows))
+                RuleTest(name: name, file: item.file, line: mark?.line ?? 1, input: input, rows: rows))
         }
         return tests
     }

@@ -24,6 +24,21 @@ package struct SessionState: Sendable, Codable, Equatable {
     package struct PendingToolCall: Sendable, Codable, Equatable {
         package var call: ToolCall
         package var llmCallID: UUID
+        /// Time of the record that asked for the call; results paired by id are timed from it.
+        package var requestedAt: Date?
+    }
+
+    /// An answered call whose message may go on in the next records (formats that write a message's content
+    /// blocks one record each, telling them by `message_id`).
+    package struct OpenResponse: Sendable, Codable, Equatable {
+        package var messageID: String
+        package var request: PendingRequest
+        /// Everything the message's records said so far.
+        package var response: Observation.LLMResponse
+        /// Offset of the message's first record.
+        package var responseOffset: Int64
+        /// Time of the message's last record.
+        package var endedAt: Date
     }
 
     package var status = SessionStatus.running
@@ -43,6 +58,8 @@ package struct SessionState: Sendable, Codable, Equatable {
     package var pendingRequest: PendingRequest?
     package var pendingToolCalls: [PendingToolCall] = []
     package var lastLLMCallID: UUID?
+    /// The last few responses that carried a message id, newest last; nil for formats without message ids.
+    package var openResponses: [OpenResponse]?
     /// True once any record was seen: only then does the session have a row.
     package var hasRecords = false
     /// File offset of the last record (or stray text) the session took in; nil before the first.

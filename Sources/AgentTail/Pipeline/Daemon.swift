@@ -14,7 +14,7 @@ package struct Daemon: Sendable {
     package let shipper: Shipper
     package let logger: Logger
 
-    /// Compiles every source's rules (each pack once) and opens the state and sinks.
+    /// Compiles every source's rules (each pack once) and checks them against their own tests.
     package static func rulePacks(for config: AgentTailConfig) throws(ConfigError) -> [String: RulePack] {
         var cache: [RulesReference: RulePack] = [:]
         var packs: [String: RulePack] = [:]
@@ -22,7 +22,7 @@ package struct Daemon: Sendable {
             if let pack = cache[source.rules] {
                 packs[source.name] = pack
             } else {
-                let pack = try RulePackLoader.load(source.rules)
+                let pack = try RulePackLoader.loadChecked(source.rules)
                 cache[source.rules] = pack
                 packs[source.name] = pack
             }

@@ -3,7 +3,8 @@ import Foundation
 /// Parses whole files without touching any state, for `agenttail parse`: every file is taken as finished, so its
 /// session is concluded at the end of the file.
 package enum FileParser {
-    /// The rows one file produces, the session row first, then the rest in file order, with secrets masked.
+    /// The rows one file produces, the session row first, then the rest in file order, with secrets masked. A row
+    /// written more than once (a call whose message spans several records) appears once, as last written.
     package static func rows(
         path: String, rules: RulePack, host: String, redactor: Redactor = Redactor()
     ) throws(FileProblem) -> [NormalizedRow] {
@@ -81,6 +82,7 @@ package enum FileParser {
         var sessionRows: [NormalizedRow] = []
         file.correlator.flushSession(into: &sessionRows)
         var all = sessionRows + rows
+        if let deduplicated = try? Shipper.latestVersions(all, deliveryOrder: false) { all = deduplicated }
         var masker = RowMasker(redactor: redactor)
         masker.redact(&all)
         return all
@@ -148,7 +150,7 @@ extension Observation {
             fields = [
                 ("output", response.output), ("thinking", response.thinking), ("finish_reason", response.finishReason),
                 ("model", response.model), ("prompt_tokens", response.promptTokens.map(String.init)),
-                ("completion_tokens", response.completionTokens.map(String.init)),
+                ("completion_tokens", response.completionTokens.map(String.init)), ("message_id", response.messageID),
             ]
             for (index, call) in response.toolCalls.enumerated() {
                 fields.append(("tool_calls[\(index)]", "\(call.name) id=\(call.id ?? "none") \(call.arguments ?? "")"))

@@ -95,13 +95,18 @@ package final class Shipper: Sendable {
         return outcome
     }
 
-    /// Keeps only the last version of each row (sessions are re-emitted as they progress), in delivery order:
-    /// sessions first, so that later rows refer to existing ones.
-    static func latestVersions(_ rows: [NormalizedRow]) throws -> [NormalizedRow] {
-        var lastIndex: [UUID: Int] = [:]
-        for (index, row) in rows.enumerated() { lastIndex[row.id] = index }
-        return rows.enumerated().filter { lastIndex[$0.element.id] == $0.offset }
-            .sorted { ($0.element.table.deliveryRank, $0.offset) < ($1.element.table.deliveryRank, $1.offset) }
-            .map(\.element)
+    /// Keeps only the last version of each row (sessions are re-emitted as they progress, a call as more of its
+    /// message is read), at the place of its first version; in delivery order, sessions come first so that later
+    /// rows refer to existing ones, then calls, tool executions and errors.
+    static func latestVersions(_ rows: [NormalizedRow], deliveryOrder: Bool = true) throws -> [NormalizedRow] {
+        var latest: [UUID: Int] = [:]
+        for (index, row) in rows.enumerated() { latest[row.id] = index }
+        var placed = Set<UUID>()
+        return rows.enumerated().compactMap { index, row -> (rank: Int, index: Int, row: NormalizedRow)? in
+            guard placed.insert(row.id).inserted, let last = latest[row.id] else { return nil }
+            return (deliveryOrder ? row.table.deliveryRank : 0, index, rows[last])
+        }
+        .sorted { ($0.rank, $0.index) < ($1.rank, $1.index) }
+        .map(\.row)
     }
 }

@@ -1,6 +1,7 @@
 /// A parsed path in a small JSONPath subset, evaluated in place on a `JSONScanner`.
 ///
-/// Supported syntax: `$` (the root), `.name`, `['name']` or `["name"]`, `[n]` (negative `n` counts from the
+/// Supported syntax: `$` (the root) or `@` (the current element, in rules that read several elements of one
+/// record), `.name`, `['name']` or `["name"]`, `[n]` (negative `n` counts from the
 /// end), `[*]` and `.*` (every element or member value), and filters `[?(@.key == literal)]` or
 /// `[?(@.key != literal)]`, where the `@` path may use `.name`, `['name']` and `[n]` and the literal is a
 /// quoted string, a number, `true`, `false` or `null`. A filter whose `@` path finds nothing is false for
@@ -38,14 +39,29 @@ package struct JSONPath: Sendable, Equatable, CustomStringConvertible {
 
     /// The path as written.
     package let text: String
-    /// The steps after `$`.
+    /// The steps after `$` or `@`.
     package let segments: [Segment]
+    /// True for a path that starts at the current element (`@`) rather than at the root (`$`).
+    package let isRelative: Bool
 
     /// Parses `text`; the error says what was expected and at which (1-based) character.
     package init(_ text: String) throws(JSONError) {
         var parser = PathParser(text: text)
-        self.segments = try parser.parsePath()
+        (self.isRelative, self.segments) = try parser.parsePath()
         self.text = text
+    }
+
+    /// The path without its last step, and that step when it names a member: where to look for the keys a path
+    /// could have meant.
+    package var parent: (path: JSONPath, member: String)? {
+        guard case .member(let name)? = segments.last else { return nil }
+        return (JSONPath(text: text, segments: Array(segments.dropLast()), isRelative: isRelative), name)
+    }
+
+    private init(text: String, segments: [Segment], isRelative: Bool) {
+        self.text = text
+        self.segments = segments
+        self.isRelative = isRelative
     }
 
     package var description: String { text }
@@ -196,15 +212,16 @@ private struct PathParser {
         while current == " " { index += 1 }
     }
 
-    /// The segments of the whole path, which must start with `$`.
-    mutating func parsePath() throws(JSONError) -> [JSONPath.Segment] {
-        guard current == "$" else { throw failure("expected '$'") }
+    /// The segments of the whole path, which must start with `$` or `@`.
+    mutating func parsePath() throws(JSONError) -> (isRelative: Bool, segments: [JSONPath.Segment]) {
+        guard current == "$" || current == "@" else { throw failure("expected '$' or '@'") }
+        let isRelative = current == "@"
         index += 1
         var segments: [JSONPath.Segment] = []
         while current != nil {
             segments.append(try parseSegment(relative: false))
         }
-        return segments
+        return (isRelative, segments)
     }
 
     /// One `.name`, `.*` or `[...]` segment; `relative` segments (inside filters) allow only names and indexes.
