@@ -178,7 +178,7 @@ struct ConfigLoaderTests {
                 paths: ["/x/*.log"]
                 rules: builtin:nope
             """)
-        #expect(error?.description == "/etc/agenttail.yaml:4:12: error: sources[0].rules: no built-in rule pack 'nope'; available: builtin:mini-agent")
+        #expect(error?.description == "/etc/agenttail.yaml:4:12: error: sources[0].rules: no built-in rule pack 'nope'; available: builtin:mini-agent, builtin:claude-code")
     }
 }
 

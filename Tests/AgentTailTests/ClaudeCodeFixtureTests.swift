@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+
+@testable import AgentTail
+
+/// The built-in Claude Code rules against transcripts in Claude Code's format, checked against `expected.json`,
+/// which states each transcript's facts as the format defines them.
+struct ClaudeCodeFixtureTests {
+    struct Expected: Decodable {
+        struct Message: Decodable {
+            let id: String
+            let model: String
+            let sidechain: Bool
+            let input_tokens: Int
+            let output_tokens: Int
+            let text: String?
+            let tool_use_ids: [String]
+        }
+
+        struct Result: Decodable {
+            let tool_use_id: String
+            let tool_name: String
+            let is_error: Bool
+        }
+
+        let file: String
+        let task: String
+        let final_answer: String
+        let messages: [Message]
+        let tool_results: [Result]
+        let api_errors: [String]
+    }
+
+    static let expected: [Expected] = {
+        let data = try! Data(contentsOf: Fixtures.folder.appendingPathComponent("claude-code/expected.json"))
+        return try! JSONDecoder().decode([Expected].self, from: data)
+    }()
+
+    static var rules: RulePack {
+        get throws { try RulePackLoader.load(.builtin("claude-code")) }
+    }
+
+    @Test(arguments: expected.map(\.file))
+    func parsesTranscriptExactly(file: String) throws {
+        let expected = try #require(Self.expected.first { $0.file == file })
+        let rows = try FileParser.rows(path: Fixtures.path("claude-code/\(file)"), rules: try Self.rules, host: "test-host")
+
+        let session = try #require(rows.rows(.agentSessions).first)
+        #expect(rows.rows(.agentSessions).count == 1)
+        #expect(session.text("agent") == "claude-code")
+        #expect(session.text("task") == expected.task)
+        #expect(session.text("final_output") == expected.final_answer)
+        #expect(session.text("status") == "completed")
+        #expect(session.text("llm_calls") == String(expected.messages.count))
+        #expect(session.text("tool_calls") == String(expected.tool_results.count))
+        #expect(session.text("tool_errors") == String(expected.tool_results.filter(\.is_error).count))
+
+        // One call per model message, however many lines it was written over, in order, with the last line's usage.
+        let calls = rows.rows(.llmCalls)
+        #expect(calls.map { $0.text("seq") } == (1...expected.messages.count).map(String.init))
+        #expect(calls.map { $0.text("model") } == expected.messages.map(\.model))
+        #expect(calls.map { $0.text("prompt_tokens") } == expected.messages.map { String($0.input_tokens) })
+        #expect(calls.map { $0.text("completion_tokens") } == expected.messages.map { String($0.output_tokens) })
+        #expect(calls.map { $0.text("output") } == expected.messages.map(\.text))
+        #expect(calls.map { $0.text("tool_call_count") } == expected.messages.map { String($0.tool_use_ids.count) })
+        #expect(calls.allSatisfy { $0.text("status") == "ok" && Int($0.text("latency_ms") ?? "") ?? -1 >= 0 })
+
+        // Every result paired with its call by id: the tool's name comes from the call, the call row is the one
+        // that asked for it.
+        let tools = rows.rows(.toolExecutions)
+        #expect(tools.map { $0.text("tool_call_id") } == expected.tool_results.map(\.tool_use_id))
+        #expect(tools.map { $0.text("tool_name") } == expected.tool_results.map(\.tool_name))
+        #expect(tools.map { $0.text("success") } == expected.tool_results.map { String(!$0.is_error) })
+        for tool in tools {
+            let owner = try #require(expected.messages.firstIndex { $0.tool_use_ids.contains(tool.text("tool_call_id") ?? "") })
+            #expect(tool.text("llm_call_id") == calls[owner].text("id"))
+            #expect(Int(tool.text("duration_ms") ?? "") ?? -1 >= 0)
+        }
+
+        let errors = rows.rows(.agentErrors)
+        #expect(errors.allSatisfy { $0.text("source") != "parser" }, "\(errors.map { $0.text("message") ?? "" })")
+        #expect(errors.filter { $0.text("source") == "agent" }.map { $0.text("message") } == expected.api_errors)
+        #expect(errors.filter { $0.text("source") == "tool" }.count == expected.tool_results.filter(\.is_error).count)
+    }
+
+    /// A restart between any two lines, with the session state stored and read back as the state store does,
+    /// gives the same rows as one pass: a message split over lines, and calls waiting for results, survive it.
+    @Test(arguments: expected.map(\.file))
+    func restartAtEveryLineGivesTheSameRows(file: String) throws {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("claude-code/\(file)"))))
+        let rules = try Self.rules
+        let whole = try Shipper.latestVersions(Self.parse(bytes, rules: rules, restartAt: nil))
+        #expect(!whole.isEmpty)
+        let lineEnds = bytes.indices.filter { bytes[$0] == 0x0A }.map { $0 + 1 }
+        for cut in lineEnds.dropLast() {
+            let resumed = try Shipper.latestVersions(Self.parse(bytes, rules: rules, restartAt: cut)).map(Self.text)
+            let expected = whole.map(Self.text)
+            #expect(resumed.count == expected.count, "restart at byte \(cut): \(resumed.count) rows, not \(expected.count)")
+            if let index = zip(resumed, expected).firstIndex(where: { $0 != $1 }) {
+                Issue.record("restart at byte \(cut): row \(index) is\n\(resumed[index])\nnot\n\(expected[index])")
+            }
+        }
+    }
+
+    static func text(_ row: NormalizedRow) -> String {
+        String(decoding: RowCodec.encode(row, includeTable: true), as: UTF8.self)
+    }
+
+    /// Parses `bytes` as one file, stopping at `restartAt` to store the checkpoint as JSON and resume from it.
+    static func parse(_ bytes: [UInt8], rules: RulePack, restartAt cut: Int?) throws -> [NormalizedRow] {
+        let status = FileStatus(device: 0, inode: 0, size: Int64(bytes.count), modified: 0, isRegularFile: true)
+        let identity = FileIdentity(status: status, prefix: Array(bytes.prefix(FileIdentity.fingerprintLimit)))
+        let start = FileCheckpoint(
+            fileKey: identity.key, source: "test", path: "/logs/session.jsonl", identity: identity, offset: 0,
+            size: status.size, session: SessionState(sourcePath: "/logs/session.jsonl"))
+        let parser = RecordParser(rules: rules)
+        var rows: [NormalizedRow] = []
+        var file = TrackedFile(checkpoint: start, rules: rules, host: "test-host", now: Date())
+        var rest = bytes[...]
+        if let cut {
+            bytes[..<cut].withUnsafeBytes { raw in file.consume(raw, parser: parser, rows: &rows) }
+            var checkpoint = file.snapshot(rows: &rows)
+            #expect(checkpoint.offset == Int64(cut))
+            checkpoint.session = try JSONDecoder().decode(
+                SessionState.self, from: try JSONEncoder().encode(checkpoint.session))
+            file = TrackedFile(checkpoint: checkpoint, rules: rules, host: "test-host", now: Date())
+            rest = bytes[cut...]
+        }
+        rest.withUnsafeBytes { raw in file.consume(raw, parser: parser, rows: &rows) }
+        file.finishInput(parser: parser, rows: &rows)
+        file.correlator.concludeSilent(into: &rows)
+        file.correlator.flushSession(into: &rows)
+        return rows
+    }
+}
