@@ -96,7 +96,7 @@ struct ClaudeCodeFixtureTests {
             let resumed = try Shipper.latestVersions(Self.parse(bytes, rules: rules, restartAt: cut)).map(Self.text)
             let expected = whole.map(Self.text)
             #expect(resumed.count == expected.count, "restart at byte \(cut): \(resumed.count) rows, not \(expected.count)")
-            if let index = zip(resumed, expected).firstIndex(where: { $0 != $1 }) {
+            if let index = resumed.indices.first(where: { $0 < expected.count && resumed[$0] != expected[$0] }) {
                 Issue.record("restart at byte \(cut): row \(index) is\n\(resumed[index])\nnot\n\(expected[index])")
             }
         }
