@@ -25,9 +25,8 @@ struct CheckCommand: AsyncParsableCommand {
                 let pack = try RulePackLoader.load(source.rules)
                 print("ok: source '\(source.name)': rules \(pack.origin) (\(pack.records.count) record rules)")
                 let results = RuleTestRunner.run(pack)
-                for result in results where !result.passed {
-                    printError("rule test '\(result.test.name)' (\(result.test.location)) failed:")
-                    for difference in result.differences { printDiagnostic("  \(difference)") }
+                for case let error? in results.map({ $0.error(origin: pack.origin) }) {
+                    printDiagnostic(error.description)
                     problems += 1
                 }
                 for problem in RuleTestRunner.unmatchedPaths(pack) {

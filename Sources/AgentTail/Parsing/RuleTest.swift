@@ -16,9 +16,10 @@ import Yams
 /// in its last version); tables it does not name are not looked at.
 package struct RuleTest: Sendable {
     package var name: String
-    /// The rules file and line the test is written at.
+    /// The rules file, line and column the test is written at.
     package var file: String
     package var line: Int
+    package var column: Int
     package var input: [UInt8]
     package var rows: [ExpectedRow]
 
@@ -152,7 +153,8 @@ package enum RuleTestRunner {
             let expected = test.rows.filter { $0.table == table }
             let actual = produced.filter { $0.table == table }
             if expected.count != actual.count {
-                differences.append("\(table.rawValue): expected \(expected.count) rows, got \(actual.count)")
+                let unit = expected.count == 1 ? "row" : "rows"
+                differences.append("\(table.rawValue): expected \(expected.count) \(unit), got \(actual.count)")
             }
             for (index, (want, got)) in zip(expected, actual).enumerated() {
                 for (column, value) in want.columns {
@@ -220,11 +222,18 @@ extension RuleTestRunner {
     /// The first reason `pack` may not be used: a path its tests show to be wrong, or a failing test.
     package static func firstProblem(_ pack: RulePack) -> ConfigError? {
         if let problem = unmatchedPaths(pack).first { return problem }
-        guard let failed = run(pack).first(where: { !$0.passed }) else { return nil }
+        return run(pack).lazy.compactMap { $0.error(origin: pack.origin) }.first
+    }
+}
+
+extension RuleTestResult {
+    /// The failure as an error at the test's place in the rules file; nil when the test passed.
+    package func error(origin: String) -> ConfigError? {
+        guard !passed else { return nil }
         return .invalid(
-            file: failed.test.file, line: failed.test.line, column: 1, keyPath: "tests",
-            message: "rule test '\(failed.test.name)' fails: " + failed.differences.joined(separator: "; ")
-                + " (run `agenttail test-rules \(pack.origin)` for all)")
+            file: test.file, line: test.line, column: test.column, keyPath: "tests",
+            message: "rule test '\(test.name)' fails: " + differences.joined(separator: "; ")
+                + " (`agenttail test-rules \(origin)` shows every test)")
     }
 }
 
@@ -286,7 +295,9 @@ extension RulePackLoader {
             }
             let mark = item.node.mark
             tests.append(
-                RuleTest(name: name, file: item.file, line: mark?.line ?? 1, input: input, rows: rows))
+                RuleTest(
+                    name: name, file: item.file, line: mark?.line ?? 1, column: mark?.column ?? 1, input: input,
+                    rows: rows))
         }
         return tests
     }
