@@ -18,8 +18,10 @@ from postgrest_emulator import make_jwt  # noqa: E402
 
 BINARY = Path(os.environ.get("AGENTTAIL_BIN", ROOT / ".build" / "debug" / "agenttail"))
 FIXTURES = ROOT / "Tests" / "AgentTailTests" / "Fixtures" / "mini-agent"
+CLAUDE_CODE_FIXTURES = ROOT / "Tests" / "AgentTailTests" / "Fixtures" / "claude-code"
 SECRET = "test-jwt-secret-with-at-least-32-characters"
 TABLES = ["agent_sessions", "llm_calls", "tool_executions", "agent_errors"]
+JSON_COLUMNS = {"input", "arguments", "metadata"}
 
 
 class Server:
@@ -61,7 +63,7 @@ class Workspace:
     """Logs, a config with the local and Supabase sinks, and helpers to run agenttail on them."""
 
     def __init__(self, root: Path, server, key: str | None = None, batch_size: int = 500, sinks: str | None = None,
-                 env: dict | None = None):
+                 env: dict | None = None, claude_code: bool = False):
         self.root = root
         self.logs = root / "logs"
         self.logs.mkdir(parents=True)
@@ -70,11 +72,16 @@ class Workspace:
         supabase = "\n".join([
             "  supabase:", "    url: ${SUPABASE_URL}", "    service_role_key: ${SUPABASE_SERVICE_ROLE_KEY}",
             f"    batch_size: {batch_size}", "    timeout: 2s"])
+        self.transcripts = root / "claude" / "projects" / "-home-dev-app"
+        claude_source = "\n".join([
+            "  - name: claude-code", f'    paths: ["{self.transcripts}/*.jsonl"]', "    rules: builtin:claude-code",
+            "    session_timeout: 1h"]) if claude_code else ""
         self.config.write_text(f"""
 sources:
   - name: mini-agent
     paths: ["{self.logs}/*.log"]
     session_timeout: 1h
+{claude_source}
 state:
   path: {root}/state.sqlite
 sinks:
@@ -92,6 +99,15 @@ sinks:
             target = self.logs / path.name
             target.write_bytes(path.read_bytes())
             os.utime(target, (time.time() - 7200, time.time() - 7200))
+
+    def add_claude_code_fixtures(self):
+        """Copies the Claude Code transcripts, as finished sessions; returns their facts (expected.json)."""
+        self.transcripts.mkdir(parents=True, exist_ok=True)
+        for path in sorted(CLAUDE_CODE_FIXTURES.glob("*.jsonl")):
+            target = self.transcripts / path.name
+            target.write_bytes(path.read_bytes())
+            os.utime(target, (time.time() - 7200, time.time() - 7200))
+        return json.loads((CLAUDE_CODE_FIXTURES / "expected.json").read_text())
 
     def run(self, *arguments, check=True, timeout=120):
         result = subprocess.run([str(BINARY), *arguments, "--config", str(self.config)], env=self.env,
@@ -165,10 +181,13 @@ class LangfuseServer:
     timeout: 2s"""
 
 
-def same_value(postgres_value, local_value) -> bool:
+def same_value(postgres_value, local_value, column: str = "") -> bool:
     """True when a PostgreSQL value and the local store's (SQLite) value of one column mean the same."""
     if postgres_value is None or local_value is None:
         return postgres_value is None and local_value is None
+    if column in JSON_COLUMNS:
+        # jsonb comes back decoded, whatever JSON value it holds (a string too); SQLite keeps the JSON text.
+        return postgres_value == json.loads(local_value)
     if isinstance(postgres_value, bool):
         return postgres_value == bool(local_value)
     if isinstance(postgres_value, datetime):
@@ -195,6 +214,6 @@ def assert_same_rows(admin, workspace):
         for remote_row, local_row in zip(remote, local):
             assert set(remote_row) == set(local_row), table
             for column, value in remote_row.items():
-                assert same_value(value, local_row[column]), (table, column, value, local_row[column])
+                assert same_value(value, local_row[column], column), (table, column, value, local_row[column])
         total += len(local)
     return total

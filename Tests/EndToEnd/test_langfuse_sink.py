@@ -43,6 +43,23 @@ def test_fixture_logs_become_one_trace_per_session(tmp_path, langfuse):
     assert langfuse.store()["changed_resends"] == 0
 
 
+def test_claude_code_transcripts_become_traces_with_their_usage(tmp_path, langfuse):
+    workspace = Workspace(tmp_path, langfuse, sinks=langfuse.sinks(), claude_code=True)
+    facts = workspace.add_claude_code_fixtures()
+    workspace.run("run", "--once")
+    store = langfuse.store()
+    assert len(store["traces"]) == len(facts)
+    latest = {}
+    for observation in store["observations"]:
+        latest[observation["id"]] = observation
+    generations = [o for o in latest.values() if o["type"] == "GENERATION"]
+    expected = sorted((m["model"], m["input_tokens"], m["output_tokens"]) for s in facts for m in s["messages"])
+    assert sorted((g["model"], g["usageDetails"]["input"], g["usageDetails"]["output"]) for g in generations) == expected
+    tools = [o for o in latest.values() if o["type"] == "TOOL"]
+    assert sorted(o["name"] for o in tools) == sorted(r["tool_name"] for s in facts for r in s["tool_results"])
+    assert_consistent(store)
+
+
 def test_sigkill_mid_export_adds_no_new_observation(tmp_path, langfuse):
     workspace = Workspace(tmp_path, langfuse, sinks=langfuse.sinks(batch_spans=1))
     workspace.add_fixtures()

@@ -16,6 +16,20 @@ def test_fixture_logs_arrive_exactly_as_in_the_local_store(workspace, admin, ser
     assert server.requests()["count"] == requests
 
 
+def test_claude_code_transcripts_arrive_exactly_as_in_the_local_store(tmp_path, admin, server):
+    workspace = Workspace(tmp_path, server, claude_code=True)
+    facts = workspace.add_claude_code_fixtures()
+    workspace.run("run", "--once")
+    calls = sum(len(session["messages"]) for session in facts)
+    results = sum(len(session["tool_results"]) for session in facts)
+    errors = sum(len(session["api_errors"]) + sum(r["is_error"] for r in session["tool_results"]) for session in facts)
+    assert assert_same_rows(admin, workspace) == len(facts) + calls + results + errors
+    assert {row["agent"] for row in postgres_rows(admin, "agent_sessions")} == {"claude-code"}
+    tokens = sorted((m["model"], m["input_tokens"], m["output_tokens"]) for s in facts for m in s["messages"])
+    assert sorted((row["model"], row["prompt_tokens"], row["completion_tokens"])
+                  for row in postgres_rows(admin, "llm_calls")) == tokens
+
+
 def test_sigkill_mid_delivery_changes_nothing(tmp_path, admin, server):
     workspace = Workspace(tmp_path, server, batch_size=1)
     workspace.add_fixtures()
