@@ -76,7 +76,7 @@ package struct LocalStore: Sendable {
 
     private static func upsert(_ rows: [NormalizedRow], in db: Database) throws {
         for row in rows {
-            let statement = try db.cachedStatement(sql: upsertSQL(row.table))
+            let statement = try db.cachedStatement(sql: upsertSQL[row.table]!)
             var arguments: [(any DatabaseValueConvertible)?] = []
             arguments.reserveCapacity(row.values.count)
             for value in row.values {
@@ -94,15 +94,20 @@ package struct LocalStore: Sendable {
         }
     }
 
-    private static func upsertSQL(_ table: NormalizedTable) -> String {
-        let columns = table.columns
-        let updates = columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
-        return """
-            INSERT INTO \(table.rawValue) (\(columns.joined(separator: ", ")))
-            VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))
-            ON CONFLICT(id) DO UPDATE SET \(updates)
-            """
-    }
+    /// The upsert of each table, written once: rows come by the hundred thousand.
+    private static let upsertSQL: [NormalizedTable: String] = Dictionary(
+        uniqueKeysWithValues: NormalizedTable.allCases.map { table in
+            let columns = table.columns
+            let updates = columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+            return (
+                table,
+                """
+                INSERT INTO \(table.rawValue) (\(columns.joined(separator: ", ")))
+                VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))
+                ON CONFLICT(id) DO UPDATE SET \(updates)
+                """
+            )
+        })
 
     /// Every row of `table` as column → text, ordered by id; for reports and tests.
     package func dump(_ table: NormalizedTable) async throws -> [[String: String]] {
