@@ -225,18 +225,11 @@ package struct Correlator: Sendable {
         }
         state.pendingRequest = nil
         let open = SessionState.OpenResponse(
-            messageID: response.messageID ?? "", request: request, response: response, responseOffset: info.offset,
+            messageID: response.messageID, request: request, response: response, responseOffset: info.offset,
             endedAt: info.timestamp)
         rows.append(llmCallRow(open))
         state.lastLLMCallID = request.callID
-        let calls = response.toolCalls.map {
-            SessionState.PendingToolCall(call: $0, llmCallID: request.callID, requestedAt: info.timestamp)
-        }
-        if rules.pairing == .byID {
-            addPendingToolCalls(calls)
-        } else {
-            state.pendingToolCalls = calls
-        }
+        awaitResults(of: response.toolCalls, llmCallID: request.callID, requestedAt: info.timestamp, continuing: false)
         if response.messageID != nil {
             var recent = state.openResponses ?? []
             recent.append(open)
@@ -267,14 +260,8 @@ package struct Correlator: Sendable {
         open.endedAt = max(open.endedAt, at.info.timestamp)
         state.openResponses?[index] = open
         rows.append(llmCallRow(open))
-        let calls = response.toolCalls.map {
-            SessionState.PendingToolCall(call: $0, llmCallID: open.request.callID, requestedAt: at.info.timestamp)
-        }
-        if rules.pairing == .byID {
-            addPendingToolCalls(calls)
-        } else {
-            state.pendingToolCalls += calls
-        }
+        awaitResults(
+            of: response.toolCalls, llmCallID: open.request.callID, requestedAt: at.info.timestamp, continuing: true)
         concludeIfFinal(open)
     }
 
@@ -286,10 +273,17 @@ package struct Correlator: Sendable {
         state.endedAt = open.endedAt
     }
 
-    private mutating func addPendingToolCalls(_ calls: [SessionState.PendingToolCall]) {
-        state.pendingToolCalls += calls
+    /// Keeps the calls a response asks for until their results come. In order, a new response's calls replace those
+    /// still waiting; by id, calls wait for their results whatever comes between, up to a limit.
+    private mutating func awaitResults(of calls: [ToolCall], llmCallID: UUID, requestedAt: Date, continuing: Bool) {
+        let pending = calls.map { SessionState.PendingToolCall(call: $0, llmCallID: llmCallID, requestedAt: requestedAt) }
+        if rules.pairing == .byOrder, !continuing {
+            state.pendingToolCalls = pending
+            return
+        }
+        state.pendingToolCalls += pending
         let excess = state.pendingToolCalls.count - Self.pendingToolCallLimit
-        if excess > 0 { state.pendingToolCalls.removeFirst(excess) }
+        if rules.pairing == .byID, excess > 0 { state.pendingToolCalls.removeFirst(excess) }
     }
 
     private static func joined(_ first: String?, _ second: String?) -> String? {
@@ -369,7 +363,7 @@ package struct Correlator: Sendable {
             metadata["request_offset"] = .int(Int(open.request.offset))
         }
         if !open.response.toolCalls.isEmpty { metadata["tool_calls"] = .json(Self.toolCallsJSON(open.response.toolCalls)) }
-        if !open.messageID.isEmpty { metadata["message_id"] = .text(open.messageID) }
+        if let messageID = open.messageID { metadata["message_id"] = .text(messageID) }
         return llmCallRow(
             id: open.request.callID, request: open.request, endedAt: open.endedAt, response: open.response, status: "ok",
             metadata: metadata)

@@ -31,7 +31,8 @@ package struct SessionState: Sendable, Codable, Equatable {
     /// An answered call whose message may go on in the next records (formats that write a message's content
     /// blocks one record each, telling them by `message_id`).
     package struct OpenResponse: Sendable, Codable, Equatable {
-        package var messageID: String
+        /// Nil for the call being built from a response without a message id (it is never continued).
+        package var messageID: String?
         package var request: PendingRequest
         /// Everything the message's records said so far.
         package var response: Observation.LLMResponse
