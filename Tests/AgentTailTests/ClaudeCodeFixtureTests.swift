@@ -64,6 +64,7 @@ struct ClaudeCodeFixtureTests {
         #expect(calls.map { $0.text("output") } == expected.messages.map(\.text))
         #expect(calls.map { $0.text("tool_call_count") } == expected.messages.map { String($0.tool_use_ids.count) })
         #expect(calls.allSatisfy { $0.text("status") == "ok" && Int($0.text("latency_ms") ?? "") ?? -1 >= 0 })
+        #expect(calls.map { $0.metadataText("sidechain") == "1" } == expected.messages.map(\.sidechain))
 
         // Every result paired with its call by id: the tool's name comes from the call, the call row is the one
         // that asked for it.
@@ -81,6 +82,19 @@ struct ClaudeCodeFixtureTests {
         #expect(errors.allSatisfy { $0.text("source") != "parser" }, "\(errors.map { $0.text("message") ?? "" })")
         #expect(errors.filter { $0.text("source") == "agent" }.map { $0.text("message") } == expected.api_errors)
         #expect(errors.filter { $0.text("source") == "tool" }.count == expected.tool_results.filter(\.is_error).count)
+    }
+
+    /// A sub-agent's final answer does not end the session: cut just after it, before the Task call's result, the
+    /// session is still waiting on the main agent, and is abandoned when the input ends there.
+    @Test func subAgentAnswerDoesNotEndTheSession() throws {
+        let path = Fixtures.path("claude-code/03_sidechain.jsonl")
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        let lastSidechain = try #require(lines.lastIndex { $0.contains(#""isSidechain":true"#) })
+        let text = lines[...lastSidechain].joined(separator: "\n") + "\n"
+        let rows = FileParser.rows(bytes: Array(text.utf8), path: path, rules: try Self.rules, host: "test-host")
+        let session = try #require(rows.rows(.agentSessions).first)
+        #expect(session.text("status") == "abandoned")
+        #expect(session.text("final_output") == nil)
     }
 
     /// A restart between any two lines, with the session state stored and read back as the state store does,

@@ -170,14 +170,3 @@ extension RuleLanguageTests {
         #expect(RuleTestRunner.firstProblem(wrong)?.description == RuleTestRunner.unmatchedPaths(wrong).first?.description)
     }
 }
-
-extension NormalizedRow {
-    func metadataText(_ key: String) -> String? {
-        guard let data = text("metadata")?.data(using: .utf8),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let value = object[key]
-        else { return nil }
-        return "\(value)"
-    }
-
-    func metadataInt(_ key: String) -> Int { Int(metadataText(key) ?? "") ?? -1 }
-}

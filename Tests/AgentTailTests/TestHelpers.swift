@@ -41,6 +41,18 @@ extension Array where Element == NormalizedRow {
     func rows(_ table: NormalizedTable) -> [NormalizedRow] { filter { $0.table == table } }
 }
 
+extension NormalizedRow {
+    /// A member of the row's `metadata` object, as text (`1` for true).
+    func metadataText(_ key: String) -> String? {
+        guard let data = text("metadata")?.data(using: .utf8),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let value = object[key]
+        else { return nil }
+        return "\(value)"
+    }
+
+    func metadataInt(_ key: String) -> Int { Int(metadataText(key) ?? "") ?? -1 }
+}
+
 /// Parses text as one finished log file with the Mini-Agent rules.
 func parseMiniAgent(_ text: String, chunkSizes: [Int]? = nil) throws -> [NormalizedRow] {
     let folder = try TemporaryFolder()

@@ -256,6 +256,7 @@ package struct Correlator: Sendable {
         open.response.model = response.model ?? open.response.model
         open.response.promptTokens = response.promptTokens ?? open.response.promptTokens
         open.response.completionTokens = response.completionTokens ?? open.response.completionTokens
+        open.response.sidechain = response.sidechain ?? open.response.sidechain
         open.response.toolCalls += response.toolCalls
         open.endedAt = max(open.endedAt, at.info.timestamp)
         state.openResponses?[index] = open
@@ -265,9 +266,11 @@ package struct Correlator: Sendable {
         concludeIfFinal(open)
     }
 
-    /// A response without tool calls is the final answer, when the rules say so.
+    /// A response without tool calls is the final answer, when the rules say so; a sub-agent's never is.
     private mutating func concludeIfFinal(_ open: SessionState.OpenResponse) {
-        guard open.response.toolCalls.isEmpty, rules.session.completeOn == .finalResponse else { return }
+        guard open.response.toolCalls.isEmpty, open.response.sidechain != true,
+            rules.session.completeOn == .finalResponse
+        else { return }
         state.status = .completed
         state.finalOutput = open.response.output
         state.endedAt = open.endedAt
@@ -364,6 +367,7 @@ package struct Correlator: Sendable {
         }
         if !open.response.toolCalls.isEmpty { metadata["tool_calls"] = .json(Self.toolCallsJSON(open.response.toolCalls)) }
         if let messageID = open.messageID { metadata["message_id"] = .text(messageID) }
+        if open.response.sidechain == true { metadata["sidechain"] = .bool(true) }
         return llmCallRow(
             id: open.request.callID, request: open.request, endedAt: open.endedAt, response: open.response, status: "ok",
             metadata: metadata)

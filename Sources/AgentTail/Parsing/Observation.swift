@@ -38,6 +38,8 @@ package enum Observation: Sendable, Equatable {
         /// The message this response belongs to, for formats that write one message over several records: a
         /// response with the same id as a recent one continues it.
         package var messageID: String?
+        /// True for a sub-agent's response: it never ends the session, and its call is marked as a sub-agent's.
+        package var sidechain: Bool?
         package var toolCalls: [ToolCall] = []
     }
 

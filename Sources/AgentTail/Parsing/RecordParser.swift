@@ -125,7 +125,8 @@ struct FieldReader {
             var response = Observation.LLMResponse(
                 output: try text("output"), thinking: try text("thinking"), finishReason: try text("finish_reason"),
                 model: try text("model"), promptTokens: try int("prompt_tokens"),
-                completionTokens: try int("completion_tokens"), messageID: try text("message_id"))
+                completionTokens: try int("completion_tokens"), messageID: try text("message_id"),
+                sidechain: try bool("sidechain"))
             response.toolCalls = try toolCalls()
             return .llmResponse(response)
         case .toolResult:

@@ -150,7 +150,7 @@ package enum EmitKind: String, Sendable, CaseIterable {
         case .llmResponse:
             return [
                 "output": .text, "thinking": .text, "finish_reason": .text, "model": .text, "prompt_tokens": .int,
-                "completion_tokens": .int, "tool_calls": .toolCalls, "message_id": .text,
+                "completion_tokens": .int, "tool_calls": .toolCalls, "message_id": .text, "sidechain": .bool,
             ]
         case .toolResult:
             return [

@@ -151,6 +151,7 @@ extension Observation {
                 ("output", response.output), ("thinking", response.thinking), ("finish_reason", response.finishReason),
                 ("model", response.model), ("prompt_tokens", response.promptTokens.map(String.init)),
                 ("completion_tokens", response.completionTokens.map(String.init)), ("message_id", response.messageID),
+                ("sidechain", response.sidechain.map { "\($0)" }),
             ]
             for (index, call) in response.toolCalls.enumerated() {
                 fields.append(("tool_calls[\(index)]", "\(call.name) id=\(call.id ?? "none") \(call.arguments ?? "")"))
