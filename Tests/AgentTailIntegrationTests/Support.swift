@@ -38,7 +38,7 @@ final class AgentTailProcess: @unchecked Sendable {
         env.merge(environment) { _, new in new }
         process.environment = env
         if let stderrPath {
-            FileManager.default.createFile(atPath: stderrPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
             process.standardError = FileHandle(forWritingAtPath: stderrPath)
             try stderr.fileHandleForWriting.close()
         } else {

@@ -29,7 +29,7 @@ package struct IngestService: Service {
 
     package func run() async throws {
         let watcher = self.watcher
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             watcher.setDirectories(ingestor.directories)
             var changed: Set<String>? = nil
             var drained = outboxDrained.stream.makeAsyncIterator()
