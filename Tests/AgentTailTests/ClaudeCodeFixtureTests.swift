@@ -103,11 +103,11 @@ struct ClaudeCodeFixtureTests {
     func restartAtEveryLineGivesTheSameRows(file: String) throws {
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("claude-code/\(file)"))))
         let rules = try Self.rules
-        let whole = try Shipper.latestVersions(Self.parse(bytes, rules: rules, restartAt: nil))
+        let whole = try Self.parse(bytes, rules: rules, restartAt: nil).latestVersions()
         #expect(!whole.isEmpty)
         let lineEnds = bytes.indices.filter { bytes[$0] == 0x0A }.map { $0 + 1 }
         for cut in lineEnds.dropLast() {
-            let resumed = try Shipper.latestVersions(Self.parse(bytes, rules: rules, restartAt: cut)).map(Self.text)
+            let resumed = try Self.parse(bytes, rules: rules, restartAt: cut).latestVersions().map(Self.text)
             let expected = whole.map(Self.text)
             #expect(resumed.count == expected.count, "restart at byte \(cut): \(resumed.count) rows, not \(expected.count)")
             if let index = resumed.indices.first(where: { $0 < expected.count && resumed[$0] != expected[$0] }) {

@@ -115,7 +115,7 @@ struct ShipperTests {
         let tool = rows(1, session: session)[0]
         let v1 = NormalizedRow(table: .agentSessions, id: session, values: ["status": .text("running")])
         let v2 = NormalizedRow(table: .agentSessions, id: session, values: ["status": .text("completed")])
-        #expect(try Shipper.latestVersions([v1, tool, v2]) == [v2, tool])
+        #expect([v1, tool, v2].latestVersions() == [v2, tool])
     }
 }
 

@@ -86,3 +86,20 @@ package struct NormalizedRow: Sendable, Equatable {
         return values[index]
     }
 }
+
+extension Array where Element == NormalizedRow {
+    /// Keeps only the last version of each row (sessions are re-emitted as they progress, a call as more of its
+    /// message is read), at the place of its first version; in delivery order, sessions come first so that later
+    /// rows refer to existing ones, then calls, tool executions and errors.
+    package func latestVersions(deliveryOrder: Bool = true) -> [NormalizedRow] {
+        var latest: [UUID: Int] = [:]
+        for (index, row) in enumerated() { latest[row.id] = index }
+        var placed = Set<UUID>()
+        return enumerated().compactMap { index, row -> (rank: Int, index: Int, row: NormalizedRow)? in
+            guard placed.insert(row.id).inserted, let last = latest[row.id] else { return nil }
+            return (deliveryOrder ? row.table.deliveryRank : 0, index, self[last])
+        }
+        .sorted { ($0.rank, $0.index) < ($1.rank, $1.index) }
+        .map(\.row)
+    }
+}

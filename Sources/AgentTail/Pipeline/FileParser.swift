@@ -82,7 +82,7 @@ package enum FileParser {
         var sessionRows: [NormalizedRow] = []
         file.correlator.flushSession(into: &sessionRows)
         var all = sessionRows + rows
-        if let deduplicated = try? Shipper.latestVersions(all, deliveryOrder: false) { all = deduplicated }
+        all = all.latestVersions(deliveryOrder: false)
         var masker = RowMasker(redactor: redactor)
         masker.redact(&all)
         return all

@@ -56,7 +56,7 @@ package final class Shipper: Sendable {
                     let cursor = try await store.cursor(of: sink.name)
                     let entries = try await store.outbox(after: cursor, limit: batchSize)
                     guard let last = entries.last else { break }
-                    let rows = try Self.latestVersions(entries.map { try $0.row() })
+                    let rows = try entries.map { try $0.row() }.latestVersions()
                     do {
                         let rejections = try await sink.send(rows)
                         if !rejections.isEmpty {
@@ -93,20 +93,5 @@ package final class Shipper: Sendable {
             }
         }
         return outcome
-    }
-
-    /// Keeps only the last version of each row (sessions are re-emitted as they progress, a call as more of its
-    /// message is read), at the place of its first version; in delivery order, sessions come first so that later
-    /// rows refer to existing ones, then calls, tool executions and errors.
-    static func latestVersions(_ rows: [NormalizedRow], deliveryOrder: Bool = true) throws -> [NormalizedRow] {
-        var latest: [UUID: Int] = [:]
-        for (index, row) in rows.enumerated() { latest[row.id] = index }
-        var placed = Set<UUID>()
-        return rows.enumerated().compactMap { index, row -> (rank: Int, index: Int, row: NormalizedRow)? in
-            guard placed.insert(row.id).inserted, let last = latest[row.id] else { return nil }
-            return (deliveryOrder ? row.table.deliveryRank : 0, index, rows[last])
-        }
-        .sorted { ($0.rank, $0.index) < ($1.rank, $1.index) }
-        .map(\.row)
     }
 }
