@@ -262,18 +262,14 @@ package enum RulePackLoader {
         case .sequence:
             let items = try node.sequence()
             guard items.count >= 2 else { throw node.error("a list of sources needs at least two; write one alone") }
-            var sources: [ValueSource] = []
-            for item in items { sources.append(try fieldSource(item, scope: &scope)) }
-            return .firstOf(sources)
+            return .firstOf(try fieldSources(items, scope: &scope))
         case .mapping:
             let map = try node.mapping(allowed: ["capture", "json", "value", "sum"])
             if let sumNode = map.optional("sum") {
                 guard map.entries.count == 1 else { throw node.error("'sum' stands alone: give only the sources to add") }
                 let items = try sumNode.sequence()
                 guard !items.isEmpty else { throw sumNode.error("'sum' needs at least one source") }
-                var sources: [ValueSource] = []
-                for item in items { sources.append(try fieldSource(item, scope: &scope)) }
-                return .sum(sources)
+                return .sum(try fieldSources(items, scope: &scope))
             }
             let found = try source(in: map, captures: scope.captures, owner: node)
             if case .json(let path) = found { try note(path, at: try map.required("json"), scope: &scope) }
@@ -281,6 +277,12 @@ package enum RulePackLoader {
         default:
             return try valueSource(try node.nonEmptyString(), at: node, scope: &scope)
         }
+    }
+
+    private static func fieldSources(_ items: [YAMLValue], scope: inout RuleScope) throws(ConfigError) -> [ValueSource] {
+        var sources: [ValueSource] = []
+        for item in items { sources.append(try fieldSource(item, scope: &scope)) }
+        return sources
     }
 
     /// Checks where a JSON path may read, and remembers where it is written.

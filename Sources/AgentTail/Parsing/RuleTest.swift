@@ -174,37 +174,42 @@ extension RuleTestRunner {
     /// JSON paths of the rules' fields that find nothing in any record their rule matched in the pack's tests:
     /// a misspelt member name, or a path into a shape the log does not have. Rules no test exercises are not judged.
     package static func unmatchedPaths(_ pack: RulePack) -> [ConfigError] {
+        /// What one rule's paths found over all the records it matched in the tests.
+        struct Tally {
+            var records = 0
+            var found: [Bool]
+            var nearby: [Set<String>]
+        }
         let parser = RecordParser(rules: pack)
-        var matched: [String: Int] = [:]
-        var found: [String: [Bool]] = [:]
-        var nearby: [String: [Set<String>]] = [:]
+        var tallies: [String: Tally] = [:]
         for test in pack.tests {
             var framer = Framer(framing: pack.framing, offset: 0)
             let visit: (FramerEvent) -> Void = { event in
                 guard case .record(let record) = event, let findings = parser.pathFindings(record) else { return }
-                matched[findings.rule, default: 0] += 1
                 let count = findings.found.count
-                var seen = found[findings.rule] ?? Array(repeating: false, count: count)
-                var keys = nearby[findings.rule] ?? Array(repeating: [], count: count)
+                var tally =
+                    tallies[findings.rule]
+                    ?? Tally(found: Array(repeating: false, count: count), nearby: Array(repeating: [], count: count))
+                tally.records += 1
                 for index in 0..<count {
-                    seen[index] = seen[index] || findings.found[index]
-                    keys[index].formUnion(findings.nearby[index])
+                    tally.found[index] = tally.found[index] || findings.found[index]
+                    tally.nearby[index].formUnion(findings.nearby[index])
                 }
-                found[findings.rule] = seen
-                nearby[findings.rule] = keys
+                tallies[findings.rule] = tally
             }
             test.input.withUnsafeBytes { raw in framer.append(raw, visit) }
             framer.finish(visit)
         }
         var problems: [ConfigError] = []
         for rule in pack.records {
-            guard let records = matched[rule.name], let seen = found[rule.name] else { continue }
-            for (index, location) in rule.pathLocations.enumerated() where !seen[index] {
+            guard let tally = tallies[rule.name] else { continue }
+            let records = tally.records
+            for (index, location) in rule.pathLocations.enumerated() where !tally.found[index] {
                 let plural = records == 1 ? "record" : "records"
                 var message =
                     "'\(location.path)' finds nothing in the \(records) \(plural) rule '\(rule.name)' matches in "
                     + "this file's tests"
-                let keys = nearby[rule.name]?[index].sorted() ?? []
+                let keys = tally.nearby[index].sorted()
                 if let (_, member) = location.path.parent, !keys.isEmpty {
                     message += "; the object there has \(keys.joined(separator: ", "))"
                     if let suggestion = Suggestion.closest(to: member, in: keys) {
