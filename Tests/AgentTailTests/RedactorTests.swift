@@ -92,7 +92,7 @@ struct RedactorTests {
 
     @Test func userPatternsAndDisabledKinds() throws {
         let custom = Redactor(
-            kinds: Set(SecretKind.allCases).subtracting([.urlPassword]),
+            kinds: Set(SecretKind.allCases).subtracting([.urlPassword]), disabledRules: ["basic_auth_credentials"],
             patterns: [try RedactionPattern(name: "employee", regex: "EMP-[0-9]{6}")])
         let result = custom.redact(text: "EMP-123456 at https://u:pw@host")
         #expect(result?.0 == "[REDACTED:employee] at https://u:pw@host")

@@ -39,12 +39,14 @@ package struct DeliveryConfig: Sendable {
 package struct RedactionConfig: Sendable {
     /// The built-in detectors in use; all of them unless some are disabled.
     package var kinds: Set<SecretKind> = Set(SecretKind.allCases)
+    /// Provider rules turned off by name (`stripe_access_key`), the rest of the provider formats staying on.
+    package var disabledRules: Set<String> = []
     /// The user's own patterns, applied after the built-in ones.
     package var patterns: [RedactionPattern] = []
 
     package init() {}
 
-    package var redactor: Redactor { Redactor(kinds: kinds, patterns: patterns) }
+    package var redactor: Redactor { Redactor(kinds: kinds, disabledRules: disabledRules, patterns: patterns) }
 }
 
 /// One set of log files parsed with one rule pack.

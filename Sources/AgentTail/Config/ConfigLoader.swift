@@ -134,8 +134,12 @@ package struct ConfigLoader: Sendable {
         var redaction = RedactionConfig()
         let map = try node.mapping(allowed: ["disable", "patterns"])
         for item in try map.optional("disable")?.sequence(allowScalar: true) ?? [] {
-            let name = try item.oneOf(SecretKind.allCases.map(\.rawValue))
-            redaction.kinds.remove(SecretKind(rawValue: name)!)
+            let name = try item.oneOf(SecretKind.allCases.map(\.rawValue) + ProviderRules.builtIn.names)
+            if let kind = SecretKind(rawValue: name) {
+                redaction.kinds.remove(kind)
+            } else {
+                redaction.disabledRules.insert(name)
+            }
         }
         for item in try map.optional("patterns")?.sequence() ?? [] {
             let pattern = try item.mapping(allowed: ["name", "regex"])

@@ -44,10 +44,20 @@ package struct RedactionPattern: Sendable {
 /// (`"api_key": "..."`) is masked whole.
 package struct Redactor: Sendable {
     package let scanner: SecretScanner
+    /// The provider formats in use; nil when `provider_formats` is disabled.
+    package let providers: ProviderRules?
     package let patterns: [RedactionPattern]
 
-    package init(kinds: Set<SecretKind> = Set(SecretKind.allCases), patterns: [RedactionPattern] = []) {
+    /// - Parameters:
+    ///   - kinds: the built-in detectors in use.
+    ///   - disabledRules: names of provider rules not to apply (`ProviderRules.names`).
+    ///   - patterns: the user's own patterns, applied after the built-in ones.
+    package init(
+        kinds: Set<SecretKind> = Set(SecretKind.allCases), disabledRules: Set<String> = [],
+        patterns: [RedactionPattern] = []
+    ) {
         self.scanner = SecretScanner(kinds: kinds)
+        self.providers = kinds.contains(.providerFormats) ? ProviderRules.builtIn.removing(disabledRules) : nil
         self.patterns = patterns
     }
 
@@ -83,8 +93,16 @@ package struct Redactor: Sendable {
         return text.withUTF8 { redact(utf8: $0) }
     }
 
+    /// The secrets in `utf8` that the detectors and provider rules find, in order, overlapping ones joined.
+    package func matches(in utf8: UnsafeBufferPointer<UInt8>) -> [SecretMatch] {
+        let found = scanner.matches(in: utf8)
+        guard let providers else { return found }
+        let more = providers.matches(in: utf8)
+        return more.isEmpty ? found : SecretMatch.joined(found + more)
+    }
+
     private func redact(utf8: UnsafeBufferPointer<UInt8>) -> (String, Int)? {
-        let matches = scanner.matches(in: utf8)
+        let matches = matches(in: utf8)
         var count = matches.count
         var text: String?
         if !matches.isEmpty {
@@ -140,7 +158,7 @@ package struct Redactor: Sendable {
         var out: [UInt8] = []
         var copied = 0
         var count = 0
-        var secretMember = false
+        var secretMember = SecretNames.Strength.none
         // Escaped strings are decoded here, one after the other, and scanned as bytes: a String is made only for
         // the rare one that holds a secret.
         var decoded = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 0)
@@ -149,7 +167,7 @@ package struct Redactor: Sendable {
         while i < bytes.end {
             let byte = bytes.p[i]
             guard byte == UInt8(ascii: "\"") else {
-                if byte > 0x20 && byte != UInt8(ascii: ":") { secretMember = false }
+                if byte > 0x20 && byte != UInt8(ascii: ":") { secretMember = .none }
                 i += 1
                 continue
             }
@@ -158,15 +176,17 @@ package struct Redactor: Sendable {
             if next < bytes.end && bytes.p[next] == UInt8(ascii: ":") {
                 secretMember =
                     scanner.mask.contains(.secretAssignment)
-                    && SecretNames.isSecret(UnsafeBufferPointer(start: bytes.p + i + 1, count: close - i - 1))
+                    ? SecretNames.strength(UnsafeBufferPointer(start: bytes.p + i + 1, count: close - i - 1)) : .none
                 i = next
                 continue
             }
             let replacement: (String, Int)?
-            if secretMember && close > i + 1 {
-                let content = UnsafeBufferPointer(start: bytes.p + i + 1, count: close - i - 1)
-                let marker = SecretKind.secretAssignment.marker
-                replacement = content.starts(with: SecretKind.markerPrefix.utf8) ? nil : (marker, 1)
+            let content = UnsafeBufferPointer(start: bytes.p + i + 1, count: close - i - 1)
+            if close > i + 1 && !content.starts(with: SecretKind.markerPrefix.utf8)
+                && (secretMember == .strong
+                    || (secretMember == .weak && CredentialShape.looksLikeCredential(content)))
+            {
+                replacement = (SecretKind.secretAssignment.marker, 1)
             } else if escaped {
                 let length = close - i - 1
                 if decoded.count < length {
@@ -180,7 +200,7 @@ package struct Redactor: Sendable {
             } else {
                 replacement = redact(utf8: UnsafeBufferPointer(start: bytes.p + i + 1, count: close - i - 1))
             }
-            secretMember = false
+            secretMember = .none
             if let (text, found) = replacement {
                 if out.isEmpty { out.reserveCapacity(bytes.end) }
                 out.append(contentsOf: UnsafeBufferPointer(start: bytes.p + copied, count: i - copied))

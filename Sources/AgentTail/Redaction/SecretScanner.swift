@@ -2,6 +2,23 @@
 package struct SecretMatch: Sendable, Equatable {
     package var range: Range<Int>
     package var marker: String
+
+    /// `matches` in order, those that overlap joined into one that covers them all and keeps the first one's marker.
+    static func joined(_ matches: [SecretMatch]) -> [SecretMatch] {
+        let sorted = matches.sorted {
+            $0.range.lowerBound != $1.range.lowerBound
+                ? $0.range.lowerBound < $1.range.lowerBound : $0.range.upperBound > $1.range.upperBound
+        }
+        var joined: [SecretMatch] = []
+        for match in sorted {
+            if let last = joined.last, match.range.lowerBound < last.range.upperBound {
+                joined[joined.count - 1].range = last.range.lowerBound..<max(last.range.upperBound, match.range.upperBound)
+            } else {
+                joined.append(match)
+            }
+        }
+        return joined
+    }
 }
 
 /// Finds the built-in kinds of secrets in UTF-8 text, in one forward pass without regular expressions.
@@ -21,12 +38,12 @@ package struct SecretScanner: Sendable {
     /// The secrets in `text`, in order.
     package func matches(in text: UnsafeBufferPointer<UInt8>) -> [SecretMatch] {
         guard !kinds.isEmpty, let base = text.baseAddress, text.count >= 8 else { return [] }
-        return Pass(p: base, n: text.count, kinds: mask).run()
+        return ScanPass(p: base, n: text.count, kinds: mask).run()
     }
 }
 
 /// The scan of one text.
-private struct Pass {
+struct ScanPass {
     let p: UnsafePointer<UInt8>
     let n: Int
     let kinds: SecretKind.Mask
@@ -53,8 +70,10 @@ private struct Pass {
         let byte = p[i]
         let candidate: SecretMatch?
         switch byte {
+        case UInt8(ascii: " "), UInt8(ascii: "\t"):
+            candidate = argument(at: i)
         case UInt8(ascii: "-"):
-            candidate = privateKeyBlock(at: i) ?? dashPrefixedKey(at: i)
+            candidate = privateKeyBlock(at: i) ?? dashPrefixedKey(at: i) ?? toolOption(at: i)
         case UInt8(ascii: "_"):
             candidate = underscorePrefixedKey(at: i)
         case UInt8(ascii: "J"):
@@ -64,9 +83,13 @@ private struct Pass {
         case UInt8(ascii: "B"), UInt8(ascii: "b"):
             candidate = bearer(at: i)
         case UInt8(ascii: ":"):
-            candidate = urlPassword(at: i) ?? assignment(at: i)
+            candidate = urlPassword(at: i) ?? puttyPrivateLines(at: i) ?? assignment(at: i)
         case UInt8(ascii: "="):
             candidate = assignment(at: i)
+        case UInt8(ascii: "."):
+            candidate = googleOAuthToken(at: i)
+        case UInt8(ascii: "~"):
+            candidate = azureClientSecret(at: i)
         default:
             return nil
         }
@@ -77,32 +100,32 @@ private struct Pass {
     // MARK: - Character classes
 
     @inline(__always)
-    private func isAlnum(_ b: UInt8) -> Bool {
+    func isAlnum(_ b: UInt8) -> Bool {
         (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A)
     }
 
     /// Characters of API keys and base64url: letters, digits, '_' and '-'.
     @inline(__always)
-    private func isTokenByte(_ b: UInt8) -> Bool {
+    func isTokenByte(_ b: UInt8) -> Bool {
         isAlnum(b) || b == UInt8(ascii: "_") || b == UInt8(ascii: "-")
     }
 
     /// True when `k` is outside the text or not a token byte: a key cannot start in the middle of a word.
     @inline(__always)
-    private func boundary(_ k: Int) -> Bool {
+    func boundary(_ k: Int) -> Bool {
         k < 0 || k >= n || !isTokenByte(p[k])
     }
 
     /// The end of the run of bytes from `start` satisfying `accept`.
     @inline(__always)
-    private func run(from start: Int, _ accept: (UInt8) -> Bool) -> Int {
+    func run(from start: Int, _ accept: (UInt8) -> Bool) -> Int {
         var k = start
         while k < n && accept(p[k]) { k += 1 }
         return k
     }
 
     /// True when the bytes at `k` are `literal`, compared ASCII case-insensitively when `folding`.
-    private func has(_ literal: StaticString, at k: Int, folding: Bool = false) -> Bool {
+    func has(_ literal: StaticString, at k: Int, folding: Bool = false) -> Bool {
         let count = literal.utf8CodeUnitCount
         guard k >= 0, k + count <= n else { return false }
         let bytes = literal.utf8Start
@@ -114,14 +137,15 @@ private struct Pass {
         return true
     }
 
-    private func match(_ kind: SecretKind, _ range: Range<Int>) -> SecretMatch? {
+    func match(_ kind: SecretKind, _ range: Range<Int>) -> SecretMatch? {
         kinds.contains(kind) ? SecretMatch(range: range, marker: kind.marker) : nil
     }
 
     // MARK: - API keys and tokens with a known prefix
 
-    /// `sk-...` (20+ characters after the dash) and Slack's `xoxb-...`, `xoxp-...`.
-    private func dashPrefixedKey(at i: Int) -> SecretMatch? {
+    /// `sk-...` (20+ characters after the dash), Slack's `xoxb-...`, `xoxp-...`, PyPI's `pypi-...` and Google's OAuth
+    /// client secrets `GOCSPX-...`.
+    func dashPrefixedKey(at i: Int) -> SecretMatch? {
         if i >= 2 && p[i - 2] == UInt8(ascii: "s") && p[i - 1] == UInt8(ascii: "k") && boundary(i - 3) {
             let end = run(from: i + 1, isTokenByte)
             if end - (i + 1) >= 20 { return match(.apiKey, (i - 2)..<end) }
@@ -130,26 +154,67 @@ private struct Pass {
             let end = run(from: i + 1, isTokenByte)
             if end - (i + 1) >= 10 { return match(.apiKey, (i - 4)..<end) }
         }
+        if i >= 4 && has("pypi", at: i - 4) && boundary(i - 5) {
+            let end = run(from: i + 1, isTokenByte)
+            if end - (i + 1) >= 50 { return match(.apiKey, (i - 4)..<end) }
+        }
+        if i >= 6 && has("GOCSPX", at: i - 6) && boundary(i - 7) {
+            let end = run(from: i + 1, isTokenByte)
+            if end - (i + 1) >= 24 { return match(.apiKey, (i - 6)..<end) }
+        }
         return nil
     }
 
-    /// GitHub's `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` tokens and `github_pat_` tokens.
-    private func underscorePrefixedKey(at i: Int) -> SecretMatch? {
-        if i >= 3 && p[i - 3] == UInt8(ascii: "g") && p[i - 2] == UInt8(ascii: "h") && "pousr".utf8.contains(p[i - 1])
-            && boundary(i - 4)
-        {
-            let end = run(from: i + 1, isAlnum)
-            if end - (i + 1) >= 30 { return match(.apiKey, (i - 3)..<end) }
+    /// Keys whose prefix ends with '_': GitHub's `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` and `github_pat_`, Hugging
+    /// Face's `hf_`, npm's `npm_`, Stripe's `sk_live_`, `sk_test_`, `rk_live_`, `rk_test_`, Supabase's `sb_secret_` and
+    /// Docker's `dckr_pat_`. `i` is the last '_' of the prefix.
+    func underscorePrefixedKey(at i: Int) -> SecretMatch? {
+        func key(prefixLength: Int, minimum: Int, _ accept: (UInt8) -> Bool) -> SecretMatch? {
+            guard boundary(i - prefixLength - 1) else { return nil }
+            let end = run(from: i + 1, accept)
+            return end - (i + 1) >= minimum && boundary(end) ? match(.apiKey, (i - prefixLength)..<end) : nil
         }
-        if i >= 10 && has("github_pat", at: i - 10) && boundary(i - 11) {
-            let end = run(from: i + 1, isTokenByte)
-            if end - (i + 1) >= 20 { return match(.apiKey, (i - 10)..<end) }
+        if i >= 3 && p[i - 3] == UInt8(ascii: "g") && p[i - 2] == UInt8(ascii: "h") && "pousr".utf8.contains(p[i - 1]) {
+            if let found = key(prefixLength: 3, minimum: 30, isAlnum) { return found }
+        }
+        if i >= 10 && has("github_pat", at: i - 10), let found = key(prefixLength: 10, minimum: 20, isTokenByte) {
+            return found
+        }
+        if i >= 2 && has("hf", at: i - 2), let found = key(prefixLength: 2, minimum: 30, isAlnum) { return found }
+        if i >= 3 && has("npm", at: i - 3), let found = key(prefixLength: 3, minimum: 36, isAlnum) { return found }
+        if i >= 7 && (has("k_live", at: i - 6) || has("k_test", at: i - 6))
+            && (p[i - 7] == UInt8(ascii: "s") || p[i - 7] == UInt8(ascii: "r"))
+        {
+            if let found = key(prefixLength: 7, minimum: 20, isAlnum) { return found }
+        }
+        if i >= 9 && has("sb_secret", at: i - 9), let found = key(prefixLength: 9, minimum: 20, isTokenByte) {
+            return found
+        }
+        if i >= 8 && has("dckr_pat", at: i - 8), let found = key(prefixLength: 8, minimum: 20, isTokenByte) {
+            return found
         }
         return nil
+    }
+
+    /// Google OAuth access tokens, `ya29.` and 20 or more characters. `i` is the '.'.
+    func googleOAuthToken(at i: Int) -> SecretMatch? {
+        guard i >= 4, p[i - 1] == UInt8(ascii: "9"), has("ya29", at: i - 4), boundary(i - 5) else { return nil }
+        let end = run(from: i + 1) { isTokenByte($0) || $0 == UInt8(ascii: ".") }
+        return end - (i + 1) >= 20 ? match(.apiKey, (i - 4)..<end) : nil
+    }
+
+    /// Azure AD client secrets: three characters, a digit, `Q~`, then 31 to 34 more. `i` is the '~'.
+    func azureClientSecret(at i: Int) -> SecretMatch? {
+        guard i >= 5, p[i - 1] == UInt8(ascii: "Q"), p[i - 2] >= 0x30 && p[i - 2] <= 0x39 else { return nil }
+        let accept = { (b: UInt8) in isAlnum(b) || b == UInt8(ascii: "_") || b == UInt8(ascii: "~") || b == UInt8(ascii: ".") }
+        let start = i - 5
+        guard accept(p[start]) && accept(p[start + 1]) && accept(p[start + 2]), boundary(start - 1) else { return nil }
+        let end = run(from: i + 1) { accept($0) || $0 == UInt8(ascii: "-") }
+        return (31...34).contains(end - (i + 1)) ? match(.apiKey, start..<end) : nil
     }
 
     /// AWS access key ids (`AKIA` and kin, then 16 capitals or digits) and Google API keys (`AIza` + 35).
-    private func uppercaseAKey(at i: Int) -> SecretMatch? {
+    func uppercaseAKey(at i: Int) -> SecretMatch? {
         guard boundary(i - 1), i + 20 <= n else { return nil }
         for prefix: StaticString in ["AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "ABIA", "ACCA"]
         where has(prefix, at: i) {
@@ -167,7 +232,7 @@ private struct Pass {
     // MARK: - Structured tokens
 
     /// `eyJ...`.`...`.`...`: a JSON Web Token (the header is base64url JSON, so it starts with `eyJ`).
-    private func jwt(at i: Int) -> SecretMatch? {
+    func jwt(at i: Int) -> SecretMatch? {
         guard i >= 2, p[i - 2] == UInt8(ascii: "e"), p[i - 1] == UInt8(ascii: "y"), boundary(i - 3) else { return nil }
         let start = i - 2
         let headerEnd = run(from: i + 1, isTokenByte)
@@ -208,15 +273,16 @@ private struct Pass {
         return nil
     }
 
-    /// `-----BEGIN ... PRIVATE KEY-----` up to and including the END line; an unterminated block is masked to the
-    /// end of the text. `i` is the first dash.
+    /// `-----BEGIN ... PRIVATE KEY-----` (or `PRIVATE KEY BLOCK`, PGP's) up to and including the END line; an
+    /// unterminated block is masked to the end of the text. `i` is the first dash.
     private func privateKeyBlock(at i: Int) -> SecretMatch? {
         guard has("-----BEGIN ", at: i) else { return nil }
-        // The label: "RSA PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "PRIVATE KEY"...
+        // The label: "RSA PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "PGP PRIVATE KEY BLOCK"...
         var k = i + 11
         let labelLimit = min(n, k + 48)
         while k < labelLimit && !has("-----", at: k) { k += 1 }
-        guard k < labelLimit, k - 11 >= i + 11, has("PRIVATE KEY", at: k - 11) else { return nil }
+        guard k < labelLimit, k - 11 >= i + 11, has("PRIVATE KEY", at: k - 11) || has("PRIVATE KEY BLOCK", at: k - 17)
+        else { return nil }
         var end = k + 5
         while end < n {
             if p[end] == UInt8(ascii: "-") && has("-----END ", at: end) {
@@ -230,97 +296,23 @@ private struct Pass {
         return match(.privateKey, i..<n)
     }
 
-    // MARK: - Assignments to secret-looking names
-
-    /// `NAME=value`, `NAME: value`, `"name": "value"` and `--name=value` where the name says it holds a secret;
-    /// the value is masked, the name stays. `i` is the '=' or ':'.
-    private func assignment(at i: Int) -> SecretMatch? {
-        guard kinds.contains(.secretAssignment) else { return nil }
-        // Comparisons and walruses are not assignments.
-        if i + 1 < n && p[i + 1] == UInt8(ascii: "=") { return nil }
-        if i >= 1 && "=!<>:".utf8.contains(p[i - 1]) { return nil }
-        var k = i - 1
-        if k >= 0 && (p[k] == UInt8(ascii: "\"") || p[k] == UInt8(ascii: "'")) { k -= 1 }
-        while k >= 0 && p[k] == UInt8(ascii: " ") { k -= 1 }
-        let nameEnd = k + 1
-        while k >= 0 && nameEnd - k <= 64 && (isTokenByte(p[k]) || p[k] == UInt8(ascii: ".")) { k -= 1 }
-        let nameStart = k + 1
-        guard nameStart < nameEnd, isSecretName(nameStart..<nameEnd) else { return nil }
-        var v = i + 1
-        while v < n && (p[v] == UInt8(ascii: " ") || p[v] == UInt8(ascii: "\t")) { v += 1 }
-        guard v < n else { return nil }
-        let quote: UInt8? = (p[v] == UInt8(ascii: "\"") || p[v] == UInt8(ascii: "'")) ? p[v] : nil
-        if quote != nil { v += 1 }
-        let valueEnd = run(from: v) { b in
-            if let quote { return b != quote && b != 0x0A && b != 0x0D }
-            return b > 0x20 && !"\"',;&|)}]<>`".utf8.contains(b)
+    /// The private half of a PuTTY key file: from `Private-Lines:` to the end of the `Private-MAC:` line (or of the
+    /// text). `i` is the ':'.
+    private func puttyPrivateLines(at i: Int) -> SecretMatch? {
+        guard i >= 13, p[i - 1] == UInt8(ascii: "s"), has("Private-Lines", at: i - 13) else { return nil }
+        var start = i + 1
+        while start < n && p[start] != 0x0A { start += 1 }
+        guard start < n else { return nil }
+        start += 1
+        var k = start
+        while k < n {
+            if p[k] == UInt8(ascii: "P") && has("Private-MAC:", at: k) {
+                var end = k
+                while end < n && p[end] != 0x0A && p[end] != 0x0D { end += 1 }
+                return match(.privateKey, start..<end)
+            }
+            k += 1
         }
-        guard valueEnd > v, !has("[REDACTED", at: v) else { return nil }
-        // "Authorization: Basic xyz" keeps the scheme and masks the credential after it.
-        if quote == nil, valueEnd < n, p[valueEnd] == UInt8(ascii: " "), isSchemeWord(v..<valueEnd) {
-            var t = valueEnd
-            while t < n && p[t] == UInt8(ascii: " ") { t += 1 }
-            let tokenEnd = run(from: t) { $0 > 0x20 && !"\"',;&|)}]<>`".utf8.contains($0) }
-            if tokenEnd > t { return match(.secretAssignment, t..<tokenEnd) }
-        }
-        return match(.secretAssignment, v..<valueEnd)
-    }
-
-    private func isSchemeWord(_ range: Range<Int>) -> Bool {
-        let word = String(decoding: UnsafeBufferPointer(start: p + range.lowerBound, count: range.count), as: UTF8.self)
-        return ["basic", "bearer", "token", "digest"].contains(word.lowercased())
-    }
-
-    private func isSecretName(_ range: Range<Int>) -> Bool {
-        SecretNames.isSecret(UnsafeBufferPointer(start: p + range.lowerBound, count: range.count))
-    }
-}
-
-/// Which names announce a secret value.
-package enum SecretNames {
-    /// Names that are secrets whole, or after a '_', '-' or '.' (`GITHUB_TOKEN`, `client-secret`, `db.password`).
-    private static let words = ["token", "secret", "password", "passwd", "apikey", "authorization", "credentials"]
-    /// Names that are secrets only after a separator: `OPENAI_API_KEY`, `access-key`, but not `key` or `monkey`.
-    private static let suffixes = ["key", "pat"]
-    /// Names that are secrets wherever they end a name (`PGPASSWORD`, `dbpassword`).
-    private static let anyPrefix = ["password", "passwd"]
-    /// Keys that identify things rather than unlock them (agenttail's own `file_key` among them).
-    private static let identifiers: Set<String> = [
-        "file_key", "primary_key", "foreign_key", "sort_key", "partition_key", "hash_key", "range_key", "cache_key",
-        "idempotency_key", "dedup_key", "row_key", "lookup_key", "group_key", "unique_key", "public_key", "map_key",
-        "next_token", "page_token", "continuation_token",
-    ]
-
-    /// Every secret name ends with one of these (the identifiers end with "key" or "token").
-    private static let endings = (words + suffixes).map { Array($0.utf8) }
-
-    /// True when a value named `name` (ASCII, any case) should be masked.
-    package static func isSecret(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard name.count >= 3, name.count <= 64, endsWithSecretWord(name) else { return false }
-        return isSecret(String(decoding: name, as: UTF8.self))
-    }
-
-    /// A quick test on the bytes that rules out almost every member name JSON holds ("role", "content", ...).
-    private static func endsWithSecretWord(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
-        endings.contains { ending in
-            ending.count <= name.count
-                && zip(name[(name.count - ending.count)...], ending).allSatisfy { $0 | 0x20 == $1 }
-        }
-    }
-
-    /// True when a value named `name` (any case) should be masked.
-    package static func isSecret(_ name: String) -> Bool {
-        let name = name.lowercased()
-        if words.contains(name) { return true }
-        for identifier in identifiers where name.hasSuffix(identifier) {
-            let before = name.dropLast(identifier.count).last
-            if before == nil || !(before!.isLetter || before!.isNumber) { return false }
-        }
-        for word in anyPrefix where name.hasSuffix(word) { return true }
-        for word in words + suffixes where name.hasSuffix(word) {
-            let before = name.dropLast(word.count).last
-            if before == "_" || before == "-" || before == "." { return true }
-        }
-        return false
+        return match(.privateKey, start..<n)
     }
 }

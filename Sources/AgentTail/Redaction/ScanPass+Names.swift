@@ -1,0 +1,260 @@
+/// The detectors that find a secret by the name before it: assignments in every syntax, arguments on command lines,
+/// and the options by which known tools take a password.
+extension ScanPass {
+    // MARK: - Assignments: `NAME=value`, `name: value`, `"name": "value"`, `name := value`, `?token=value&`
+
+    /// The value given to a secret-looking name with `=`, `:`, `:=` or `=>`; the value is masked, the name stays.
+    /// `i` is the '=' or ':'.
+    func assignment(at i: Int) -> SecretMatch? {
+        guard kinds.contains(.secretAssignment) else { return nil }
+        var valueStart = i + 1
+        if p[i] == UInt8(ascii: ":") {
+            if i + 1 < n && p[i + 1] == UInt8(ascii: ":") { return nil }
+            if i >= 1 && p[i - 1] == UInt8(ascii: ":") { return nil }
+            if i + 1 < n && p[i + 1] == UInt8(ascii: "=") { valueStart = i + 2 }
+        } else {
+            // Comparisons are not assignments, and `:=` was seen at its ':'.
+            if i + 1 < n && p[i + 1] == UInt8(ascii: "=") { return nil }
+            if i >= 1 && "=!<>:".utf8.contains(p[i - 1]) { return nil }
+            if i + 1 < n && p[i + 1] == UInt8(ascii: ">") { valueStart = i + 2 }
+        }
+        var k = i - 1
+        while k >= 0 && (p[k] == UInt8(ascii: " ") || p[k] == UInt8(ascii: "\t")) { k -= 1 }
+        if k >= 0 && (p[k] == UInt8(ascii: "\"") || p[k] == UInt8(ascii: "'")) { k -= 1 }
+        if k >= 0 && p[k] == UInt8(ascii: "]") { k -= 1 }
+        let nameEnd = k + 1
+        while k >= 0 && nameEnd - k <= 64 && (isTokenByte(p[k]) || p[k] == UInt8(ascii: ".")) { k -= 1 }
+        let nameStart = k + 1
+        guard nameStart < nameEnd else { return nil }
+        let query = k >= 0 && (p[k] == UInt8(ascii: "?") || p[k] == UInt8(ascii: "&"))
+        let strength = SecretNames.strength(UnsafeBufferPointer(start: p + nameStart, count: nameEnd - nameStart), query: query)
+        guard strength != .none, let value = value(from: valueStart) else { return nil }
+        // "Authorization: Basic xyz" keeps the scheme and masks the credential after it.
+        if !value.quoted, value.range.upperBound < n, p[value.range.upperBound] == UInt8(ascii: " "),
+            isSchemeWord(value.range)
+        {
+            var t = value.range.upperBound
+            while t < n && p[t] == UInt8(ascii: " ") { t += 1 }
+            let tokenEnd = run(from: t) { $0 > 0x20 && !"\"',;&|)}]<>`".utf8.contains($0) }
+            if tokenEnd > t && !has("[REDACTED", at: t) { return match(.secretAssignment, t..<tokenEnd) }
+            return nil
+        }
+        if strength == .weak && !looksLikeCredential(value.range) { return nil }
+        return match(.secretAssignment, value.range)
+    }
+
+    // MARK: - Arguments: `--password VALUE`, `set aws_secret_access_key VALUE`, `token VALUE`
+
+    /// The word after a secret's name and a space. After an option (`--token VALUE`, `-storepass VALUE`) or a name
+    /// being set (`aws configure set aws_secret_access_key VALUE`, `npm config set //host/:_authToken VALUE`) any
+    /// value is masked; after a name in other text, only a value that looks like a credential. `i` is the space.
+    func argument(at i: Int) -> SecretMatch? {
+        guard kinds.contains(.secretArgument), i >= 3, endsWithSecretWord(before: i) else { return nil }
+        var k = i - 1
+        while k >= 0 && i - k <= 64 && (isTokenByte(p[k]) || p[k] == UInt8(ascii: ".")) { k -= 1 }
+        let nameStart = k + 1
+        guard k < 0 || !isAlnum(p[k]) else { return nil }
+        let name = UnsafeBufferPointer(start: p + nameStart, count: i - nameStart)
+        let strength = SecretNames.strength(name)
+        guard strength != .none else { return nil }
+        var v = i
+        while v < n && (p[v] == UInt8(ascii: " ") || p[v] == UInt8(ascii: "\t")) { v += 1 }
+        guard v < n, !"-=:".utf8.contains(p[v]), let value = value(from: v) else { return nil }
+        // A key of a known format is left to its own detector, whose marker says more.
+        if holdsKnownKey(value.range) { return nil }
+        if strength == .strong && (p[nameStart] == UInt8(ascii: "-") || isBeingSet(before: nameStart)) {
+            return match(.secretArgument, value.range)
+        }
+        return looksLikeCredential(value.range) ? match(.secretArgument, value.range) : nil
+    }
+
+    /// True when the bytes before `end` end with one of the words a secret's name ends with.
+    private func endsWithSecretWord(before end: Int) -> Bool {
+        let last = p[end - 1] | 0x20
+        guard let words = ScanPass.wordsByLastByte[Int(last)] else { return false }
+        for word in words where word.count <= end {
+            var matched = true
+            for (offset, expected) in word.reversed().enumerated() where p[end - 1 - offset] | 0x20 != expected {
+                matched = false
+                break
+            }
+            if matched { return true }
+        }
+        return false
+    }
+
+    static let wordsByLastByte: [[[UInt8]]?] = {
+        let words = [
+            "token", "secret", "password", "passwd", "passphrase", "key", "pat", "pass", "pwd", "credential",
+            "credentials", "authorization", "passin", "passout",
+        ]
+        var table = [[[UInt8]]?](repeating: nil, count: 256)
+        for word in words {
+            let bytes = Array(word.utf8)
+            table[Int(bytes.last!)] = (table[Int(bytes.last!)] ?? []) + [bytes]
+        }
+        return table
+    }()
+
+    /// True when a key of a known format starts inside `range`.
+    private func holdsKnownKey(_ range: Range<Int>) -> Bool {
+        for k in range {
+            let found: SecretMatch?
+            switch p[k] {
+            case UInt8(ascii: "-"): found = dashPrefixedKey(at: k)
+            case UInt8(ascii: "_"): found = underscorePrefixedKey(at: k)
+            case UInt8(ascii: "J"): found = jwt(at: k)
+            case UInt8(ascii: "A"): found = uppercaseAKey(at: k)
+            case UInt8(ascii: "."): found = googleOAuthToken(at: k)
+            case UInt8(ascii: "~"): found = azureClientSecret(at: k)
+            default: found = nil
+            }
+            if let found, found.range.lowerBound >= range.lowerBound { return true }
+        }
+        return false
+    }
+
+    /// True when one of the three words before `start` is `set` or `config` (`aws configure set NAME`,
+    /// `git config --global NAME`, `npm config set NAME`).
+    private func isBeingSet(before start: Int) -> Bool {
+        var k = start - 1
+        for _ in 0..<3 {
+            while k >= 0 && (p[k] == UInt8(ascii: " ") || p[k] == UInt8(ascii: "\t")) { k -= 1 }
+            let end = k + 1
+            while k >= 0 && p[k] > 0x20 && !"\"'`;|&(".utf8.contains(p[k]) { k -= 1 }
+            guard end > k + 1 else { return false }
+            let word = UnsafeBufferPointer(start: p + k + 1, count: end - k - 1)
+            if word.elementsEqual("set".utf8) || word.elementsEqual("config".utf8) { return true }
+        }
+        return false
+    }
+
+    // MARK: - Options known tools take a password by: `mysql -pVALUE`, `docker login -p VALUE`, `curl -u user:VALUE`
+
+    /// The value of an option by which the command it belongs to takes a secret (`CommandOptions`). `i` is the '-'.
+    func toolOption(at i: Int) -> SecretMatch? {
+        guard kinds.contains(.secretArgument), i >= 2, p[i - 1] == UInt8(ascii: " ") || p[i - 1] == UInt8(ascii: "\t"),
+            i + 1 < n
+        else { return nil }
+        var flagEnd = i + 1
+        if p[i + 1] == UInt8(ascii: "-") {
+            flagEnd = run(from: i + 2) { isAlnum($0) || $0 == UInt8(ascii: "-") }
+        } else {
+            guard "paPuUwb".utf8.contains(p[i + 1]) else { return nil }
+            flagEnd = i + 2
+        }
+        guard flagEnd - i <= 16,
+            let entries = CommandOptions.byFlag[String(decoding: UnsafeBufferPointer(start: p + i, count: flagEnd - i), as: UTF8.self)],
+            let command = command(before: i)
+        else { return nil }
+        for (tool, option) in entries where tool.names.contains(command.name) {
+            if let subcommand = tool.subcommand, !segment(command.end..<i, holdsWord: subcommand) { continue }
+            var value: (range: Range<Int>, quoted: Bool)?
+            if flagEnd < n && (p[flagEnd] == UInt8(ascii: " ") || p[flagEnd] == UInt8(ascii: "\t")) {
+                guard option.separate else { continue }
+                var v = flagEnd
+                while v < n && (p[v] == UInt8(ascii: " ") || p[v] == UInt8(ascii: "\t")) { v += 1 }
+                guard v < n, p[v] != UInt8(ascii: "-") else { continue }
+                value = self.value(from: v)
+            } else if option.attached && flagEnd < n && p[flagEnd] > 0x20 {
+                value = self.value(from: flagEnd)
+            }
+            guard let value else { continue }
+            let separator: UInt8?
+            switch option.part {
+            case .whole: separator = nil
+            case .afterColon: separator = UInt8(ascii: ":")
+            case .afterPercent: separator = UInt8(ascii: "%")
+            }
+            var range = value.range
+            if let separator {
+                guard let at = range.first(where: { p[$0] == separator }), at + 1 < range.upperBound else { continue }
+                range = (at + 1)..<range.upperBound
+            }
+            return match(.secretArgument, range)
+        }
+        return nil
+    }
+
+    /// The command a command line's option at `i` belongs to: the first word of its segment after wrappers (`sudo`,
+    /// `env`) and variable assignments, without its directory; and where that word ends.
+    private func command(before i: Int) -> (name: String, end: Int)? {
+        var start = i - 1
+        while start >= 0 && i - start <= 512 && !"\n;|&(`\"'".utf8.contains(p[start]) { start -= 1 }
+        var k = start + 1
+        while k < i {
+            while k < i && (p[k] == UInt8(ascii: " ") || p[k] == UInt8(ascii: "\t")) { k += 1 }
+            let wordStart = k
+            while k < i && p[k] != UInt8(ascii: " ") && p[k] != UInt8(ascii: "\t") { k += 1 }
+            guard k > wordStart else { return nil }
+            let word = UnsafeBufferPointer(start: p + wordStart, count: k - wordStart)
+            if word.contains(UInt8(ascii: "=")) || word[0] == UInt8(ascii: "-") { continue }
+            var name = String(decoding: word, as: UTF8.self)
+            if let slash = name.lastIndex(of: "/") { name = String(name[name.index(after: slash)...]) }
+            if CommandOptions.wrappers.contains(name) { continue }
+            return (name, k)
+        }
+        return nil
+    }
+
+    /// True when `word` is one of the words of `range`.
+    private func segment(_ range: Range<Int>, holdsWord word: String) -> Bool {
+        let bytes = Array(word.utf8)
+        var k = range.lowerBound
+        while k + bytes.count <= range.upperBound {
+            if (k == range.lowerBound || p[k - 1] <= 0x20) && (k + bytes.count == range.upperBound || p[k + bytes.count] <= 0x20)
+                && bytes.indices.allSatisfy({ p[k + $0] == bytes[$0] })
+            {
+                return true
+            }
+            k += 1
+        }
+        return false
+    }
+
+    // MARK: - Values
+
+    /// The value starting at `v`: up to the closing quote when quoted, else up to a space or a character that ends
+    /// a word in shells, JSON, queries and connection strings. Nil when it is empty, already masked, or a reference
+    /// to another value (`$VAR`, `${VAR}`, `%VAR%`, `{{ template }}`).
+    func value(from v: Int) -> (range: Range<Int>, quoted: Bool)? {
+        var v = v
+        while v < n && (p[v] == UInt8(ascii: " ") || p[v] == UInt8(ascii: "\t")) { v += 1 }
+        guard v < n else { return nil }
+        let quote: UInt8? = "\"'`".utf8.contains(p[v]) ? p[v] : nil
+        if quote != nil { v += 1 }
+        let end = run(from: v) { b in
+            if let quote { return b != quote && b != 0x0A && b != 0x0D }
+            return b > 0x20 && !"\"',;&|)}]<>`".utf8.contains(b)
+        }
+        guard end > v, !has("[REDACTED", at: v), !isReference(v..<end) else { return nil }
+        return (v..<end, quote != nil)
+    }
+
+    /// `$VAR`, `${VAR}`, `$(command)`, `%VAR%`, `{{ expression }}`: a value that names another one.
+    private func isReference(_ range: Range<Int>) -> Bool {
+        let first = p[range.lowerBound]
+        if first == UInt8(ascii: "$") {
+            guard range.count >= 2 else { return false }
+            let second = p[range.lowerBound + 1]
+            if second == UInt8(ascii: "{") || second == UInt8(ascii: "(") { return true }
+            // `$NAME` in capitals or lower case alone; a password like `$ecretPa55` mixes them.
+            let rest = UnsafeBufferPointer(start: p + range.lowerBound + 1, count: range.count - 1)
+            let upper = rest.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
+            let lower = rest.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
+            return upper || lower
+        }
+        if first == UInt8(ascii: "%") && range.count >= 3 && p[range.upperBound - 1] == UInt8(ascii: "%") { return true }
+        return has("{{", at: range.lowerBound)
+    }
+
+    func looksLikeCredential(_ range: Range<Int>) -> Bool {
+        CredentialShape.looksLikeCredential(UnsafeBufferPointer(start: p + range.lowerBound, count: range.count))
+    }
+
+    private func isSchemeWord(_ range: Range<Int>) -> Bool {
+        guard range.count <= 6 else { return false }
+        let word = String(decoding: UnsafeBufferPointer(start: p + range.lowerBound, count: range.count), as: UTF8.self)
+        return ["basic", "bearer", "token", "digest"].contains(word.lowercased())
+    }
+}
