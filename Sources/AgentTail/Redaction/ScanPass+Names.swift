@@ -25,7 +25,10 @@ extension ScanPass {
         let nameEnd = k + 1
         while k >= 0 && nameEnd - k <= 64 && (isTokenByte(p[k]) || p[k] == UInt8(ascii: ".")) { k -= 1 }
         let nameStart = k + 1
-        guard nameStart < nameEnd else { return nil }
+        // `${NAME:-default}` is a shell expansion, not an assignment.
+        guard nameStart < nameEnd, !(k >= 1 && p[k] == UInt8(ascii: "{") && p[k - 1] == UInt8(ascii: "$")) else {
+            return nil
+        }
         let query = k >= 0 && (p[k] == UInt8(ascii: "?") || p[k] == UInt8(ascii: "&"))
         let strength = SecretNames.strength(UnsafeBufferPointer(start: p + nameStart, count: nameEnd - nameStart), query: query)
         guard strength != .none, let value = value(from: valueStart) else { return nil }
@@ -36,7 +39,9 @@ extension ScanPass {
             var t = value.range.upperBound
             while t < n && p[t] == UInt8(ascii: " ") { t += 1 }
             let tokenEnd = run(from: t) { $0 > 0x20 && !"\"',;&|)}]<>`".utf8.contains($0) }
-            if tokenEnd > t && !has("[REDACTED", at: t) { return match(.secretAssignment, t..<tokenEnd) }
+            if tokenEnd > t && !has("[REDACTED", at: t) && !isReference(t..<tokenEnd) {
+                return match(.secretAssignment, t..<tokenEnd)
+            }
             return nil
         }
         if strength == .weak && !looksLikeCredential(value.range) { return nil }
@@ -180,12 +185,22 @@ extension ScanPass {
     /// `env`) and variable assignments, without its directory; and where that word ends.
     private func command(before i: Int) -> (name: String, end: Int)? {
         var start = i - 1
-        while start >= 0 && i - start <= 512 && !"\n;|&(`\"'".utf8.contains(p[start]) { start -= 1 }
+        while start >= 0 && i - start <= 512 && !"\n;|&(`".utf8.contains(p[start]) && !opensCommand(quoteAt: start) {
+            start -= 1
+        }
         var k = start + 1
         while k < i {
             while k < i && (p[k] == UInt8(ascii: " ") || p[k] == UInt8(ascii: "\t")) { k += 1 }
             let wordStart = k
-            while k < i && p[k] != UInt8(ascii: " ") && p[k] != UInt8(ascii: "\t") { k += 1 }
+            var quote: UInt8?
+            while k < i && (quote != nil || (p[k] != UInt8(ascii: " ") && p[k] != UInt8(ascii: "\t"))) {
+                if let open = quote, p[k] == open {
+                    quote = nil
+                } else if quote == nil && (p[k] == UInt8(ascii: "\"") || p[k] == UInt8(ascii: "'")) {
+                    quote = p[k]
+                }
+                k += 1
+            }
             guard k > wordStart else { return nil }
             let word = UnsafeBufferPointer(start: p + wordStart, count: k - wordStart)
             if word.contains(UInt8(ascii: "=")) || word[0] == UInt8(ascii: "-") { continue }
@@ -195,6 +210,16 @@ extension ScanPass {
             return (name, k)
         }
         return nil
+    }
+
+    /// True when the quote at `q` opens a command of its own: `sh -c '...'`, `"command": "..."`, `cmd="..."`.
+    private func opensCommand(quoteAt q: Int) -> Bool {
+        guard p[q] == UInt8(ascii: "\"") || p[q] == UInt8(ascii: "'") else { return false }
+        var k = q - 1
+        while k >= 0 && p[k] == UInt8(ascii: " ") { k -= 1 }
+        guard k >= 0 else { return true }
+        if p[k] == UInt8(ascii: ":") || p[k] == UInt8(ascii: "=") { return true }
+        return k >= 1 && p[k] == UInt8(ascii: "c") && p[k - 1] == UInt8(ascii: "-") && (k < 2 || p[k - 2] == UInt8(ascii: " "))
     }
 
     /// True when `word` is one of the words of `range`.
@@ -228,8 +253,46 @@ extension ScanPass {
             return b > 0x20 && !"\"',;&|)}]<>`".utf8.contains(b)
         }
         guard end > v, !has("[REDACTED", at: v), !isReference(v..<end) else { return nil }
+        // A value has a letter or a digit: `-`, `*` or `...` hold nothing.
+        guard (v..<end).contains(where: { isAlnum(p[$0]) }) else { return nil }
+        if quote == nil && isCode(v..<end) { return nil }
         return (v..<end, quote != nil)
     }
+
+    /// Program text rather than a literal: a call or subscript (`getpass.getpass(`, `os.environ[`), a chain of
+    /// attributes (`settings.OPENAI_API_KEY`, `process.env.NPM_TOKEN`), a variable named like a secret
+    /// (`api_key=api_key`), a type (`password: str`) or a keyword.
+    private func isCode(_ range: Range<Int>) -> Bool {
+        let value = UnsafeBufferPointer(start: p + range.lowerBound, count: range.count)
+        if value.contains(UInt8(ascii: "(")) || value.contains(UInt8(ascii: "[")) { return true }
+        let identifier = { (b: UInt8) in isAlnum(b) || b == UInt8(ascii: "_") }
+        if value.allSatisfy({ identifier($0) || $0 == UInt8(ascii: ".") }) {
+            let first = value[0]
+            let segments = value.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+            // Each part a word, perhaps with digits at its end (`s3`): `z57pfcas1zuum0in` is a token's.
+            let isWord = { (segment: ArraySlice<UInt8>) -> Bool in
+                guard let firstDigit = segment.firstIndex(where: { $0 >= 0x30 && $0 <= 0x39 }) else { return !segment.isEmpty }
+                return firstDigit > segment.startIndex && segment[firstDigit...].allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+            }
+            if segments.count >= 2, (first >= 0x61 && first <= 0x7A) || first == UInt8(ascii: "_"),
+                segments.allSatisfy({ isWord(ArraySlice($0)) })
+            {
+                return true
+            }
+            if segments.count == 1 {
+                let word = String(decoding: value, as: UTF8.self)
+                if Self.codeWords.contains(word) || SecretNames.strength(value) != .none { return true }
+            }
+        }
+        return false
+    }
+
+    /// Types, literals and keywords that follow a name in code: `password: str`, `token = None`, `key = await ...`.
+    static let codeWords: Set<String> = [
+        "str", "string", "String", "bytes", "int", "bool", "Bool", "Optional", "None", "null", "nil", "true", "false",
+        "True", "False", "undefined", "any", "unknown", "object", "SecretStr", "Secret", "await", "new", "self",
+        "this", "function", "input", "getpass", "require", "os", "env", "process", "config", "settings",
+    ]
 
     /// `$VAR`, `${VAR}`, `$(command)`, `%VAR%`, `{{ expression }}`: a value that names another one.
     private func isReference(_ range: Range<Int>) -> Bool {

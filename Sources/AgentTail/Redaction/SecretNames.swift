@@ -18,6 +18,8 @@ package enum SecretNames {
         "token", "secret", "password", "passwd", "passphrase", "apikey", "authorization", "credential",
         "credentials", "authtoken", "accesstoken", "apitoken", "refreshtoken", "sessiontoken", "bottoken",
         "secretkey", "accesskey", "privatekey", "clientsecret", "apisecret", "secretaccesskey",
+        // Java keytool's and OpenSSL's options: `-storepass`, `-keypass`, `-passin`, `-passout`.
+        "storepass", "keypass", "srcstorepass", "deststorepass", "srckeypass", "destkeypass", "passin", "passout",
     ]
     /// Words that make a name strong when they end it after another word: `OPENAI_API_KEY`, `GITLAB_PAT`,
     /// `DB_PASS`, `MYSQL_PWD` (alone they are too common: `key`, `pass`, and the shell's `PWD`).

@@ -83,7 +83,7 @@ struct ScanPass {
         case UInt8(ascii: "B"), UInt8(ascii: "b"):
             candidate = bearer(at: i)
         case UInt8(ascii: ":"):
-            candidate = urlPassword(at: i) ?? puttyPrivateLines(at: i) ?? assignment(at: i)
+            candidate = urlPassword(at: i) ?? puttyPrivateLines(at: i) ?? passwordFileEntry(at: i) ?? assignment(at: i)
         case UInt8(ascii: "="):
             candidate = assignment(at: i)
         case UInt8(ascii: "."):
@@ -271,6 +271,34 @@ struct ScanPass {
             k += 1
         }
         return nil
+    }
+
+    /// The password of a PostgreSQL password file line, `host:port:database:user:password`, where the port is a number
+    /// or `*`. `i` is the fourth ':'.
+    private func passwordFileEntry(at i: Int) -> SecretMatch? {
+        guard kinds.contains(.urlPassword) else { return nil }
+        let field = { (b: UInt8) in b > 0x20 && b != UInt8(ascii: ":") && !"\"'`".utf8.contains(b) }
+        var fields: [Range<Int>] = []
+        var end = i
+        for _ in 0..<4 {
+            var k = end - 1
+            while k >= 0 && end - k <= 256 && field(p[k]) { k -= 1 }
+            guard k + 1 < end else { return nil }
+            fields.insert((k + 1)..<end, at: 0)
+            if fields.count < 4 {
+                guard k >= 0 && p[k] == UInt8(ascii: ":") else { return nil }
+                end = k
+            } else if k >= 0 && p[k] == UInt8(ascii: ":") {
+                return nil
+            }
+        }
+        let port = fields[1]
+        let isPort = port.allSatisfy { p[$0] >= 0x30 && p[$0] <= 0x39 } || (port.count == 1 && p[port.lowerBound] == UInt8(ascii: "*"))
+        let named = { (range: Range<Int>) in range.contains { p[$0] | 0x20 >= 0x61 && p[$0] | 0x20 <= 0x7A } || range.count == 1 }
+        guard isPort, port.count <= 5, named(fields[0]), named(fields[2]), named(fields[3]) else { return nil }
+        let valueEnd = run(from: i + 1, field)
+        guard valueEnd > i + 1, valueEnd == n || p[valueEnd] != UInt8(ascii: ":") else { return nil }
+        return match(.urlPassword, (i + 1)..<valueEnd)
     }
 
     /// `-----BEGIN ... PRIVATE KEY-----` (or `PRIVATE KEY BLOCK`, PGP's) up to and including the END line; an
