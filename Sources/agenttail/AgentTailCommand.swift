@@ -34,7 +34,7 @@ struct CommonOptions: ParsableArguments {
     func bootstrapLogging(default fallback: Logger.Level) -> Logger {
         let level = logLevel ?? fallback
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = MaskingLogHandler(StreamLogHandler.standardError(label: label), redaction: outputRedaction)
             handler.logLevel = level
             return handler
         }
@@ -60,7 +60,9 @@ struct ConfigOption: ParsableArguments {
     /// Loads and validates the configuration, printing the problem and exiting on failure.
     func load() throws -> AgentTailConfig {
         do {
-            return try ConfigLoader().load(path: config)
+            let loaded = try ConfigLoader().load(path: config)
+            outputRedaction.use(loaded.redaction.redactor)
+            return loaded
         } catch {
             printDiagnostic(error.description)
             throw ExitCode(2)
@@ -83,11 +85,16 @@ func printError(_ message: String) {
     printDiagnostic("error: \(message)")
 }
 
-/// Writes a diagnostic that already carries its location and severity (`file:line:col: error: ...`) to stderr.
+/// Writes a diagnostic that already carries its location and severity (`file:line:col: error: ...`) to stderr, its
+/// secrets masked.
 func printDiagnostic(_ message: String) {
     var stream = StandardError()
-    print(message, to: &stream)
+    print(outputRedaction.mask(message), to: &stream)
 }
+
+/// Masks what the process writes about itself (logs, diagnostics) with the configured redaction, or the built-in
+/// detectors before a configuration is read.
+let outputRedaction = LogRedaction()
 
 struct StandardError: TextOutputStream {
     mutating func write(_ string: String) {

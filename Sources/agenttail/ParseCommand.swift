@@ -100,7 +100,7 @@ struct ParseCommand: AsyncParsableCommand {
     /// One explanation as indented text.
     private static func show(_ step: Explanation) {
         switch step.subject {
-        case .record(.observation(let info, let observations)):
+        case .record(let info, let observations):
             let kinds = Set(observations.map(\.kind)).sorted().joined(separator: ", ")
             let count = observations.count == 1 ? "" : " × \(observations.count)"
             Swift.print(
@@ -111,9 +111,9 @@ struct ParseCommand: AsyncParsableCommand {
                 let indent = observations.count > 1 ? "    " : "  "
                 for (name, value) in observation.fields { Swift.print("\(indent)\(name): \(shortened(value))") }
             }
-        case .record(.ignored(let offset, let length, let rule)):
+        case .ignored(let offset, let length, let rule):
             Swift.print("record at bytes \(offset)..<\(offset + Int64(length)): rule '\(rule)' (ignore), no timestamp")
-        case .record(.failure(let offset, let length, _, let message)):
+        case .failure(let offset, let length, let message):
             Swift.print("record at bytes \(offset)..<\(offset + Int64(length)): not understood: \(message)")
         case .strayText(let offset, let preview):
             Swift.print("text outside any record at byte \(offset): \(shortened(preview))")

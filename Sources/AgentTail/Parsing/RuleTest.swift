@@ -141,7 +141,12 @@ package struct RuleTestResult: Sendable {
 /// Runs the tests of a rule pack: each input is parsed as one whole, finished file, as `agenttail parse` does.
 package enum RuleTestRunner {
     package static func run(_ pack: RulePack) -> [RuleTestResult] {
-        pack.tests.map { test in RuleTestResult(test: test, differences: differences(test, pack: pack)) }
+        // What a test expects is printed beside what the rules produced, and a test's log may hold a secret.
+        let redactor = Redactor()
+        return pack.tests.map { test in
+            RuleTestResult(
+                test: test, differences: differences(test, pack: pack).map { redactor.redact(text: $0)?.0 ?? $0 })
+        }
     }
 
     static func differences(_ test: RuleTest, pack: RulePack) -> [String] {

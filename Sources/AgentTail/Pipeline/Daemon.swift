@@ -45,7 +45,7 @@ package struct Daemon: Sendable {
         ingestor = try Ingestor(
             config: config, rules: rules, store: store, localStore: localStore, fillsOutbox: !sinks.isEmpty,
             logger: logger)
-        shipper = Shipper(store: store, sinks: sinks, logger: logger)
+        shipper = Shipper(store: store, sinks: sinks, redactor: config.redaction.redactor, logger: logger)
     }
 
     /// The configured sinks that read the outbox: every sink but the local store.

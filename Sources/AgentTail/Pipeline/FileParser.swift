@@ -94,10 +94,16 @@ import Glibc
 #endif
 
 /// One step of `agenttail parse --explain`: a record, stray text or the end of the file, and the rows it produced.
+/// Everything it holds that came from the file is masked as `agenttail run` masks rows.
 package struct Explanation: Sendable {
     package enum Subject: Sendable {
-        /// A framed record: its byte range, and the rule that matched with the fields it read, or why none did.
-        case record(ParsedRecord)
+        /// A framed record that a rule matched: its byte range and rule, and what it says (one observation, or one
+        /// per element of the rule's `each`).
+        case record(RecordInfo, [ExplainedObservation])
+        /// A record without a time that an `ignore` rule matched.
+        case ignored(offset: Int64, length: Int, rule: String)
+        /// A record no rule understood, and why.
+        case failure(offset: Int64, length: Int, message: String)
         /// Text outside any record.
         case strayText(offset: Int64, preview: String)
         /// The end of the file, where the session is concluded.
@@ -105,8 +111,28 @@ package struct Explanation: Sendable {
     }
 
     package var subject: Subject
-    /// The rows it produced, masked as `agenttail run` masks them.
+    /// The rows it produced.
     package var rows: [NormalizedRow]
+}
+
+/// What a rule read from a record: the kind of observation and the fields it found, masked.
+package struct ExplainedObservation: Sendable {
+    package var kind: String
+    package var fields: [(name: String, value: String)]
+
+    init(_ observation: Observation, redactor: Redactor) {
+        kind = observation.kind
+        fields = observation.fields.map { name, value in (name, redactor.mask(field: value)) }
+    }
+}
+
+extension Redactor {
+    /// A field's text with its secrets masked: JSON values (arguments, messages) by their members, the rest as text.
+    func mask(field value: String) -> String {
+        let first = value.utf8.first { $0 > 0x20 }
+        let masked = first == UInt8(ascii: "{") || first == UInt8(ascii: "[") ? redact(json: value) : redact(text: value)
+        return masked?.0 ?? value
+    }
 }
 
 extension FileParser {
@@ -124,8 +150,20 @@ extension FileParser {
         var rows: [NormalizedRow] = []
         var steps: [(subject: Explanation.Subject, rows: Range<Int>)] = []
         let note: (TrackedFile.Step) -> Void = { step in
-            if let parsed = step.parsed { steps.append((.record(parsed), step.rows)) }
-            if let stray = step.strayText { steps.append((.strayText(offset: stray.offset, preview: stray.preview), step.rows)) }
+            switch step.parsed {
+            case .observation(let info, let observations):
+                let explained = observations.map { ExplainedObservation($0, redactor: redactor) }
+                steps.append((.record(info, explained), step.rows))
+            case .failure(let offset, let length, _, let message):
+                steps.append((.failure(offset: offset, length: length, message: redactor.mask(field: message)), step.rows))
+            case .ignored(let offset, let length, let rule):
+                steps.append((.ignored(offset: offset, length: length, rule: rule), step.rows))
+            case nil:
+                break
+            }
+            if let stray = step.strayText {
+                steps.append((.strayText(offset: stray.offset, preview: redactor.mask(field: stray.preview)), step.rows))
+            }
         }
         bytes.withUnsafeBytes { raw in file.consume(raw, parser: parser, rows: &rows, explain: note) }
         file.finishInput(parser: parser, rows: &rows, explain: note)

@@ -7,6 +7,8 @@ package final class Shipper: Sendable {
     package let store: StateStore
     package let sinks: [any Sink]
     package let batchSize: Int
+    /// Masks what a destination says about a row before it is stored or logged: its message may quote the row.
+    private let redactor: Redactor
     private let logger: Logger
     /// Sinks stopped by a fatal error; they keep their cursor and resume after a restart.
     private let stopped = Mutex<Set<String>>([])
@@ -23,10 +25,13 @@ package final class Shipper: Sendable {
     /// Names of sinks stopped by a fatal error.
     package var stoppedSinks: Set<String> { stopped.withLock { $0 } }
 
-    package init(store: StateStore, sinks: [any Sink], batchSize: Int = 500, logger: Logger) {
+    package init(
+        store: StateStore, sinks: [any Sink], batchSize: Int = 500, redactor: Redactor = Redactor(), logger: Logger
+    ) {
         self.store = store
         self.sinks = sinks
         self.batchSize = batchSize
+        self.redactor = redactor
         self.logger = logger
     }
 
@@ -60,7 +65,9 @@ package final class Shipper: Sendable {
                     do {
                         let rejections = try await sink.send(rows)
                         if !rejections.isEmpty {
-                            let reasons = Dictionary(rejections.map { ($0.id.lowercased, $0.reason) }) { first, _ in first }
+                            let reasons = Dictionary(rejections.map { ($0.id.lowercased, masked($0.reason)) }) { first, _ in
+                                first
+                            }
                             // Several outbox entries can hold versions of one row: keep the last as the dead letter.
                             var latest: [String: StateStore.OutboxEntry] = [:]
                             for entry in entries where reasons[entry.eventID] != nil { latest[entry.eventID] = entry }
@@ -73,12 +80,14 @@ package final class Shipper: Sendable {
                         try await store.acknowledge(sink: sink.name, upTo: last.seq, enabled: names)
                         progressed = true
                         sinkLogger.debug("batch delivered", metadata: ["batch.rows": "\(rows.count)"])
-                    } catch let SinkError.fatal(reason) {
+                    } catch let SinkError.fatal(said) {
+                        let reason = masked(said)
                         sinkLogger.critical("sink stopped", metadata: ["error": "\(reason)"])
                         stopped.withLock { _ = $0.insert(sink.name) }
                         try await store.recordSinkError(sink: sink.name, message: reason)
                         break
-                    } catch let SinkError.retryable(reason, after, partly) {
+                    } catch let SinkError.retryable(said, after, partly) {
+                        let reason = masked(said)
                         sinkLogger.warning("delivery failed; will retry", metadata: ["error": "\(reason)"])
                         progressed = progressed || partly
                         try await store.recordSinkError(sink: sink.name, message: reason)
@@ -94,4 +103,6 @@ package final class Shipper: Sendable {
         }
         return outcome
     }
+
+    private func masked(_ text: String) -> String { redactor.redact(text: text)?.0 ?? text }
 }

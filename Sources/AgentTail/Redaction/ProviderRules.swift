@@ -83,8 +83,14 @@ package struct ProviderRules: Sendable {
         for ruleIndex in triggered {
             let rule = rules[ruleIndex]
             for result in rule.regex.value.matches(in: string, options: [], range: whole) {
+                // A rule's group is the secret when it holds one: not a short prefix (`(glpat)-...`) nor a piece.
                 var range = result.range(at: rule.group)
-                if range.location == NSNotFound || range.length == 0 { range = result.range }
+                let matched = result.range
+                if range.location == NSNotFound || range.length < 4
+                    || (range.location == matched.location && NSMaxRange(range) < NSMaxRange(matched))
+                {
+                    range = matched
+                }
                 guard let bounds = Range(range, in: string) else { continue }
                 let lower = string.utf8.distance(from: string.startIndex, to: bounds.lowerBound)
                 let upper = string.utf8.distance(from: string.startIndex, to: bounds.upperBound)

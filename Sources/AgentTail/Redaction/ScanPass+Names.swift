@@ -281,7 +281,8 @@ extension ScanPass {
             }
             if segments.count == 1 {
                 let word = String(decoding: value, as: UTF8.self)
-                if Self.codeWords.contains(word) || SecretNames.strength(value) != .none { return true }
+                if Self.codeWords.contains(word) { return true }
+                if SecretNames.strength(value) != .none && !CredentialShape.looksLikeCredential(value) { return true }
             }
         }
         return false
