@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: Swift unit and integration tests (real files, inotify, SIGKILLed processes), then the
 # Python suites: Schema/ on a throwaway PostgreSQL set up like a Supabase project (installed with apt-get if
-# missing), the Supabase and Langfuse test servers, the agenttail binary shipping to them, and the fault suite (short
-# mode; `scripts/soak.sh` runs its long mode).
+# missing), the Supabase and Langfuse test servers, the agenttail binary shipping to them, the redaction suite
+# (secret forms from tools' documentation, with detect-secrets as an oracle), and the fault suite (short mode;
+# `scripts/soak.sh` runs its long mode).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 python3 -c "import psycopg2, flask, pytest, opentelemetry.proto, google.protobuf" 2>/dev/null \
   || python3 -m pip install -q --disable-pip-version-check psycopg2-binary flask pytest opentelemetry-proto protobuf
+# detect-secrets: the source of the provider rules (scripts/secret-rules.py) and the redaction suite's oracle.
+python3 -c "import importlib.metadata as m; assert m.version('detect-secrets') == '1.5.0'" 2>/dev/null \
+  || python3 -m pip install -q --disable-pip-version-check detect-secrets==1.5.0
 
 # The fault suite also needs openssl (a private CA for the TLS test) and setpriv (a reader without root's rights).
 command -v openssl >/dev/null && command -v setpriv >/dev/null || {
@@ -17,4 +21,4 @@ command -v openssl >/dev/null && command -v setpriv >/dev/null || {
 
 swift build --build-tests
 swift test --skip-build 2>&1 | tee .build/test-output.txt
-python3 -m pytest -q -p no:cacheprovider Tests/Schema Tests/Servers Tests/EndToEnd Tests/Faults
+python3 -m pytest -q -p no:cacheprovider Tests/Schema Tests/Servers Tests/EndToEnd Tests/Redaction Tests/Faults

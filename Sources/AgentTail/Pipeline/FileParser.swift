@@ -130,7 +130,10 @@ extension Redactor {
     /// A field's text with its secrets masked: JSON values (arguments, messages) by their members, the rest as text.
     func mask(field value: String) -> String {
         let first = value.utf8.first { $0 > 0x20 }
-        let masked = first == UInt8(ascii: "{") || first == UInt8(ascii: "[") ? redact(json: value) : redact(text: value)
+        let json =
+            (first == UInt8(ascii: "{") || first == UInt8(ascii: "["))
+            && (try? JSONSerialization.jsonObject(with: Data(value.utf8), options: [.fragmentsAllowed])) != nil
+        let masked = json ? redact(json: value) : redact(text: value)
         return masked?.0 ?? value
     }
 }
