@@ -13,6 +13,7 @@ import argparse
 import importlib.metadata
 import json
 import re
+import string
 import subprocess
 import sys
 import warnings
@@ -224,6 +225,61 @@ def node_info(op, av) -> Info:
     return Info()
 
 
+# MARK: - The shortest run of token characters every match holds
+
+# Characters of keys, tokens and base64; a match's run of them lasts as long as nothing else comes between.
+RUN_CLASS = set(string.ascii_letters + string.digits + "_-.+/=")
+
+
+def in_class(op, av) -> bool:
+    """True when everything the node can match is made of RUN_CLASS characters."""
+    if op is C.LITERAL:
+        return chr(av) in RUN_CLASS
+    if op is C.IN:
+        for item_op, item_av in av:
+            if item_op is C.LITERAL and chr(item_av) in RUN_CLASS:
+                continue
+            if item_op is C.RANGE and all(chr(c) in RUN_CLASS for c in range(item_av[0], item_av[1] + 1)):
+                continue
+            if item_op is C.CATEGORY and item_av is C.CATEGORY_DIGIT:
+                continue
+            return False
+        return True
+    if op is C.CATEGORY:
+        return av is C.CATEGORY_DIGIT
+    if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+        return True
+    if op is C.SUBPATTERN:
+        return all(in_class(o, a) for o, a in av[3])
+    if op is C.BRANCH:
+        return all(all(in_class(o, a) for o, a in branch) for branch in av[1])
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT):
+        return all(in_class(o, a) for o, a in av[2])
+    return False
+
+
+def min_width(op, av) -> int:
+    return sre_parse.SubPattern(sre_parse.State(), [(op, av)]).getwidth()[0]
+
+
+def min_run(pattern) -> int:
+    """The length of a run of RUN_CLASS characters that every match of the sequence holds (a lower bound)."""
+    best = current = 0
+    for op, av in pattern:
+        if in_class(op, av):
+            current += min_width(op, av)
+            continue
+        best = max(best, current)
+        current = 0
+        if op is C.SUBPATTERN:
+            best = max(best, min_run(av[3]))
+        elif op is C.BRANCH:
+            best = max(best, min(min_run(branch) for branch in av[1]))
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT) and av[0] >= 1:
+            best = max(best, min_run(av[2]))
+    return max(best, current)
+
+
 # MARK: - The resource
 
 
@@ -260,6 +316,7 @@ def rules():
                 "case_insensitive": case_insensitive,
                 "groups": check.groups,
                 "triggers": triggers,
+                "min_run": min_run(parsed),
             })
     return out
 

@@ -9,8 +9,8 @@ import Testing
 final class RecordingSink: Sink {
     enum Behaviour: Sendable {
         case accept
-        case reject(Set<UUID>)
-        case retry
+        case reject(Set<UUID>, reason: String = "HTTP 400 23514: bad")
+        case retry(reason: String = "down")
         case fatal
     }
 
@@ -33,8 +33,8 @@ final class RecordingSink: Sink {
         }
         switch behaviour {
         case .accept: return []
-        case .reject(let ids): return rows.filter { ids.contains($0.id) }.map { Rejection(id: $0.id, reason: "HTTP 400 23514: bad") }
-        case .retry: throw .retryable("down", after: .seconds(2))
+        case .reject(let ids, let reason): return rows.filter { ids.contains($0.id) }.map { Rejection(id: $0.id, reason: reason) }
+        case .retry(let reason): throw .retryable(reason, after: .seconds(2))
         case .fatal: throw .fatal("key refused")
         }
     }
@@ -67,7 +67,7 @@ struct ShipperTests {
         let input = rows(3)
         let store = try await store(with: input)
         let fast = RecordingSink(name: "fast")
-        let slow = RecordingSink(name: "slow", behaviour: .retry)
+        let slow = RecordingSink(name: "slow", behaviour: .retry())
         let shipper = Shipper(store: store, sinks: [fast, slow], logger: logger)
         #expect(await shipper.deliverAvailable() == .retry)
         #expect(shipper.requestedDelay == .seconds(2))
@@ -93,6 +93,26 @@ struct ShipperTests {
         let dead = try await store.deadLetters(sink: "picky")
         #expect(dead.map(\.eventID) == [input[2].id.lowercased])
         #expect(dead.first?.reason == "HTTP 400 23514: bad")
+    }
+
+    /// A destination's answer may quote the row it refuses: what is stored as the reason and the last error is masked.
+    @Test func deadLetterReasonsAndSinkErrorsAreMasked() async throws {
+        let input = rows(2)
+        let store = try await store(with: input)
+        let sink = RecordingSink(
+            name: "picky", behaviour: .reject([input[0].id], reason: "HTTP 400: bad value 'export GH_TOKEN=ghp_0123456789abcdefghijABCDEFGHIJ012345'"))
+        let shipper = Shipper(store: store, sinks: [sink], logger: logger)
+        #expect(await shipper.deliverAvailable() == .drained)
+        let reason = try #require(try await store.deadLetters(sink: "picky").first?.reason)
+        #expect(!reason.contains("ghp_0123456789") && reason.contains("[REDACTED:"), "\(reason)")
+        let more = rows(1, session: UUID())
+        var commit = StateStore.Commit()
+        commit.rows = more
+        try store.commitBlocking(commit)
+        sink.behave(.retry(reason: "HTTP 503: upstream said PGPASSWORD=Zq8xLm2Pw9Vb"))
+        #expect(await shipper.deliverAvailable() == .retry)
+        let lastError = try #require(try await store.sinkStatus("picky").lastError)
+        #expect(!lastError.contains("Zq8xLm2Pw9Vb") && lastError.contains("[REDACTED:"), "\(lastError)")
     }
 
     @Test func fatalErrorStopsOnlyThatSink() async throws {

@@ -134,12 +134,10 @@ package struct ConfigLoader: Sendable {
         var redaction = RedactionConfig()
         let map = try node.mapping(allowed: ["disable", "patterns"])
         for item in try map.optional("disable")?.sequence(allowScalar: true) ?? [] {
-            let name = try item.oneOf(SecretKind.allCases.map(\.rawValue) + ProviderRules.builtIn.names)
-            if let kind = SecretKind(rawValue: name) {
-                redaction.kinds.remove(kind)
-            } else {
-                redaction.disabledRules.insert(name)
-            }
+            // A name can be a kind and a provider rule at once (`aws_access_key`, `private_key`): both go.
+            let name = try item.oneOf(Array(Set(SecretKind.allCases.map(\.rawValue) + ProviderRules.builtIn.names)).sorted())
+            if let kind = SecretKind(rawValue: name) { redaction.kinds.remove(kind) }
+            redaction.disabledRules.insert(name)
         }
         for item in try map.optional("patterns")?.sequence() ?? [] {
             let pattern = try item.mapping(allowed: ["name", "regex"])

@@ -14,6 +14,9 @@ package struct ProviderRules: Sendable {
         let group: Int
         let triggers: [String]
         let caseInsensitive: Bool
+        /// The length of the run of key characters (letters, digits, `_-.+/=`) every match holds: a text without so
+        /// long a run cannot hold a match.
+        let minimumRun: Int
     }
 
     package let rules: [Rule]
@@ -45,6 +48,7 @@ package struct ProviderRules: Sendable {
                 var case_insensitive: Bool
                 var groups: Int
                 var triggers: [String]
+                var min_run: Int
             }
             var source: String
             var rules: [Entry]
@@ -55,7 +59,8 @@ package struct ProviderRules: Sendable {
                 name: entry.name,
                 regex: SendableRegex(
                     try NSRegularExpression(pattern: entry.regex, options: entry.case_insensitive ? [.caseInsensitive] : [])),
-                group: entry.groups > 0 ? 1 : 0, triggers: entry.triggers, caseInsensitive: entry.case_insensitive)
+                group: entry.groups > 0 ? 1 : 0, triggers: entry.triggers, caseInsensitive: entry.case_insensitive,
+                minimumRun: entry.min_run)
         }
         source = document.source
         index = TriggerIndex(rules: rules)
@@ -80,7 +85,7 @@ package struct ProviderRules: Sendable {
         let string = String(decoding: text, as: UTF8.self)
         let whole = NSRange(string.startIndex..<string.endIndex, in: string)
         var found: [SecretMatch] = []
-        for ruleIndex in triggered {
+        for ruleIndex in rules.indices where triggered.contains(ruleIndex) {
             let rule = rules[ruleIndex]
             for result in rule.regex.value.matches(in: string, options: [], range: whole) {
                 // A rule's group is the secret when it holds one: not a short prefix (`(glpat)-...`) nor a piece.
@@ -112,38 +117,82 @@ package struct ProviderRules: Sendable {
     }
 }
 
-/// Finds which rules' trigger words a text holds, in one pass over its bytes: every pair of bytes is looked up in a
-/// bitmap of the pairs that start a trigger (ASCII case folded), and only a hit compares whole words.
+/// A set of rule indexes below 128, as bits.
+private struct RuleBits: Sendable {
+    var low: UInt64 = 0
+    var high: UInt64 = 0
+
+    var isEmpty: Bool { low == 0 && high == 0 }
+
+    func contains(_ index: Int) -> Bool { index < 64 ? low & (1 << UInt64(index)) != 0 : high & (1 << UInt64(index - 64)) != 0 }
+
+    mutating func insert(_ index: Int) {
+        if index < 64 { low |= 1 << UInt64(index) } else { high |= 1 << UInt64(index - 64) }
+    }
+
+    mutating func formUnion(_ other: RuleBits) {
+        low |= other.low
+        high |= other.high
+    }
+
+    func isSuperset(of other: RuleBits) -> Bool { low & other.low == other.low && high & other.high == other.high }
+
+}
+
+/// Finds which rules may match a text, in one pass over its bytes: every pair of bytes is looked up in a bitmap of the
+/// pairs that start a trigger word (ASCII case folded), and only a hit compares whole words; the same pass measures the
+/// longest run of key characters, which rules need a run of some length for. It allocates nothing.
 private struct TriggerIndex: Sendable {
     private struct Trigger: Sendable {
         var bytes: [UInt8]
         var caseInsensitive: Bool
-        var rules: [Int]
+        var rules: RuleBits
     }
 
-    /// One bit per pair of folded bytes that starts some trigger.
+    /// One bit per pair of folded bytes that starts some trigger: 8 KiB, so the lookup made for every byte stays in
+    /// the processor's first-level cache.
     private var pairs = [UInt64](repeating: 0, count: 65536 / 64)
-    private var byPair: [UInt16: [Trigger]] = [:]
-    /// Triggers of a single byte, by that byte.
-    private var single: [UInt8: [Int]] = [:]
+    /// For each pair of folded bytes, 1 + the index in `groups` of the triggers that start with it; 0 for none.
+    private var slots = [UInt16](repeating: 0, count: 65536)
+    private var groups: [[Trigger]] = []
+    /// Rules triggered by a single byte, by that byte.
+    private var single = [RuleBits](repeating: RuleBits(), count: 256)
+    /// For each byte: the byte ASCII-folded to lower case; bit 8 when it is a key character (letters, digits,
+    /// `_-.+/=`); bit 9 when it triggers some rule alone. One lookup serves every test made of a byte.
+    private var byteTable: [UInt16]
+    /// The shortest run of key characters each rule's matches hold.
+    private var minimumRuns: [Int]
 
     init(rules: [ProviderRules.Rule]) {
+        precondition(rules.count <= 128, "at most 128 provider rules")
+        minimumRuns = rules.map(\.minimumRun)
+        byteTable = (0..<256).map { b in
+            let c = UInt8(b)
+            let folded = c >= 0x41 && c <= 0x5A ? c | 0x20 : c
+            let key = (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) || "_-.+/=".utf8.contains(c)
+            return UInt16(folded) | (key ? 0x100 : 0)
+        }
         var triggers: [String: Trigger] = [:]
         for (ruleIndex, rule) in rules.enumerated() {
             for word in rule.triggers {
                 let key = (rule.caseInsensitive ? "i:" : "s:") + word
-                triggers[key, default: Trigger(bytes: Array(word.utf8), caseInsensitive: rule.caseInsensitive, rules: [])]
-                    .rules.append(ruleIndex)
+                triggers[key, default: Trigger(bytes: Array(word.utf8), caseInsensitive: rule.caseInsensitive, rules: RuleBits())]
+                    .rules.insert(ruleIndex)
             }
         }
         for trigger in triggers.values.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
             if trigger.bytes.count == 1 {
-                single[trigger.bytes[0], default: []].append(contentsOf: trigger.rules)
+                single[Int(trigger.bytes[0])].formUnion(trigger.rules)
+                byteTable[Int(trigger.bytes[0])] |= 0x200
                 continue
             }
-            let pair = Self.pair(trigger.bytes[0], trigger.bytes[1])
-            pairs[Int(pair >> 6)] |= 1 << (pair & 63)
-            byPair[pair, default: []].append(trigger)
+            let pair = Int(Self.pair(trigger.bytes[0], trigger.bytes[1]))
+            if slots[pair] == 0 {
+                groups.append([])
+                slots[pair] = UInt16(groups.count)
+                pairs[pair >> 6] |= 1 << UInt64(pair & 63)
+            }
+            groups[Int(slots[pair]) - 1].append(trigger)
         }
     }
 
@@ -153,22 +202,48 @@ private struct TriggerIndex: Sendable {
     @inline(__always)
     private static func pair(_ a: UInt8, _ b: UInt8) -> UInt16 { UInt16(fold(a)) << 8 | UInt16(fold(b)) }
 
-    /// The indexes of the rules whose triggers `text` holds, in ascending order.
-    func triggeredRules(in text: UnsafeBufferPointer<UInt8>) -> [Int] {
-        var hit = Set<Int>()
-        for (byte, rules) in single where text.contains(byte) { hit.formUnion(rules) }
+    /// The rules whose triggers `text` holds and whose run of key characters it can hold.
+    func triggeredRules(in text: UnsafeBufferPointer<UInt8>) -> RuleBits {
+        guard let p = text.baseAddress, text.count >= 2 else { return RuleBits() }
         let n = text.count
-        var i = 0
-        while i + 1 < n {
-            let pair = Self.pair(text[i], text[i + 1])
-            if pairs[Int(pair >> 6)] & (1 << (pair & 63)) != 0, let candidates = byPair[pair] {
-                for trigger in candidates where !trigger.rules.allSatisfy(hit.contains) && matches(trigger, text, at: i) {
-                    hit.formUnion(trigger.rules)
+        var hit = RuleBits()
+        var longest = 0
+        byteTable.withUnsafeBufferPointer { table in
+            pairs.withUnsafeBufferPointer { pairs in
+                // A tight loop over the bytes; what a hit asks for is done out of line.
+                var previous = Int(table[Int(p[0])])
+                var run = (previous >> 8) & 1
+                longest = run
+                if previous & 0x200 != 0 { hit.formUnion(single[Int(p[0])]) }
+                var i = 1
+                while i < n {
+                    let current = Int(table[Int(p[i])])
+                    run = (run &+ 1) &* ((current >> 8) & 1)
+                    longest = max(longest, run)
+                    let pair = (previous & 0xFF) << 8 | (current & 0xFF)
+                    if (pairs[pair >> 6] >> UInt64(pair & 63)) & 1 != 0 || current & 0x200 != 0 {
+                        collect(at: i, pair: pair, single: current & 0x200 != 0, in: text, into: &hit)
+                    }
+                    previous = current
+                    i &+= 1
                 }
             }
-            i += 1
         }
-        return hit.sorted()
+        guard !hit.isEmpty else { return hit }
+        var result = RuleBits()
+        for index in minimumRuns.indices where hit.contains(index) && minimumRuns[index] <= longest { result.insert(index) }
+        return result
+    }
+
+    /// Adds the rules whose trigger starts at `i - 1` (or is the single byte at `i`).
+    @inline(never)
+    private func collect(at i: Int, pair: Int, single isSingle: Bool, in text: UnsafeBufferPointer<UInt8>, into hit: inout RuleBits) {
+        if isSingle { hit.formUnion(single[Int(text[i])]) }
+        let slot = Int(slots[pair])
+        guard slot != 0 else { return }
+        for trigger in groups[slot - 1] where !hit.isSuperset(of: trigger.rules) && matches(trigger, text, at: i - 1) {
+            hit.formUnion(trigger.rules)
+        }
     }
 
     private func matches(_ trigger: Trigger, _ text: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {

@@ -73,7 +73,8 @@ extension ScanPass {
         return looksLikeCredential(value.range) ? match(.secretArgument, value.range) : nil
     }
 
-    /// True when the bytes before `end` end with one of the words a secret's name ends with.
+    /// True when the bytes before `end` end with one of the words a secret's name ends with (the scan has looked the
+    /// last three letters up in `ScanTables` first).
     private func endsWithSecretWord(before end: Int) -> Bool {
         let last = p[end - 1] | 0x20
         guard let words = ScanPass.wordsByLastByte[Int(last)] else { return false }
@@ -86,6 +87,13 @@ extension ScanPass {
             if matched { return true }
         }
         return false
+    }
+
+    /// 1 to 26 for a letter of either case, 0 for anything else.
+    @inline(__always)
+    static func letterCode(_ b: UInt8) -> Int {
+        let folded = b | 0x20
+        return folded >= 0x61 && folded <= 0x7A ? Int(folded - 0x60) : 0
     }
 
     static let wordsByLastByte: [[[UInt8]]?] = {

@@ -51,8 +51,22 @@ struct ScanPass {
     func run() -> [SecretMatch] {
         var found: [SecretMatch] = []
         var floor = 0  // nothing before this may be matched again
+        let tables = ScanTables.shared
+        let arguments = kinds.contains(.secretArgument)
         var i = 0
         while i < n {
+            let byte = p[i]
+            // Most bytes start nothing; a space starts something only after the end of a secret's name.
+            guard tables.starts[Int(byte)] else {
+                i &+= 1
+                continue
+            }
+            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
+                guard arguments, i >= 3, tables.mayEndSecretName(p[i - 3], p[i - 2], p[i - 1]) else {
+                    i &+= 1
+                    continue
+                }
+            }
             if let match = detect(at: i, floor: floor) {
                 found.append(match)
                 floor = match.range.upperBound
@@ -342,5 +356,46 @@ struct ScanPass {
             k += 1
         }
         return match(.privateKey, start..<n)
+    }
+}
+
+/// Lookup tables of the scan, made once and never freed, read through pointers so the loop over every byte pays no
+/// lazy-initialization check.
+struct ScanTables: @unchecked Sendable {
+    // Immutable after `shared` is made: the memory is written once, before any scan reads it.
+    static let shared = ScanTables()
+
+    /// The bytes a detector keys on: whitespace, `-`, `_`, `J`, `A`, `B`, `b`, `:`, `=`, `.`, `~`.
+    let starts: UnsafePointer<Bool>
+    /// One bit per last three letters of a secret word (`ScanPass.letterCode`s, last first).
+    private let endings: UnsafePointer<UInt64>
+
+    private init() {
+        let starts = UnsafeMutablePointer<Bool>.allocate(capacity: 256)
+        starts.initialize(repeating: false, count: 256)
+        for byte in " \t-_JABb:=.~".utf8 { starts[Int(byte)] = true }
+        self.starts = UnsafePointer(starts)
+        let count = (1 << 15) / 64
+        let endings = UnsafeMutablePointer<UInt64>.allocate(capacity: count)
+        endings.initialize(repeating: 0, count: count)
+        for words in ScanPass.wordsByLastByte {
+            for word in words ?? [] where word.count >= 3 {
+                let code = Self.code(word[word.count - 3], word[word.count - 2], word[word.count - 1])
+                endings[code >> 6] |= 1 << UInt64(code & 63)
+            }
+        }
+        self.endings = UnsafePointer(endings)
+    }
+
+    @inline(__always)
+    private static func code(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> Int {
+        ScanPass.letterCode(c) | ScanPass.letterCode(b) << 5 | ScanPass.letterCode(a) << 10
+    }
+
+    /// True when `a b c` can be the last three letters of a secret's name.
+    @inline(__always)
+    func mayEndSecretName(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> Bool {
+        let code = Self.code(a, b, c)
+        return endings[code >> 6] & (1 << UInt64(code & 63)) != 0
     }
 }
