@@ -10,12 +10,13 @@ import Testing
 struct SecretFormsTests {
     let redactor = Redactor()
 
-    func masked(_ text: String) -> String {
-        redactor.redact(text: text)?.0 ?? text
-    }
+    func masked(_ text: String) -> String { redactor.masked(text) }
 
     @Test(arguments: [
-        ("aws configure set aws_secret_access_key wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzKEY1", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzKEY1"),
+        (
+            "aws configure set aws_secret_access_key wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzKEY1",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzKEY1"
+        ),
         ("mysql -u root -pS3cretPass1 shop", "S3cretPass1"),
         ("sshpass -p 'hunter2hunter2' ssh deploy@host", "hunter2hunter2"),
         ("docker login -u me -p Xy7pQ2mN9vB4 registry", "Xy7pQ2mN9vB4"),
@@ -25,12 +26,21 @@ struct SecretFormsTests {
         ("keytool -genkeypair -storepass Store9Pass -alias a", "Store9Pass"),
         ("npm config set //npm.example.com/:_authToken abcdefghij0123456789", "abcdefghij0123456789"),
         ("//registry.npmjs.org/:_authToken=0123456789abcdefABCDEF", "0123456789abcdefABCDEF"),
-        (#"{"SecretAccessKey": "Zx9/qW8+eR7tY6uI5oP4aS3dF2gH1jK0lZ9xC8vB"}"#, "Zx9/qW8+eR7tY6uI5oP4aS3dF2gH1jK0lZ9xC8vB"),
-        ("?X-Amz-Date=20261202&X-Amz-Signature=0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9", "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"),
+        (
+            #"{"SecretAccessKey": "Zx9/qW8+eR7tY6uI5oP4aS3dF2gH1jK0lZ9xC8vB"}"#,
+            "Zx9/qW8+eR7tY6uI5oP4aS3dF2gH1jK0lZ9xC8vB"
+        ),
+        (
+            "?X-Amz-Date=20261202&X-Amz-Signature=0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9",
+            "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"
+        ),
         ("https://acct.blob.core.windows.net/c?sv=2022-11-02&sig=abcDEF123%2Bxyz%3D", "abcDEF123%2Bxyz%3D"),
         ("Server=tcp:s,1433;User ID=app;Password=Pa55word!;Encrypt=true;", "Pa55word!"),
         ("echo db.internal:5432:prod:app:Pgp4ssWord >> ~/.pgpass", "Pgp4ssWord"),
-        ("    client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb3dJQkFB", "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb3dJQkFB"),
+        (
+            "    client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb3dJQkFB",
+            "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb3dJQkFB"
+        ),
         ("apiKey := \"Qm9vbGVhbjEyMzQ1Njc4OTA\"", "Qm9vbGVhbjEyMzQ1Njc4OTA"),
         ("gh secret set TOKEN --body \"s3cr3t value 42\" --repo a/b", "s3cr3t value 42"),
     ])
@@ -80,6 +90,8 @@ struct SecretFormsTests {
         "psql -h db -p 5432 -U app",
         "ssh -p 2222 deploy@host",
         "fe80:1:0:0:0:0:0:1",
+        "give it from a file (secret_key: {file: /run/secrets/NAME})",
+        "sinks.langfuse.secret_key: refusing a credential written in the configuration file",
     ])
     func lookAlikeStays(text: String) {
         #expect(redactor.redact(text: text) == nil, "\(masked(text))")
@@ -122,7 +134,9 @@ struct SecretFormsTests {
         handler.logLevel = .trace
         handler[metadataKey: "sink.name"] = "supabase"
         let logger = Logger(label: "test", factory: { _ in handler })
-        logger.trace("record PGPASSWORD=Zq8xLm2Pw9 read", metadata: ["line": "export HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyz01234567"])
+        logger.trace(
+            "record PGPASSWORD=Zq8xLm2Pw9 read",
+            metadata: ["line": "export HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyz01234567"])
         let line = try #require(recorded.lines.first)
         #expect(!line.contains("Zq8xLm2Pw9") && !line.contains("hf_abcdefghij"), "\(line)")
         #expect(line.contains("[REDACTED:") && line.contains("supabase"))
@@ -151,6 +165,7 @@ struct RecordingHandler: LogHandler {
 
     func log(event: LogEvent) {
         let all = metadata.merging(event.metadata ?? [:]) { $1 }
-        lines.append("\(event.message) " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        lines.append(
+            "\(event.message) " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
     }
 }

@@ -7,7 +7,8 @@
 catchup  on a warm page cache, one after the other, on a generated corpus (--size-mb):
          - floors: reading the corpus (cat to /dev/null); decoding every entry's JSON body with Python's json module,
            with Foundation's JSONSerialization and with agenttail's own scanner; agenttail's whole parse (framing,
-           rules, correlation, masking) without any storage (the agenttail-floors executable);
+           rules, correlation, masking) without any storage; masking every body whole, with and without the
+           provider rules (the agenttail-floors executable);
          - agenttail: `run --once` into the embedded store (full parsing, durable commits), release build;
          - syslog-ng: each entry framed as one multi-line message and shipped as one JSON line over HTTP to a local
            sink, until the sink has every message.

@@ -168,7 +168,9 @@ package struct YAMLValue {
     package func oneOf(_ choices: [String]) throws(ConfigError) -> String {
         let text = try string()
         guard choices.contains(text) else {
-            throw error("expected one of \(choices.joined(separator: ", ")), got '\(text)'")
+            var message = "expected one of \(choices.joined(separator: ", ")), got '\(text)'"
+            if let suggestion = Suggestion.closest(to: text, in: choices) { message += "; did you mean '\(suggestion)'?" }
+            throw error(message)
         }
         return text
     }

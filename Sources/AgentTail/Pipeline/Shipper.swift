@@ -65,9 +65,9 @@ package final class Shipper: Sendable {
                     do {
                         let rejections = try await sink.send(rows)
                         if !rejections.isEmpty {
-                            let reasons = Dictionary(rejections.map { ($0.id.lowercased, masked($0.reason)) }) { first, _ in
-                                first
-                            }
+                            let reasons = Dictionary(
+                                rejections.map { ($0.id.lowercased, redactor.masked($0.reason)) }
+                            ) { first, _ in first }
                             // Several outbox entries can hold versions of one row: keep the last as the dead letter.
                             var latest: [String: StateStore.OutboxEntry] = [:]
                             for entry in entries where reasons[entry.eventID] != nil { latest[entry.eventID] = entry }
@@ -81,13 +81,13 @@ package final class Shipper: Sendable {
                         progressed = true
                         sinkLogger.debug("batch delivered", metadata: ["batch.rows": "\(rows.count)"])
                     } catch let SinkError.fatal(said) {
-                        let reason = masked(said)
+                        let reason = redactor.masked(said)
                         sinkLogger.critical("sink stopped", metadata: ["error": "\(reason)"])
                         stopped.withLock { _ = $0.insert(sink.name) }
                         try await store.recordSinkError(sink: sink.name, message: reason)
                         break
                     } catch let SinkError.retryable(said, after, partly) {
-                        let reason = masked(said)
+                        let reason = redactor.masked(said)
                         sinkLogger.warning("delivery failed; will retry", metadata: ["error": "\(reason)"])
                         progressed = progressed || partly
                         try await store.recordSinkError(sink: sink.name, message: reason)
@@ -104,5 +104,4 @@ package final class Shipper: Sendable {
         return outcome
     }
 
-    private func masked(_ text: String) -> String { redactor.redact(text: text)?.0 ?? text }
 }

@@ -1,6 +1,6 @@
 /// The options by which well-known command-line tools take a password or token whose option name does not say so
-/// (`mysql -pSECRET`, `sshpass -p SECRET`, `docker login -p SECRET`, `redis-cli -a SECRET`, `curl -u user:SECRET`), each
-/// as the tool's own documentation gives it.
+/// (`mysql -pSECRET`, `sshpass -p SECRET`, `docker login -p SECRET`, `redis-cli -a SECRET`, `curl -u user:SECRET`),
+/// each as the tool's own documentation gives it.
 enum CommandOptions {
     /// Which part of the option's value is the secret.
     enum Part {

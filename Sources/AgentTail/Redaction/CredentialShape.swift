@@ -20,7 +20,9 @@ package enum CredentialShape {
         for i in 0..<n {
             let b = value[i]
             if b <= 0x20 || b == 0x7F { return false }
-            if b == UInt8(ascii: ":") && i + 2 < n && value[i + 1] == UInt8(ascii: "/") && value[i + 2] == UInt8(ascii: "/") {
+            if b == UInt8(ascii: ":") && i + 2 < n && value[i + 1] == UInt8(ascii: "/")
+                && value[i + 2] == UInt8(ascii: "/")
+            {
                 return false
             }
             if !isHex(b) && b != UInt8(ascii: "-") { hexOrDash = false }

@@ -12,8 +12,7 @@ package final class LogRedaction: Sendable {
 
     /// `text` with its secrets masked.
     package func mask(_ text: String) -> String {
-        let redactor = current.withLock { $0 }
-        return redactor.redact(text: text)?.0 ?? text
+        current.withLock { $0 }.masked(text)
     }
 
     /// `value` with the secrets of every string in it masked.

@@ -58,7 +58,8 @@ package struct ProviderRules: Sendable {
             Rule(
                 name: entry.name,
                 regex: SendableRegex(
-                    try NSRegularExpression(pattern: entry.regex, options: entry.case_insensitive ? [.caseInsensitive] : [])),
+                    try NSRegularExpression(
+                        pattern: entry.regex, options: entry.case_insensitive ? [.caseInsensitive] : [])),
                 group: entry.groups > 0 ? 1 : 0, triggers: entry.triggers, caseInsensitive: entry.case_insensitive,
                 minimumRun: entry.min_run)
         }
@@ -124,7 +125,9 @@ private struct RuleBits: Sendable {
 
     var isEmpty: Bool { low == 0 && high == 0 }
 
-    func contains(_ index: Int) -> Bool { index < 64 ? low & (1 << UInt64(index)) != 0 : high & (1 << UInt64(index - 64)) != 0 }
+    func contains(_ index: Int) -> Bool {
+        index < 64 ? low & (1 << UInt64(index)) != 0 : high & (1 << UInt64(index - 64)) != 0
+    }
 
     mutating func insert(_ index: Int) {
         if index < 64 { low |= 1 << UInt64(index) } else { high |= 1 << UInt64(index - 64) }
@@ -176,8 +179,11 @@ private struct TriggerIndex: Sendable {
         for (ruleIndex, rule) in rules.enumerated() {
             for word in rule.triggers {
                 let key = (rule.caseInsensitive ? "i:" : "s:") + word
-                triggers[key, default: Trigger(bytes: Array(word.utf8), caseInsensitive: rule.caseInsensitive, rules: RuleBits())]
-                    .rules.insert(ruleIndex)
+                triggers[
+                    key,
+                    default: Trigger(bytes: Array(word.utf8), caseInsensitive: rule.caseInsensitive, rules: RuleBits())
+                ]
+                .rules.insert(ruleIndex)
             }
         }
         for trigger in triggers.values.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
@@ -231,13 +237,17 @@ private struct TriggerIndex: Sendable {
         }
         guard !hit.isEmpty else { return hit }
         var result = RuleBits()
-        for index in minimumRuns.indices where hit.contains(index) && minimumRuns[index] <= longest { result.insert(index) }
+        for index in minimumRuns.indices where hit.contains(index) && minimumRuns[index] <= longest {
+            result.insert(index)
+        }
         return result
     }
 
     /// Adds the rules whose trigger starts at `i - 1` (or is the single byte at `i`).
     @inline(never)
-    private func collect(at i: Int, pair: Int, single isSingle: Bool, in text: UnsafeBufferPointer<UInt8>, into hit: inout RuleBits) {
+    private func collect(
+        at i: Int, pair: Int, single isSingle: Bool, in text: UnsafeBufferPointer<UInt8>, into hit: inout RuleBits
+    ) {
         if isSingle { hit.formUnion(single[Int(text[i])]) }
         let slot = Int(slots[pair])
         guard slot != 0 else { return }

@@ -87,6 +87,9 @@ package struct Redactor: Sendable {
         return total
     }
 
+    /// `text` with its secrets masked.
+    package func masked(_ text: String) -> String { redact(text: text)?.0 ?? text }
+
     /// `text` with its secrets masked and how many there were, or nil when it holds none.
     package func redact(text: String) -> (String, Int)? {
         var text = text

@@ -30,7 +30,8 @@ extension ScanPass {
             return nil
         }
         let query = k >= 0 && (p[k] == UInt8(ascii: "?") || p[k] == UInt8(ascii: "&"))
-        let strength = SecretNames.strength(UnsafeBufferPointer(start: p + nameStart, count: nameEnd - nameStart), query: query)
+        let strength = SecretNames.strength(
+            UnsafeBufferPointer(start: p + nameStart, count: nameEnd - nameStart), query: query)
         guard strength != .none, let value = value(from: valueStart) else { return nil }
         // "Authorization: Basic xyz" keeps the scheme and masks the credential after it.
         if !value.quoted, value.range.upperBound < n, p[value.range.upperBound] == UInt8(ascii: " "),
@@ -45,6 +46,7 @@ extension ScanPass {
             return nil
         }
         if strength == .weak && !looksLikeCredential(value.range) { return nil }
+        if p[i] == UInt8(ascii: ":") && !value.quoted && isProse(value.range) { return nil }
         return match(.secretAssignment, value.range)
     }
 
@@ -157,7 +159,8 @@ extension ScanPass {
             flagEnd = i + 2
         }
         guard flagEnd - i <= 16,
-            let entries = CommandOptions.byFlag[String(decoding: UnsafeBufferPointer(start: p + i, count: flagEnd - i), as: UTF8.self)],
+            let entries = CommandOptions.byFlag[
+                String(decoding: UnsafeBufferPointer(start: p + i, count: flagEnd - i), as: UTF8.self)],
             let command = command(before: i)
         else { return nil }
         for (tool, option) in entries where tool.names.contains(command.name) {
@@ -227,7 +230,8 @@ extension ScanPass {
         while k >= 0 && p[k] == UInt8(ascii: " ") { k -= 1 }
         guard k >= 0 else { return true }
         if p[k] == UInt8(ascii: ":") || p[k] == UInt8(ascii: "=") { return true }
-        return k >= 1 && p[k] == UInt8(ascii: "c") && p[k - 1] == UInt8(ascii: "-") && (k < 2 || p[k - 2] == UInt8(ascii: " "))
+        return k >= 1 && p[k] == UInt8(ascii: "c") && p[k - 1] == UInt8(ascii: "-")
+            && (k < 2 || p[k - 2] == UInt8(ascii: " "))
     }
 
     /// True when `word` is one of the words of `range`.
@@ -235,7 +239,8 @@ extension ScanPass {
         let bytes = Array(word.utf8)
         var k = range.lowerBound
         while k + bytes.count <= range.upperBound {
-            if (k == range.lowerBound || p[k - 1] <= 0x20) && (k + bytes.count == range.upperBound || p[k + bytes.count] <= 0x20)
+            if (k == range.lowerBound || p[k - 1] <= 0x20)
+                && (k + bytes.count == range.upperBound || p[k + bytes.count] <= 0x20)
                 && bytes.indices.allSatisfy({ p[k + $0] == bytes[$0] })
             {
                 return true
@@ -256,6 +261,8 @@ extension ScanPass {
         guard v < n else { return nil }
         let quote: UInt8? = "\"'`".utf8.contains(p[v]) ? p[v] : nil
         if quote != nil { v += 1 }
+        // A mapping or a list (`secret_key: {file: ...}`) is no value: its members are scanned on their own.
+        if quote == nil && (p[v] == UInt8(ascii: "{") || p[v] == UInt8(ascii: "[")) { return nil }
         let end = run(from: v) { b in
             if let quote { return b != quote && b != 0x0A && b != 0x0D }
             return b > 0x20 && !"\"',;&|)}]<>`".utf8.contains(b)
@@ -279,7 +286,9 @@ extension ScanPass {
             let segments = value.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
             // Each part a word, perhaps with digits at its end (`s3`): `z57pfcas1zuum0in` is a token's.
             let isWord = { (segment: ArraySlice<UInt8>) -> Bool in
-                guard let firstDigit = segment.firstIndex(where: { $0 >= 0x30 && $0 <= 0x39 }) else { return !segment.isEmpty }
+                guard let firstDigit = segment.firstIndex(where: { $0 >= 0x30 && $0 <= 0x39 }) else {
+                    return !segment.isEmpty
+                }
                 return firstDigit > segment.startIndex && segment[firstDigit...].allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
             }
             if segments.count >= 2, (first >= 0x61 && first <= 0x7A) || first == UInt8(ascii: "_"),
@@ -316,8 +325,20 @@ extension ScanPass {
             let lower = rest.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
             return upper || lower
         }
-        if first == UInt8(ascii: "%") && range.count >= 3 && p[range.upperBound - 1] == UInt8(ascii: "%") { return true }
+        if first == UInt8(ascii: "%") && range.count >= 3 && p[range.upperBound - 1] == UInt8(ascii: "%") {
+            return true
+        }
         return has("{{", at: range.lowerBound)
+    }
+
+    /// A lower-case word followed by more words on its line (`secret_key: refusing a credential written in ...`):
+    /// a sentence after a colon, not a value.
+    private func isProse(_ range: Range<Int>) -> Bool {
+        guard range.allSatisfy({ p[$0] >= 0x61 && p[$0] <= 0x7A }), range.upperBound + 1 < n,
+            p[range.upperBound] == UInt8(ascii: " ")
+        else { return false }
+        let next = p[range.upperBound + 1] | 0x20
+        return next >= 0x61 && next <= 0x7A
     }
 
     func looksLikeCredential(_ range: Range<Int>) -> Bool {

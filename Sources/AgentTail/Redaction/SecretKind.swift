@@ -21,7 +21,8 @@ package enum SecretKind: String, Sendable, CaseIterable, Hashable {
     /// connection strings.
     case secretAssignment = "secret_assignment"
     /// The argument after a secret's name on a command line: `--password VALUE`, `set aws_secret_access_key VALUE`,
-    /// and the options by which known tools take a password (`mysql -pVALUE`, `sshpass -p VALUE`, `curl -u user:VALUE`).
+    /// and the options by which known tools take a password (`mysql -pVALUE`, `sshpass -p VALUE`,
+    /// `curl -u user:VALUE`).
     case secretArgument = "secret_argument"
     /// The provider formats of the detect-secrets rule set (`Resources/secrets/provider-rules.json`), each masked
     /// with its own name (`[REDACTED:stripe_access_key]`).

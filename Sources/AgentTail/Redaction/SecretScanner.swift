@@ -12,7 +12,8 @@ package struct SecretMatch: Sendable, Equatable {
         var joined: [SecretMatch] = []
         for match in sorted {
             if let last = joined.last, match.range.lowerBound < last.range.upperBound {
-                joined[joined.count - 1].range = last.range.lowerBound..<max(last.range.upperBound, match.range.upperBound)
+                joined[joined.count - 1].range =
+                    last.range.lowerBound..<max(last.range.upperBound, match.range.upperBound)
             } else {
                 joined.append(match)
             }
@@ -220,7 +221,9 @@ struct ScanPass {
     /// Azure AD client secrets: three characters, a digit, `Q~`, then 31 to 34 more. `i` is the '~'.
     func azureClientSecret(at i: Int) -> SecretMatch? {
         guard i >= 5, p[i - 1] == UInt8(ascii: "Q"), p[i - 2] >= 0x30 && p[i - 2] <= 0x39 else { return nil }
-        let accept = { (b: UInt8) in isAlnum(b) || b == UInt8(ascii: "_") || b == UInt8(ascii: "~") || b == UInt8(ascii: ".") }
+        let accept = { (b: UInt8) in
+            isAlnum(b) || b == UInt8(ascii: "_") || b == UInt8(ascii: "~") || b == UInt8(ascii: ".")
+        }
         let start = i - 5
         guard accept(p[start]) && accept(p[start + 1]) && accept(p[start + 2]), boundary(start - 1) else { return nil }
         let end = run(from: i + 1) { accept($0) || $0 == UInt8(ascii: "-") }
@@ -307,8 +310,12 @@ struct ScanPass {
             }
         }
         let port = fields[1]
-        let isPort = port.allSatisfy { p[$0] >= 0x30 && p[$0] <= 0x39 } || (port.count == 1 && p[port.lowerBound] == UInt8(ascii: "*"))
-        let named = { (range: Range<Int>) in range.contains { p[$0] | 0x20 >= 0x61 && p[$0] | 0x20 <= 0x7A } || range.count == 1 }
+        let isPort =
+            port.allSatisfy { p[$0] >= 0x30 && p[$0] <= 0x39 }
+            || (port.count == 1 && p[port.lowerBound] == UInt8(ascii: "*"))
+        let named = { (range: Range<Int>) in
+            range.contains { p[$0] | 0x20 >= 0x61 && p[$0] | 0x20 <= 0x7A } || range.count == 1
+        }
         guard isPort, port.count <= 5, named(fields[0]), named(fields[2]), named(fields[3]) else { return nil }
         let valueEnd = run(from: i + 1, field)
         guard valueEnd > i + 1, valueEnd == n || p[valueEnd] != UInt8(ascii: ":") else { return nil }
