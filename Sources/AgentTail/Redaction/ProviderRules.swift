@@ -84,6 +84,11 @@ package struct ProviderRules: Sendable {
         let triggered = index.triggeredRules(in: text)
         guard !triggered.isEmpty else { return [] }
         let string = String(decoding: text, as: UTF8.self)
+        // Texts come from Swift strings, so they are valid UTF-8 and the offsets below are the text's; were one not,
+        // its bytes would not line up, and the whole of it is masked rather than a wrong part.
+        guard string.utf8.count == text.count else {
+            return [SecretMatch(range: 0..<text.count, marker: SecretKind.providerFormats.marker)]
+        }
         let whole = NSRange(string.startIndex..<string.endIndex, in: string)
         var found: [SecretMatch] = []
         for ruleIndex in rules.indices where triggered.contains(ruleIndex) {
