@@ -87,4 +87,34 @@ struct RowMaskerTests {
         #expect(masker.redact(&masked) == 2)
         #expect(masked == expected([row]))
     }
+
+    /// The session state saved with a checkpoint keeps no secret of the log, and a run restored from it writes the
+    /// rows an uninterrupted run writes.
+    @Test func checkpointsAreMaskedAndRestoredStatesGiveTheSameRows() throws {
+        var state = SessionState(sourcePath: "/logs/run.log")
+        state.task = "deploy with export GH_TOKEN=ghp_0123456789abcdefghijABCDEFGHIJ012345"
+        state.pendingRequest = SessionState.PendingRequest(
+            callID: UUID(), seq: 2, offset: 10, startedAt: Date(timeIntervalSince1970: 0),
+            input: "[" + Self.messages.joined(separator: ",") + "]")
+        state.pendingToolCalls = [
+            SessionState.PendingToolCall(
+                call: ToolCall(id: "c1", name: "bash", arguments: #"{"command":"mysql -u root -pS3cretPass1 shop"}"#),
+                llmCallID: UUID())
+        ]
+        let identity = FileIdentity(device: 1, inode: 2, fingerprintLength: 0, fingerprint: "")
+        var checkpoints = [
+            FileCheckpoint(fileKey: "k", source: "s", path: "/logs/run.log", identity: identity, offset: 0, size: 0, session: state)
+        ]
+        var masker = RowMasker(redactor: redactor)
+        masker.redact(&checkpoints)
+        let saved = String(decoding: try JSONEncoder().encode(checkpoints[0].session), as: UTF8.self)
+        for secret in ["ghp_0123456789abcdefghij", "sk-proj-Ab3dEf6h", "S3cretPass1", "plain-value-1"] {
+            #expect(!saved.contains(secret), "\(secret) in \(saved)")
+        }
+        // Masking what was masked changes nothing, so rows built from the saved state come out as the others do.
+        let restored = checkpoints[0].session
+        #expect(redactor.masked(restored.task!) == restored.task)
+        #expect(redactor.masked(json: restored.pendingRequest!.input!) == restored.pendingRequest!.input)
+        #expect(restored.pendingRequest!.input == redactor.masked(json: state.pendingRequest!.input!))
+    }
 }

@@ -11,11 +11,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "Faults"))
 from faults import MiniAgentLog  # noqa: E402
 
 
+TASK = "Set up the deployment for the acme service and check it works."
+
+
+def task(texts) -> str:
+    """The user's task: it quotes the first message text, as users paste what they have into the prompt."""
+    quoted = next((text for where, text in texts if where == "message"), None)
+    return TASK if quoted is None else f"{TASK} Use this: {quoted}"
+
+
 def mini_agent_run(texts, start: datetime) -> str:
     """One finished run whose steps carry `texts` ((where, text) pairs) in turn."""
     log = MiniAgentLog(start)
     system = {"role": "system", "content": "You are a careful assistant."}
-    user = {"role": "user", "content": "Set up the deployment for the acme service and check it works."}
+    user = {"role": "user", "content": task(texts)}
     history = [system, user]
     parts = [log.header(), log.request(history)]
     for step, (where, text) in enumerate(texts):
@@ -97,7 +106,7 @@ class ClaudeCodeTranscript:
 
 def claude_code_session(texts, start: datetime, rng: random.Random) -> str:
     transcript = ClaudeCodeTranscript(start, rng)
-    transcript.user("Set up the deployment for the acme service and check it works.")
+    transcript.user(task(texts))
     for index, (where, text) in enumerate(texts):
         transcript.step(where, text, index)
     transcript.assistant([{"type": "text", "text": "The deployment is configured."}], "end_turn")

@@ -123,7 +123,10 @@ def test_what_detect_secrets_finds_in_the_logs_never_leaves(tmp_path, admin, ser
     outputs["test-rules"] = test_rules.stdout + test_rules.stderr
     for name, path in {"the local store": workspace.store, "the state database": workspace.root / "state.sqlite"}.items():
         with sqlite3.connect(path) as connection:
-            outputs[name] = "\n".join(connection.iterdump())
+            # Blobs (the parser's saved state) are dumped as hex: decode them so that what they hold is seen.
+            dump = "\n".join(connection.iterdump())
+            outputs[name] = re.sub(r"X'([0-9A-Fa-f]*)'", lambda m: bytes.fromhex(m.group(1)).decode("utf-8", "replace"),
+                                   dump)
     outputs["PostgreSQL"] = json.dumps({table: postgres_rows(admin, table) for table in TABLES}, default=str,
                                        ensure_ascii=False)
     outputs["Langfuse"] = json.dumps(langfuse.store(), ensure_ascii=False)
@@ -148,7 +151,8 @@ def test_what_detect_secrets_finds_in_the_logs_never_leaves(tmp_path, admin, ser
     print(f"\ndetect-secrets found {len(found)} candidates in {len(inputs)} input logs; {excluded} are ids of the agents' "
           f"formats or addresses; the {len(oracle)} secrets: "
           + ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())))
-    print(f"of these, {len(leaks)} appear in the {len(outputs)} outputs; "
-          f"detect-secrets finds {len(in_outputs)} candidates of its own in the outputs"
-          + (": " + ", ".join(sorted({kind for kind, _ in in_outputs.values()})) if in_outputs else ""))
+    ids = sum(1 for value in in_outputs if AGENT_IDS.match(value) or re.fullmatch(r"[0-9a-f]{16}|[0-9a-f]{32}", value))
+    print(f"of these, {len(leaks)} appear in the {len(outputs)} outputs; detect-secrets finds {len(in_outputs)} "
+          f"candidates of its own in the outputs, {ids} of them span, trace and agent ids"
+          + (" (" + ", ".join(sorted({kind for kind, _ in in_outputs.values()})) + ")" if in_outputs else ""))
     assert not leaks, "\n".join(leaks)

@@ -145,7 +145,7 @@ package enum RuleTestRunner {
         let redactor = Redactor()
         return pack.tests.map { test in
             RuleTestResult(
-                test: test, differences: differences(test, pack: pack).map(redactor.masked))
+                test: test, differences: differences(test, pack: pack).map { redactor.masked($0) })
         }
     }
 

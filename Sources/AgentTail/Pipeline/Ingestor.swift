@@ -169,13 +169,16 @@ package final class Ingestor: Sendable {
         return result
     }
 
-    /// Masks the rows of one commit, writes them to the local store, then commits them to the outbox (when a sink
-    /// reads it) with the checkpoints they belong to. A row written more than once in the commit (a call whose
+    /// Masks the rows of one commit and what its checkpoints hold from the log, writes the rows to the local store,
+    /// then commits them to the outbox (when a sink reads it) with the checkpoints they belong to. A row written more than once in the commit (a call whose
     /// message spans several records) is written once, as last written.
     private func commitBlocking(_ gathered: StateStore.Commit) throws {
         var commit = gathered
         commit.rows = commit.rows.latestVersions(deliveryOrder: false)
-        masker.withLock { _ = $0.redact(&commit.rows) }
+        masker.withLock { masker in
+            masker.redact(&commit.rows)
+            masker.redact(&commit.checkpoints)
+        }
         // The local store first: if agenttail dies before the checkpoint below, the slice is read again and the same
         // rows replace themselves.
         try localStore?.writeBlocking(commit.rows)

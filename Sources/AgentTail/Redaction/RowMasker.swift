@@ -69,6 +69,15 @@ package struct RowMasker: Sendable {
         return total
     }
 
+    /// The JSON text `json` masked; when it is an array, through the memory kept under `memory`, so that elements
+    /// equal to those of the last array masked there are not scanned again.
+    package mutating func redact(json: String, memory: UUID) -> String {
+        let result =
+            json.utf8.first == UInt8(ascii: "[")
+            ? redact(array: json, key: Key(table: .llmCalls, column: -1, session: memory)) : redactor.redact(json: json)
+        return result?.0 ?? json
+    }
+
     private mutating func redact(array json: String, key: Key) -> (String, Int)? {
         var json = json
         let previous = memory.removeValue(forKey: key)
