@@ -25,7 +25,8 @@ package struct SecretMatch: Sendable, Equatable {
 /// Finds the built-in kinds of secrets in UTF-8 text, in one forward pass without regular expressions.
 ///
 /// Every detector is keyed on a byte that is rare in ordinary text ('-', '_', 'J', ':', '=' ...) or on a fixed
-/// prefix, and looks around it; the pass never backtracks over the text, so its cost is linear in the bytes.
+/// prefix, and looks around it; a space is looked at only when the three letters before it can end a secret's name
+/// (`ScanTables`). Lookbacks are bounded (a name, a command line's segment), so the cost stays linear in the bytes.
 /// Matches are returned in order and never overlap.
 package struct SecretScanner: Sendable {
     package let kinds: Set<SecretKind>
