@@ -1,9 +1,11 @@
 """Helpers for the end-to-end tests: the agenttail binary, the Supabase and Langfuse test servers, workspaces."""
 import json
 import os
+import secrets
 import signal
 import sqlite3
 import ssl
+import string
 import subprocess
 import sys
 import time
@@ -31,10 +33,14 @@ class Server:
         now = int(time.time())
         self.service_key = make_jwt(SECRET, {"role": "service_role", "iss": "supabase", "iat": now, "exp": now + 86400})
         self.anon_key = make_jwt(SECRET, {"role": "anon", "iss": "supabase", "iat": now, "exp": now + 86400})
+        # The project's current keys, as a new Supabase project has them.
+        self.sb_secret_key = "sb_secret_" + "".join(secrets.choice(string.ascii_letters) for _ in range(32))
+        self.sb_publishable_key = "sb_publishable_" + "".join(secrets.choice(string.ascii_letters) for _ in range(32))
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "Tests/Servers/postgrest_emulator.py"),
              "--database-url", f"postgresql://authenticator:authenticator@127.0.0.1:{database_port}/postgres",
-             "--jwt-secret", SECRET, "--anon-key", self.anon_key, "--service-key", self.service_key, "--port", "0"],
+             "--jwt-secret", SECRET, "--anon-key", self.anon_key, "--service-key", self.service_key,
+             "--secret-key", self.sb_secret_key, "--publishable-key", self.sb_publishable_key, "--port", "0"],
             stdout=subprocess.PIPE, text=True)
         line = self.process.stdout.readline()
         assert line.startswith("listening on "), f"test server did not start: {line!r}"

@@ -884,10 +884,13 @@ class ConnectionDropper:
 
 
 class Emulator:
-    def __init__(self, pool: ConnectionPool, jwt_secret: str, anon_key: str, service_key: str, max_rows: Optional[int]):
+    def __init__(self, pool: ConnectionPool, jwt_secret: str, anon_key: str, service_key: str, max_rows: Optional[int],
+                 secret_key: Optional[str] = None, publishable_key: Optional[str] = None):
         self.pool = pool
         self.jwt_secret = jwt_secret
-        self.api_keys = {anon_key, service_key}
+        # The project's opaque keys: the gateway maps them to the roles' own JWTs.
+        self.opaque_keys = {key: role for key, role in [(secret_key, "service_role"), (publishable_key, ANON_ROLE)] if key}
+        self.api_keys = {anon_key, service_key, *self.opaque_keys}
         self.max_rows = max_rows
         self.faults = FaultInjector()
         self.counters = RequestCounters()
@@ -943,6 +946,12 @@ class Emulator:
 
     def authenticate(self) -> Auth:
         token = bearer_token(request.headers.get("Authorization"))
+        # The gateway drops a bearer `sb_` key; with an opaque apikey and no other token it sends the key's role.
+        if token is not None and token.startswith("sb_"):
+            token = None
+        role = self.opaque_keys.get(request.headers.get("apikey", ""))
+        if token is None and role is not None:
+            return Auth(role, {"role": role})
         if token is None:
             return Auth(ANON_ROLE, {})
         claims = verify_jwt(token, self.jwt_secret, time.time())
@@ -1071,6 +1080,8 @@ def parse_arguments(argv) -> argparse.Namespace:
     parser.add_argument("--jwt-secret", required=True, help="the project's JWT secret (HS256)")
     parser.add_argument("--anon-key", required=True, help="the anon API key (a JWT with role anon)")
     parser.add_argument("--service-key", required=True, help="the service_role API key (a JWT with role service_role)")
+    parser.add_argument("--secret-key", help="an opaque secret key (sb_secret_...): apikey alone acts as service_role")
+    parser.add_argument("--publishable-key", help="an opaque publishable key (sb_publishable_...): acts as anon")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--pool-size", type=int, default=10, help="database connections (PostgREST's db-pool)")
@@ -1094,7 +1105,8 @@ def main(argv=None) -> None:
     args = parse_arguments(argv)
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     pool = ConnectionPool(args.database_url, args.pool_size, args.pool_timeout)
-    emulator = Emulator(pool, args.jwt_secret, args.anon_key, args.service_key, args.max_rows or None)
+    emulator = Emulator(pool, args.jwt_secret, args.anon_key, args.service_key, args.max_rows or None,
+                        secret_key=args.secret_key, publishable_key=args.publishable_key)
     server = make_server(args.host, args.port, create_app(emulator), threaded=True)
     stop_on_signals(server)
     print(f"listening on {server.server_port}", flush=True)

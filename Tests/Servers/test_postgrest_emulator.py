@@ -23,6 +23,9 @@ EMULATOR = Path(__file__).with_name("postgrest_emulator.py")
 SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"
 ANON_KEY = make_jwt(SECRET, {"iss": "supabase", "role": "anon", "iat": 1700000000, "exp": 4102444800})
 SERVICE_KEY = make_jwt(SECRET, {"iss": "supabase", "role": "service_role", "iat": 1700000000, "exp": 4102444800})
+# The opaque keys Supabase projects now have: the gateway maps each to its role.
+SECRET_KEY = "sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz"
+PUBLISHABLE_KEY = "sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH"
 USER_ID = "8d0b3b0e-6a43-4c5e-9a65-1f2b7f1f0c11"
 TABLES = ["agent_sessions", "llm_calls", "tool_executions", "agent_errors"]
 VIEWS = ["agent_performance_daily", "tool_usage_stats", "error_patterns", "daily_summary"]
@@ -115,7 +118,8 @@ def start_emulator(database_port: int) -> tuple:
     process = subprocess.Popen(
         [sys.executable, str(EMULATOR),
          "--database-url", f"postgresql://authenticator:authenticator@127.0.0.1:{database_port}/postgres",
-         "--jwt-secret", SECRET, "--anon-key", ANON_KEY, "--service-key", SERVICE_KEY, "--port", "0"],
+         "--jwt-secret", SECRET, "--anon-key", ANON_KEY, "--service-key", SERVICE_KEY,
+         "--secret-key", SECRET_KEY, "--publishable-key", PUBLISHABLE_KEY, "--port", "0"],
         stdout=subprocess.PIPE, text=True)
     line = process.stdout.readline()
     match = re.fullmatch(r"listening on (\d+)\n", line)
@@ -338,6 +342,35 @@ def test_anon_insert_is_401_42501(emulator, admin):
 def test_authenticated_insert_is_403_42501(emulator, admin):
     assert_error(emulator.upsert("agent_sessions", BATCH, key=ANON_KEY, token=user_token()), 403, "42501")
     assert count(admin, "agent_sessions") == 0
+
+
+def test_a_secret_key_in_apikey_alone_writes_as_the_service_role(emulator, admin):
+    reply = emulator.upsert("agent_sessions", BATCH, key=SECRET_KEY, token=None)
+    assert reply.status == 201, reply.text
+    assert count(admin, "agent_sessions") == 3
+
+
+def test_a_bearer_sb_key_is_ignored_and_the_apikey_decides(emulator, admin):
+    # The gateway drops `Authorization: Bearer sb_...`: the secret key still writes...
+    assert emulator.upsert("agent_sessions", BATCH, key=SECRET_KEY).status == 201
+    # ...and a secret key as the bearer does not lift a publishable apikey.
+    assert_error(emulator.upsert("agent_sessions", BATCH, key=PUBLISHABLE_KEY, token=SECRET_KEY), 401, "42501")
+
+
+def test_a_publishable_key_acts_as_anon_and_cannot_write(emulator, admin):
+    assert_error(emulator.upsert("agent_sessions", BATCH, key=PUBLISHABLE_KEY, token=None), 401, "42501")
+    assert count(admin, "agent_sessions") == 0
+    # Schema/ grants anon nothing, so it reads nothing either: 42501, as with the legacy anon key.
+    assert_error(emulator.get("agent_sessions", key=PUBLISHABLE_KEY, token=None), 401, "42501")
+
+
+def test_a_user_session_overrides_a_secret_key_too(emulator):
+    assert_error(emulator.upsert("agent_sessions", BATCH, key=SECRET_KEY, token=user_token()), 403, "42501")
+
+
+def test_an_sb_key_of_another_project_is_refused_by_the_gateway(emulator):
+    reply = emulator.upsert("agent_sessions", BATCH, key="sb_secret_" + "x" * 32, token=None)
+    assert reply.status == 401 and reply.json()["message"] == "Invalid API key"
 
 
 def test_a_user_session_overrides_the_service_key(emulator):
