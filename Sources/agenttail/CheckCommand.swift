@@ -56,7 +56,9 @@ struct CheckCommand: AsyncParsableCommand {
             let sink = SupabaseSink(config: supabase, logger: logger)
             let found = await sink.verify()
             for problem in found { printError("sink supabase: \(problem)") }
-            if found.isEmpty { print("ok: Supabase at \(supabase.url) accepts rows in all four tables") }
+            if found.isEmpty {
+                print("ok: Supabase at \(supabase.url) accepts rows in all four tables with \(supabase.key.kindDescription)")
+            }
             problems += found.count
         }
         if let langfuse = config.sinks.langfuse {

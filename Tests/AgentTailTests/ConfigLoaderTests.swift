@@ -252,8 +252,8 @@ struct SupabaseConfigTests {
                 """, file: "/c.yaml")
         let supabase = try #require(config.sinks.supabase)
         #expect(supabase.url == "https://abcd.supabase.co")
-        #expect(supabase.serviceRoleKey.value == "sekrit")
-        #expect("\(supabase.serviceRoleKey)" == "<redacted>")
+        #expect(supabase.key.value.value == "sekrit")
+        #expect("\(supabase.key.value)" == "<redacted>")
         #expect(!"\(supabase)".contains("sekrit"))
         #expect(supabase.batchSize == 200)
         #expect(config.sinks.local == nil)
@@ -313,6 +313,45 @@ struct CredentialConfigTests {
         ).sinks.supabase
     }
 
+    /// The current secret key goes in `apikey` alone, a legacy JWT in both headers; giving both, or a key that
+    /// cannot write, is refused where it is written, with the key to give instead.
+    @Test func supabaseKeyKindsAreToldApartAndWrongOnesRefused() throws {
+        func load(_ keys: String, _ environment: [String: String]) throws(ConfigError) -> SupabaseSinkConfig? {
+            try ConfigLoader(environment: environment).load(
+                text: "sources: [{name: a, paths: [/x/*.log]}]\nsinks:\n  supabase:\n    url: https://abcd.supabase.co\n"
+                    + keys, file: "/c.yaml"
+            ).sinks.supabase
+        }
+        let jwt = { (role: String) in
+            "eyJhbGciOiJIUzI1NiJ9." + Data(#"{"role":"\#(role)","iss":"supabase"}"#.utf8).base64EncodedString()
+                .replacingOccurrences(of: "=", with: "") + ".c2ln"
+        }
+        let secret = try #require(try load("    secret_key: ${K}\n", ["K": "sb_secret_abc123"]))
+        #expect(secret.key.kind == .secret && secret.key.field == "secret_key")
+        let legacy = try #require(try load("    service_role_key: ${K}\n", ["K": jwt("service_role")]))
+        #expect(legacy.key.kind == .legacyServiceRole && legacy.key.field == "service_role_key")
+        let refused: [(keys: String, value: String, says: String)] = [
+            ("    secret_key: ${K}\n    service_role_key: ${K}\n", "sb_secret_abc", "/c.yaml:6:23: error: sinks.supabase.service_role_key: give secret_key or service_role_key, not both"),
+            ("    secret_key: ${K}\n", "sb_publishable_abc", "/c.yaml:5:17: error: sinks.supabase.secret_key: this is the project's publishable key"),
+            ("    service_role_key: ${K}\n", jwt("anon"), "/c.yaml:5:23: error: sinks.supabase.service_role_key: this is a JWT for the 'anon' role"),
+        ]
+        for (keys, value, says) in refused {
+            do throws(ConfigError) {
+                _ = try load(keys, ["K": value])
+                Issue.record("accepted \(keys)")
+            } catch {
+                #expect(error.description.hasPrefix(says), "\(error.description)")
+                #expect(!error.description.contains(value))
+            }
+        }
+        do throws(ConfigError) {
+            _ = try load("", [:])
+            Issue.record("accepted a sink without a key")
+        } catch {
+            #expect(error.description.contains("secret_key"), "\(error.description)")
+        }
+    }
+
     @Test func credentialWrittenInTheFileIsRefusedWithoutEchoingIt() {
         for written in ["eyJhbGciOiJIUzI1NiJ9.planted", "${UNSET:-eyJhbGciOiJIUzI1NiJ9.planted}"] {
             do throws(ConfigError) {
@@ -327,13 +366,13 @@ struct CredentialConfigTests {
     }
 
     @Test func credentialFromEnvironmentFileOrExplicitlyAllowed() throws {
-        #expect(try supabase("${KEY}")?.serviceRoleKey.value == "from-env")
-        #expect(try supabase("Bearer-${KEY}")?.serviceRoleKey.value == "Bearer-from-env")
-        #expect(try supabase("inline-key", extra: "allow_inline_secrets: true")?.serviceRoleKey.value == "inline-key")
+        #expect(try supabase("${KEY}")?.key.value.value == "from-env")
+        #expect(try supabase("Bearer-${KEY}")?.key.value.value == "Bearer-from-env")
+        #expect(try supabase("inline-key", extra: "allow_inline_secrets: true")?.key.value.value == "inline-key")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("agenttail-key-\(UUID())").path
         try "from-file\n".write(toFile: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        #expect(try supabase("{file: \(file)}")?.serviceRoleKey.value == "from-file")
+        #expect(try supabase("{file: \(file)}")?.key.value.value == "from-file")
         #expect(throws: ConfigError.self) { try supabase("{file: /nonexistent/key}") }
     }
 

@@ -2,6 +2,7 @@
 import signal
 import time
 
+from postgrest_emulator import make_jwt
 from stack import TABLES, Workspace, assert_same_rows, postgres_rows
 
 
@@ -97,15 +98,46 @@ def test_poisoned_row_is_dead_lettered_alone(workspace, admin, server):
 
 
 def test_wrong_key_stops_the_sink_with_one_clear_error_and_local_goes_on(tmp_path, admin, server):
-    workspace = Workspace(tmp_path, server, key=server.anon_key)
+    # A service_role key of another project: its kind is right, the server refuses it.
+    other = make_jwt("another-projects-jwt-secret-of-32-characters", {"role": "service_role", "iss": "supabase"})
+    workspace = Workspace(tmp_path, server, key=other)
     workspace.add_fixtures()
     result = workspace.run("run", "--once", check=False)
     assert result.returncode == 1
-    assert "sink supabase stopped: Supabase refused the service role key (HTTP 401 42501" in result.stderr
+    assert "sink supabase stopped: Supabase refused the legacy service_role key (HTTP 401" in result.stderr
     assert len(workspace.local_rows("llm_calls")) == 9
     assert sum(len(postgres_rows(admin, table)) for table in TABLES) == 0
     status = workspace.run("status")
-    assert "supabase  outbox" in status.stdout and "last error: Supabase refused the service role key" in status.stdout
+    assert "supabase  outbox" in status.stdout and "last error: Supabase refused the legacy service_role key" in status.stdout
+
+
+def secret_key_sinks(batch_size: int = 500) -> str:
+    return "\n".join(["  supabase:", "    url: ${SUPABASE_URL}", "    secret_key: ${SUPABASE_SECRET_KEY}",
+                      f"    batch_size: {batch_size}", "    timeout: 2s"])
+
+
+def test_a_secret_key_goes_in_apikey_alone_and_rows_arrive(tmp_path, admin, server):
+    workspace = Workspace(tmp_path, server, sinks=secret_key_sinks(),
+                          env={"SUPABASE_SECRET_KEY": server.sb_secret_key})
+    workspace.add_fixtures()
+    assert "with a secret key (sb_secret_...)" in workspace.run("check").stdout
+    before = server.requests()
+    workspace.run("run", "--once")
+    assert assert_same_rows(admin, workspace) == 4 + 9 + 8 + 2
+    after = server.requests()
+    assert after["count"] > before["count"] and after["bearer_sb_keys"] == before["bearer_sb_keys"] == 0
+
+
+def test_a_key_of_the_wrong_kind_is_refused_by_check_and_run(tmp_path, server):
+    for value, says in [(server.sb_publishable_key, "publishable key"), (server.anon_key, "JWT for the 'anon' role")]:
+        workspace = Workspace(tmp_path / says.replace(" ", "-").replace("'", ""), server, sinks=secret_key_sinks(),
+                              env={"SUPABASE_SECRET_KEY": value})
+        for command in ["check", "run"]:
+            result = workspace.run(command, check=False)
+            assert result.returncode == 2, result.stderr
+            assert f"{workspace.config}:" in result.stderr and says in result.stderr, result.stderr
+            assert "Project Settings → API Keys" in result.stderr
+            assert value not in result.stderr + result.stdout
 
 
 def test_check_reports_what_is_missing(workspace, admin, server):

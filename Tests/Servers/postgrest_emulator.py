@@ -818,11 +818,13 @@ class RequestCounters:
     def reset(self) -> None:
         with self._lock:
             self._count, self._rows, self._dropped, self._statuses = 0, 0, 0, Counter()
+            self._bearer_sb_keys = 0
 
-    def received(self, rows: int) -> None:
+    def received(self, rows: int, bearer_sb_key: bool = False) -> None:
         with self._lock:
             self._count += 1
             self._rows += rows
+            self._bearer_sb_keys += bearer_sb_key
 
     def answered(self, status: int) -> None:
         with self._lock:
@@ -835,7 +837,7 @@ class RequestCounters:
     def snapshot(self) -> dict:
         with self._lock:
             return {"count": self._count, "statuses": dict(self._statuses), "rows_received": self._rows,
-                    "dropped": self._dropped}
+                    "dropped": self._dropped, "bearer_sb_keys": self._bearer_sb_keys}
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -900,7 +902,10 @@ class Emulator:
     def rest_endpoint(self, table_name: str) -> Response:
         """Counts the request, applies the drawn faults, and otherwise serves it like the gateway and PostgREST."""
         body = request.get_data(cache=True)
-        self.counters.received(count_rows(body) if request.method == "POST" else 0)
+        # An `sb_` key sent as a bearer token is counted: the Data API ignores it, Edge Functions refuse it.
+        bearer = bearer_token(request.headers.get("Authorization"))
+        self.counters.received(count_rows(body) if request.method == "POST" else 0,
+                               bearer_sb_key=bearer is not None and bearer.startswith("sb_"))
         fault = self.faults.draw()
         if fault.drop and not fault.settings.drop_after_commit:
             return self.dropped("dropped the connection")

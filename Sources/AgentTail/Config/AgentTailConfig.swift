@@ -151,7 +151,8 @@ package struct LangfuseSinkConfig: Sendable {
 package struct SupabaseSinkConfig: Sendable {
     /// The project URL, such as `https://abcd.supabase.co`.
     package var url: String
-    package var serviceRoleKey: Secret
+    /// The secret key, or a legacy service_role key.
+    package var key: SupabaseKey
     /// Rows per request (each request holds rows of one table).
     package var batchSize: Int = 500
     /// Bytes per request body; a batch is cut earlier when it reaches this size.

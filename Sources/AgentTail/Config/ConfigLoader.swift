@@ -204,7 +204,8 @@ package struct ConfigLoader: Sendable {
 
     private func decodeSupabase(_ node: YAMLValue, secrets: SecretReader) throws(ConfigError) -> SupabaseSinkConfig {
         let map = try node.mapping(allowed: [
-            "url", "service_role_key", "batch_size", "max_request_bytes", "max_field_bytes", "timeout", "ca_file",
+            "url", "secret_key", "service_role_key", "batch_size", "max_request_bytes", "max_field_bytes", "timeout",
+            "ca_file",
         ])
         let urlNode = try map.required("url")
         let url = try urlNode.nonEmptyString()
@@ -214,9 +215,7 @@ package struct ConfigLoader: Sendable {
             throw urlNode.error("expected the project URL, such as https://abcd.supabase.co, got '\(url)'")
         }
         var config = SupabaseSinkConfig(
-            url: url.hasSuffix("/") ? String(url.dropLast()) : url,
-            serviceRoleKey: try secrets.read(map.required("service_role_key"),
-                suggesting: "${SUPABASE_SERVICE_ROLE_KEY}"))
+            url: url.hasSuffix("/") ? String(url.dropLast()) : url, key: try supabaseKey(map, secrets: secrets))
         config.tls = try tls(map, base: base(of: node))
         if let value = map.optional("batch_size") { config.batchSize = try value.int(min: 1, max: 10_000) }
         if let value = map.optional("max_request_bytes") {
@@ -230,6 +229,26 @@ package struct ConfigLoader: Sendable {
         if let value = map.optional("timeout") { config.timeout = try positive(value) }
         config.maxFieldBytes = min(config.maxFieldBytes, config.maxRequestBytes / 4)
         return config
+    }
+
+    /// `secret_key` (the documented key), or `service_role_key` (a legacy JWT), never both; a key of the wrong
+    /// kind is refused with the key to give instead.
+    private func supabaseKey(_ map: YAMLMapping, secrets: SecretReader) throws(ConfigError) -> SupabaseKey {
+        let current = map.optional("secret_key")
+        let legacy = map.optional("service_role_key")
+        if current != nil, let legacy {
+            throw legacy.error("give secret_key or service_role_key, not both (secret_key is the current kind of key)")
+        }
+        let field = legacy == nil ? "secret_key" : "service_role_key"
+        let node: YAMLValue
+        if let legacy { node = legacy } else { node = try map.required("secret_key") }
+        let reference = legacy == nil ? "${SUPABASE_SECRET_KEY}" : "${SUPABASE_SERVICE_ROLE_KEY}"
+        let value = try secrets.read(node, suggesting: reference)
+        do throws(SupabaseKey.KeyProblem) {
+            return try SupabaseKey(value, field: field)
+        } catch {
+            throw node.error(error.message)
+        }
     }
 
     private func decodeLangfuse(_ node: YAMLValue, secrets: SecretReader) throws(ConfigError) -> LangfuseSinkConfig {

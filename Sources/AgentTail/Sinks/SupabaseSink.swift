@@ -80,8 +80,8 @@ package final class SupabaseSink: Sink {
             return .accepted
         case 401, 403:
             throw SinkError.fatal(
-                "Supabase refused the service role key (HTTP \(response.status)\(problem)); "
-                    + "check sinks.supabase.service_role_key and that Schema/ granted the service role its rights")
+                "Supabase refused \(config.key.kindDescription) (HTTP \(response.status)\(problem)); "
+                    + "check sinks.supabase.\(config.key.field) and that Schema/ granted the service role its rights")
         case 404:
             throw SinkError.retryable("table \(table.rawValue) not found (HTTP 404\(problem)): apply Schema/ first")
         case 408, 429, 500...599:
@@ -110,8 +110,8 @@ package final class SupabaseSink: Sink {
                     continue
                 case 401, 403:
                     problems.append(
-                        "Supabase refused the service role key for \(table.rawValue) (HTTP \(response.status)\(response.problem)); "
-                            + "check sinks.supabase.service_role_key")
+                        "Supabase refused \(config.key.kindDescription) for \(table.rawValue) "
+                            + "(HTTP \(response.status)\(response.problem)); check sinks.supabase.\(config.key.field)")
                     return problems
                 case 404:
                     problems.append("table \(table.rawValue) not found: apply Schema/ first")
@@ -134,8 +134,11 @@ package final class SupabaseSink: Sink {
         let columns = table.columns.map { "%22\($0)%22" }.joined(separator: ",")
         var request = HTTPClientRequest(url: "\(config.url)/rest/v1/\(table.rawValue)?columns=\(columns)&on_conflict=id")
         request.method = .POST
-        request.headers.add(name: "apikey", value: config.serviceRoleKey.value)
-        request.headers.add(name: "Authorization", value: "Bearer \(config.serviceRoleKey.value)")
+        request.headers.add(name: "apikey", value: config.key.value.value)
+        // An opaque key goes in `apikey` alone; a legacy JWT in both, as Supabase's client libraries send them.
+        if config.key.kind == .legacyServiceRole {
+            request.headers.add(name: "Authorization", value: "Bearer \(config.key.value.value)")
+        }
         request.headers.add(name: "Accept", value: "application/json")
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Prefer", value: "return=minimal,resolution=merge-duplicates")
