@@ -210,3 +210,23 @@ def test_views_run_with_the_callers_rights(admin):
     assert all("security_invoker=true" in (row["reloptions"] or []) for row in options)
     rls = fetch(admin, "select relname, relrowsecurity from pg_class where relname = any(%s)", (TABLES,))
     assert all(row["relrowsecurity"] for row in rls)
+
+
+def test_the_database_grants_the_api_roles_nothing_by_default(admin):
+    """As on a project created now: Schema/ holds only because it grants what it exposes, table by table."""
+    defaults = fetch(admin, """
+        select count(*) as grants from pg_default_acl d, aclexplode(d.defaclacl) a
+        join pg_roles r on r.oid = a.grantee
+        where r.rolname in ('anon', 'authenticated', 'service_role')""")
+    assert defaults == [{"grants": 0}]
+    granted = fetch(admin, """
+        select table_name, grantee, string_agg(privilege_type, ',' order by privilege_type) as privileges
+        from information_schema.role_table_grants
+        where table_schema = 'public' and grantee in ('anon', 'authenticated', 'service_role')
+        group by table_name, grantee order by table_name, grantee""")
+    tables = ["agent_errors", "agent_sessions", "llm_calls", "tool_executions"]
+    views = ["agent_performance_daily", "daily_summary", "error_patterns", "tool_usage_stats"]
+    expected = sorted([(t, "authenticated", "SELECT") for t in tables + views]
+                      + [(t, "service_role", "INSERT,SELECT,UPDATE") for t in tables]
+                      + [(v, "service_role", "SELECT") for v in views])
+    assert sorted((row["table_name"], row["grantee"], row["privileges"]) for row in granted) == expected

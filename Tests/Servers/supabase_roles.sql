@@ -1,6 +1,6 @@
 -- The API roles every Supabase project has before any user migration runs, as its initial schema creates them:
 -- anon and authenticated for client requests, service_role (BYPASSRLS) for servers, authenticator as the login
--- PostgREST uses, and default privileges that make new tables fully writable until a migration revokes them.
+-- PostgREST uses, and the default privileges of a project created now: none for the API roles.
 create role anon nologin noinherit;
 create role authenticated nologin noinherit;
 create role service_role nologin noinherit bypassrls;
@@ -13,6 +13,9 @@ alter role anon set statement_timeout = '3s';
 alter role authenticated set statement_timeout = '8s';
 alter role authenticator set statement_timeout = '8s';
 grant usage on schema public to anon, authenticated, service_role;
-alter default privileges in schema public grant all on tables to postgres, anon, authenticated, service_role;
-alter default privileges in schema public grant all on functions to postgres, anon, authenticated, service_role;
-alter default privileges in schema public grant all on sequences to postgres, anon, authenticated, service_role;
+-- New projects no longer expose what migrations create in public to the Data API: the API roles have no default
+-- privileges there, so a migration must grant what it means to expose. (Older projects granted everything by
+-- default; Schema/ revokes what it does not mean, so it holds on both.)
+alter default privileges in schema public revoke all on tables from anon, authenticated, service_role;
+alter default privileges in schema public revoke all on functions from anon, authenticated, service_role;
+alter default privileges in schema public revoke all on sequences from anon, authenticated, service_role;

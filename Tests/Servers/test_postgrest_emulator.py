@@ -561,12 +561,13 @@ def test_requests_counts_rest_requests_statuses_and_rows(emulator):
     emulator.upsert("agent_sessions", BATCH[:1])
     emulator.get("agent_sessions")
     emulator.upsert("agent_sessions", BATCH, key=ANON_KEY)
+    emulator.upsert("agent_sessions", BATCH[:1], key=SECRET_KEY)  # a bearer sb_ key, counted
     assert emulator.request("POST", "/agent_sessions", BATCH).status == 404  # no /rest/v1: no gateway route
     emulator.control("GET", "/__health")
-    assert emulator.counters() == {"count": 5, "statuses": {"201": 1, "200": 2, "401": 1, "404": 1},
-                                   "rows_received": 7, "dropped": 0}
+    assert emulator.counters() == {"count": 6, "statuses": {"201": 1, "200": 3, "401": 1, "404": 1},
+                                   "rows_received": 8, "dropped": 0, "bearer_sb_keys": 1}
     emulator.control("POST", "/__reset")
-    assert emulator.counters() == {"count": 0, "statuses": {}, "rows_received": 0, "dropped": 0}
+    assert emulator.counters() == {"count": 0, "statuses": {}, "rows_received": 0, "dropped": 0, "bearer_sb_keys": 0}
 
 
 @pytest.mark.parametrize("settings", [{"fail_ratio": 2}, {"explode": True}, {"retry_after": "soon"}, [1]])
