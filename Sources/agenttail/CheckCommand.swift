@@ -57,7 +57,9 @@ struct CheckCommand: AsyncParsableCommand {
             let found = await sink.verify()
             for problem in found { printError("sink supabase: \(problem)") }
             if found.isEmpty {
-                print("ok: Supabase at \(supabase.url) accepts rows in all four tables with \(supabase.key.kindDescription)")
+                print(
+                    "ok: Supabase at \(supabase.url) exposes all four tables to the Data API and accepts rows in them "
+                        + "with \(supabase.key.kindDescription)")
             }
             problems += found.count
         }

@@ -120,7 +120,7 @@ def test_a_secret_key_goes_in_apikey_alone_and_rows_arrive(tmp_path, admin, serv
     workspace = Workspace(tmp_path, server, sinks=secret_key_sinks(),
                           env={"SUPABASE_SECRET_KEY": server.sb_secret_key})
     workspace.add_fixtures()
-    assert "with a secret key (sb_secret_...)" in workspace.run("check").stdout
+    assert "accepts rows in them with a secret key (sb_secret_...)" in workspace.run("check").stdout
     before = server.requests()
     workspace.run("run", "--once")
     assert assert_same_rows(admin, workspace) == 4 + 9 + 8 + 2
@@ -141,7 +141,18 @@ def test_a_key_of_the_wrong_kind_is_refused_by_check_and_run(tmp_path, server):
 
 
 def test_check_reports_what_is_missing(workspace, admin, server):
-    assert "accepts rows in all four tables" in workspace.run("check").stdout
+    assert "exposes all four tables to the Data API and accepts rows in them" in workspace.run("check").stdout
+    # A table the migrations did not grant is not exposed: a project created now grants nothing by default.
+    with admin.cursor() as cursor:
+        cursor.execute("revoke insert on table llm_calls from service_role")
+    try:
+        result = workspace.run("check", check=False)
+        assert result.returncode == 1
+        assert "table llm_calls is not exposed to the Data API for the service role" in result.stderr, result.stderr
+        assert "Supabase refused" not in result.stderr
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute("grant insert on table llm_calls to service_role")
     with admin.cursor() as cursor:
         cursor.execute("alter table tool_executions rename to tool_executions_old")
     try:

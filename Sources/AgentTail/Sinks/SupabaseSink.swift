@@ -96,7 +96,8 @@ package final class SupabaseSink: Sink {
         }
     }
 
-    /// Checks that the URL answers, the key is accepted and every table exists and takes writes.
+    /// Checks that the URL answers, the key is accepted, and every table exists, is exposed to the Data API and takes
+    /// writes.
     /// - Returns: one line per problem, empty when the sink is ready.
     package func verify() async -> [String] {
         var problems: [String] = []
@@ -108,6 +109,12 @@ package final class SupabaseSink: Sink {
                 switch response.status {
                 case 200, 201, 204:
                     continue
+                case 401, 403 where response.code == "42501":
+                    // The key was taken; the table is not granted to the service role (new projects grant nothing
+                    // by default).
+                    problems.append(
+                        "table \(table.rawValue) is not exposed to the Data API for the service role (permission "
+                            + "denied): apply Schema/, whose migrations grant it select, insert and update")
                 case 401, 403:
                     problems.append(
                         "Supabase refused \(config.key.kindDescription) for \(table.rawValue) "
@@ -129,7 +136,8 @@ package final class SupabaseSink: Sink {
     }
 
     /// An idempotent bulk upsert of `body` (a JSON array of rows) into `table`, as the contract describes: every
-    /// column listed, conflicts on `id` merged, nothing echoed back. The service role key goes in both headers.
+    /// column listed, conflicts on `id` merged, nothing echoed back. A secret key goes in `apikey` alone, a legacy
+    /// JWT in both headers.
     private func upsertRequest(_ table: NormalizedTable, body: [UInt8]) -> HTTPClientRequest {
         let columns = table.columns.map { "%22\($0)%22" }.joined(separator: ",")
         var request = HTTPClientRequest(url: "\(config.url)/rest/v1/\(table.rawValue)?columns=\(columns)&on_conflict=id")
