@@ -38,7 +38,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
-            resources: [.copy("Resources/rules"), .copy("Resources/secrets")],
+            resources: [.copy("Resources/rules"), .copy("Resources/secrets"), .copy("Resources/pricing")],
             swiftSettings: upcoming
         ),
         .executableTarget(
