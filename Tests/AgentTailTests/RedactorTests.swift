@@ -81,6 +81,12 @@ struct RedactorTests {
         #expect(object["result"] == "key:\n[REDACTED:private_key]\ndone")
     }
 
+    /// `redact(json:)` scans text that only starts like JSON (`[default]` of an INI file) as text.
+    @Test func textThatIsNoJSONIsScannedAsText() {
+        let ini = "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\nregion = eu-west-1"
+        #expect(redactor.redact(json: ini)?.0 == "[default]\naws_access_key_id = [REDACTED:aws_access_key]\nregion = eu-west-1")
+    }
+
     @Test func maskingTwiceChangesNothing() {
         let once = masked("OPENAI_API_KEY=sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv and Bearer abcdefgh12345678")
         #expect(redactor.redact(text: once) == nil)

@@ -16,7 +16,7 @@ package enum RulePackLoader {
                 throw ConfigError.unreadable(
                     file: "builtin:\(name)",
                     reason: "built-in rule pack not found; agenttail's resource folder "
-                        + "'agenttail_AgentTail.resources' must sit next to the agenttail binary")
+                        + "'\(BundledResource.folderName)' must sit next to the agenttail binary")
             }
             return try load(path: path, origin: "builtin:\(name)")
         }
@@ -39,21 +39,7 @@ package enum RulePackLoader {
     }
 
     static func builtinPath(_ name: String) -> String? {
-        let fileName = "agenttail_AgentTail.resources/rules/\(name).yaml"
-        var folders: [URL] = []
-        if let executable = Bundle.main.executableURL?.resolvingSymlinksInPath() {
-            folders.append(executable.deletingLastPathComponent())
-        }
-        folders.append(Bundle.main.bundleURL)
-        folders.append(Bundle.main.bundleURL.deletingLastPathComponent())
-        for folder in folders {
-            let candidate = folder.appendingPathComponent(fileName).path
-            if FileManager.default.fileExists(atPath: candidate) { return candidate }
-        }
-        // A development checkout: the sources sit beside the build folder.
-        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Resources/rules/\(name).yaml").path
-        return FileManager.default.fileExists(atPath: source) ? source : nil
+        BundledResource.path("rules/\(name).yaml")
     }
 
     /// - Parameter base: the folder sample files of the pack's tests are relative to.

@@ -122,21 +122,10 @@ package struct ExplainedObservation: Sendable {
 
     init(_ observation: Observation, redactor: Redactor) {
         kind = observation.kind
-        fields = observation.fields.map { name, value in (name, redactor.mask(field: value)) }
+        fields = observation.fields.map { name, value in (name, redactor.masked(field: value)) }
     }
 }
 
-extension Redactor {
-    /// A field's text with its secrets masked: JSON values (arguments, messages) by their members, the rest as text.
-    func mask(field value: String) -> String {
-        let first = value.utf8.first { $0 > 0x20 }
-        let json =
-            (first == UInt8(ascii: "{") || first == UInt8(ascii: "["))
-            && (try? JSONSerialization.jsonObject(with: Data(value.utf8), options: [.fragmentsAllowed])) != nil
-        let masked = json ? redact(json: value) : redact(text: value)
-        return masked?.0 ?? value
-    }
-}
 
 extension FileParser {
     /// Every record of the file at `path`, as the rules see it, with the rows each produced.
@@ -158,14 +147,14 @@ extension FileParser {
                 let explained = observations.map { ExplainedObservation($0, redactor: redactor) }
                 steps.append((.record(info, explained), step.rows))
             case .failure(let offset, let length, _, let message):
-                steps.append((.failure(offset: offset, length: length, message: redactor.mask(field: message)), step.rows))
+                steps.append((.failure(offset: offset, length: length, message: redactor.masked(field: message)), step.rows))
             case .ignored(let offset, let length, let rule):
                 steps.append((.ignored(offset: offset, length: length, rule: rule), step.rows))
             case nil:
                 break
             }
             if let stray = step.strayText {
-                steps.append((.strayText(offset: stray.offset, preview: redactor.mask(field: stray.preview)), step.rows))
+                steps.append((.strayText(offset: stray.offset, preview: redactor.masked(field: stray.preview)), step.rows))
             }
         }
         bytes.withUnsafeBytes { raw in file.consume(raw, parser: parser, rows: &rows, explain: note) }

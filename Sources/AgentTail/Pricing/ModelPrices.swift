@@ -53,17 +53,7 @@ package struct ModelPrices: Sendable {
     private let aliases: [String: String]
 
     /// The snapshot agenttail ships with.
-    package static let builtIn: ModelPrices = {
-        guard let url = Bundle.module.url(forResource: "model-prices", withExtension: "json", subdirectory: "pricing")
-        else {
-            preconditionFailure("the resource pricing/model-prices.json is missing from the AgentTail bundle")
-        }
-        do {
-            return try ModelPrices(json: Data(contentsOf: url))
-        } catch {
-            preconditionFailure("pricing/model-prices.json cannot be read: \(error)")
-        }
-    }()
+    package static let builtIn = BundledResource.load("pricing/model-prices.json") { try ModelPrices(json: $0) }
 
     init(json: Data) throws {
         struct Document: Decodable {

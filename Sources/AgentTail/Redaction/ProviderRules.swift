@@ -25,17 +25,7 @@ package struct ProviderRules: Sendable {
     private let index: TriggerIndex
 
     /// The rules agenttail ships with.
-    package static let builtIn: ProviderRules = {
-        guard let url = Bundle.module.url(forResource: "provider-rules", withExtension: "json", subdirectory: "secrets")
-        else {
-            preconditionFailure("the resource secrets/provider-rules.json is missing from the AgentTail bundle")
-        }
-        do {
-            return try ProviderRules(json: Data(contentsOf: url))
-        } catch {
-            preconditionFailure("secrets/provider-rules.json cannot be read: \(error)")
-        }
-    }()
+    package static let builtIn = BundledResource.load("secrets/provider-rules.json") { try ProviderRules(json: $0) }
 
     /// The names rules can be disabled by.
     package var names: [String] { Array(Set(rules.map(\.name))).sorted() }

@@ -90,6 +90,21 @@ package struct Redactor: Sendable {
     /// `text` with its secrets masked.
     package func masked(_ text: String) -> String { redact(text: text)?.0 ?? text }
 
+    /// The JSON text `json` with the secrets in its strings masked.
+    package func masked(json: String) -> String { redact(json: json)?.0 ?? json }
+
+    /// A field's text with its secrets masked: JSON values (arguments, messages) by their members, the rest as text.
+    package func masked(field value: String) -> String {
+        let first = value.utf8.first { $0 > 0x20 }
+        return first == UInt8(ascii: "{") || first == UInt8(ascii: "[") ? masked(json: value) : masked(value)
+    }
+
+    /// The bytes JSON may hold outside its strings: white space, `{}[],:`, numbers and the letters of true, false
+    /// and null.
+    private static let outsideStrings: [Bool] = (0..<256).map { b in
+        " \t\n\r{}[],:-+.0123456789eEtrufalsn".utf8.contains(UInt8(b))
+    }
+
     /// `text` with its secrets masked and how many there were, or nil when it holds none.
     package func redact(text: String) -> (String, Int)? {
         var text = text
@@ -170,6 +185,11 @@ package struct Redactor: Sendable {
         while i < bytes.end {
             let byte = bytes.p[i]
             guard byte == UInt8(ascii: "\"") else {
+                // Outside strings JSON has only punctuation, numbers and true/false/null: anything else means the
+                // text is no JSON, and it is scanned as text instead.
+                guard Self.outsideStrings[Int(byte)] else {
+                    throw .unexpectedByte(byte, expected: "a JSON value", offset: i)
+                }
                 if byte > 0x20 && byte != UInt8(ascii: ":") { secretMember = .none }
                 i += 1
                 continue

@@ -41,8 +41,3 @@ extension RowMasker {
         return call
     }
 }
-
-extension Redactor {
-    /// The JSON text `json` with the secrets in its strings masked.
-    package func masked(json: String) -> String { redact(json: json)?.0 ?? json }
-}

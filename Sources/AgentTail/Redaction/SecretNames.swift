@@ -72,9 +72,6 @@ package enum SecretNames {
         return name.withUTF8 { strength($0, query: query) }
     }
 
-    /// True when a value named `name` is masked whatever it looks like.
-    package static func isSecret(_ name: String) -> Bool { strength(name) == .strong }
-
     private static func strength(words: [String], query: Bool) -> Strength {
         guard let last = words.last else { return .none }
         let previous = words.count >= 2 ? words[words.count - 2] : nil
