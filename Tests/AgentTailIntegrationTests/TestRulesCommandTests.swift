@@ -25,7 +25,7 @@ struct TestRulesCommandTests {
         let path = try rules(in: workspace) { $0.replacingOccurrences(of: "        latency_ms: 500\n", with: "        latency_ms: 450\n") }
         let result = try await AgentTailProcess.run(["test-rules", path])
         #expect(result.status == 1)
-        #expect(result.stdout.contains("FAIL  a failing tool, then the final answer  (\(path):85)"))
+        #expect(result.stdout.contains("FAIL  a failing tool, then the final answer  (\(path):89)"))
         #expect(result.stdout.contains("      llm_calls[0].latency_ms: expected 450, got 500\n"))
         #expect(result.stdout.hasSuffix("0 passed, 1 failed\n"))
 
@@ -37,7 +37,7 @@ struct TestRulesCommandTests {
         #expect(check.status == 1)
         #expect(
             check.stderr.contains(
-                "\(path):85:5: error: tests: rule test 'a failing tool, then the final answer' fails: "
+                "\(path):89:5: error: tests: rule test 'a failing tool, then the final answer' fails: "
                     + "llm_calls[0].latency_ms: expected 450, got 500"))
     }
 

@@ -23,7 +23,8 @@ struct SpanMapperTests {
         #expect(root.traceID == session.id.bytes)
         #expect(root.name == "mini-agent run")
         #expect(attribute(root, "langfuse.observation.type") == .string("agent"))
-        #expect(attribute(root, "langfuse.trace.tags") == .strings(["mini-agent", "completed"]))
+        #expect(attribute(root, "langfuse.trace.tags") == .strings(["mini-agent"]))
+        #expect(attribute(root, "langfuse.trace.metadata.status") == .string("completed"))
         #expect(attribute(root, "langfuse.observation.input") == .string("\"Show me the contents of does/not/exist.txt.\""))
         let children = spans.filter { $0.parentSpanID != nil }
         #expect(children.allSatisfy { $0.parentSpanID == root.spanID && $0.traceID == root.traceID })
@@ -47,10 +48,55 @@ struct SpanMapperTests {
         let (_, spans) = try spans("10_llm_http_500_exhausted.log")
         let root = try #require(spans.first { $0.parentSpanID == nil })
         #expect(root.statusCode == 2)
-        #expect(attribute(root, "langfuse.trace.tags") == .strings(["mini-agent", "failed"]))
+        #expect(attribute(root, "langfuse.trace.metadata.status") == .string("failed"))
         let unanswered = try #require(spans.last { attribute($0, "langfuse.observation.type") == .string("generation") })
         #expect(attribute(unanswered, "langfuse.observation.level") == .string("ERROR"))
         #expect(unanswered.startMillis == unanswered.endMillis)
+    }
+
+    /// Langfuse filters and sums observations, not traces: every span carries the run's name, tags, user and
+    /// metadata, as its SDKs propagate them.
+    @Test func everySpanCarriesTheTraceAttributes() throws {
+        let rows = try FileParser.rows(
+            path: Fixtures.path("mini-agent/03_failing_tool_missing_file.log"), rules: try Fixtures.miniAgentRules,
+            host: "test-host")
+        let spans = rows.compactMap(SpanMapper(userID: "jo").span(for:))
+        #expect(spans.count == 6)
+        for span in spans {
+            #expect(attribute(span, "langfuse.trace.name") == .string("mini-agent run"))
+            #expect(attribute(span, "langfuse.trace.tags") == .strings(["mini-agent"]))
+            #expect(attribute(span, "user.id") == .string("jo"))
+            #expect(attribute(span, "langfuse.trace.metadata.host") == .string("test-host"))
+            #expect(attribute(span, "langfuse.trace.metadata.agent") == .string("mini-agent"))
+            #expect(
+                attribute(span, "langfuse.trace.metadata.workspace")
+                    == .string("/home/dev/agent-runs/03_failing_tool_missing_file/workspace"))
+        }
+    }
+
+    @Test func generationsCarryCacheBucketsAndCost() throws {
+        let rows = try FileParser.rows(
+            path: Fixtures.path("claude-code/01_single_tool.jsonl"), rules: try RulePackLoader.load(.builtin("claude-code")),
+            host: "test-host"
+        ).latestVersions()
+        let generations = rows.filter { $0.table == .llmCalls }.compactMap(SpanMapper().span(for:))
+        let first = try #require(generations.first)
+        // The buckets add up to the total: fresh input, cache reads and writes, output.
+        #expect(
+            attribute(first, "langfuse.observation.usage_details")
+                == .string(#"{"input":4,"input_cache_read":14210,"input_cache_creation":1523,"output":118,"total":15855}"#))
+        #expect(attribute(first, "langfuse.observation.cost_details") == .string(#"{"total":0.011756250}"#))
+        #expect(attribute(first, "langfuse.trace.metadata.git_branch") == .string("main"))
+        #expect(attribute(first, "langfuse.trace.metadata.agent_version") == .string("2.0.14"))
+
+        let collector = try #require(
+            rows.first { $0.table == .llmCalls }.flatMap(SpanMapper(flavor: .openTelemetry).span(for:)))
+        #expect(attribute(collector, "gen_ai.usage.input_tokens") == .int(15737))
+        #expect(attribute(collector, "gen_ai.usage.output_tokens") == .int(118))
+        #expect(attribute(collector, "gen_ai.usage.cache_read.input_tokens") == .int(14210))
+        #expect(attribute(collector, "gen_ai.usage.cache_creation.input_tokens") == .int(1523))
+        #expect(attribute(collector, "agenttail.cost_usd") == .double(0.01175625))
+        #expect(attribute(collector, "agenttail.workspace") == .string("/home/jo/code/lanternfish"))
     }
 
     @Test func runningSessionHasNoRootSpanYet() {

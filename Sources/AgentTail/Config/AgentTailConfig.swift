@@ -12,6 +12,8 @@ package struct AgentTailConfig: Sendable {
     package var sinks: SinksConfig
     /// What is masked in rows before they reach the outbox.
     package var redaction: RedactionConfig = RedactionConfig()
+    /// Prices of models, per million tokens, over those agenttail ships (`pricing:`).
+    package var pricing: [String: ModelPrice] = [:]
     package var delivery = DeliveryConfig()
     /// Reload the rules when a rules file changes on disk, as on SIGHUP.
     package var watchRules = false
@@ -65,6 +67,8 @@ package struct SourceConfig: Sendable {
     package var startAt: StartPosition
     /// How long a file may stay silent mid-run before its session is concluded (failed or abandoned).
     package var sessionTimeout: Duration
+    /// Where the model name comes from when the log does not write it.
+    package var model: ModelSource? = nil
 }
 
 /// Where a rule pack comes from.
@@ -136,6 +140,8 @@ package struct LangfuseSinkConfig: Sendable {
     /// The Langfuse session of every trace: nil for one session per run, else this fixed id (to group all runs of
     /// one machine or job).
     package var sessionID: String?
+    /// The `user.id` of every trace (Langfuse's per-user cost and filters), when set.
+    package var userID: String?
     /// Spans per export.
     package var batchSpans: Int = 500
     /// Bytes per export body, below what proxies in front of Langfuse accept.

@@ -45,7 +45,7 @@ package struct ConfigLoader: Sendable {
     package func decode(_ root: YAMLValue, base: String) throws(ConfigError) -> AgentTailConfig {
         let top = try root.mapping(allowed: [
             "host", "sources", "state", "tailing", "sinks", "redaction", "delivery", "watch_rules",
-            "allow_inline_secrets",
+            "allow_inline_secrets", "pricing",
         ])
         let host = try top.optional("host")?.nonEmptyString() ?? defaultHost
         let secrets = SecretReader(
@@ -127,7 +127,32 @@ package struct ConfigLoader: Sendable {
             }
         }
         if let node = top.optional("redaction") { config.redaction = try decodeRedaction(node) }
+        if let node = top.optional("pricing") { config.pricing = try decodePricing(node) }
         return config
+    }
+
+    /// `pricing: {model: {input: 3, output: 15, cache_read: 0.3, cache_write: 3.75}}`, US dollars per million.
+    private func decodePricing(_ node: YAMLValue) throws(ConfigError) -> [String: ModelPrice] {
+        guard case .mapping(let mapping) = node.node else {
+            throw node.error("expected model names with their prices, such as 'MiniMax-M2: {input: 0.3, output: 1.2}'")
+        }
+        var prices: [String: ModelPrice] = [:]
+        for (model, priceNode) in try node.mapping(allowed: mapping.keys.compactMap(\.string)).entries {
+            let map = try priceNode.mapping(allowed: ["input", "output", "cache_read", "cache_write"])
+            func dollars(_ key: String) throws(ConfigError) -> Double? {
+                guard let value = map.optional(key) else { return nil }
+                guard let number = Double(try value.string()), number.isFinite, number >= 0 else {
+                    throw value.error("expected US dollars per million tokens, a number such as 0.3")
+                }
+                return number
+            }
+            guard let input = try dollars("input"), let output = try dollars("output") else {
+                throw priceNode.error("a price needs 'input' and 'output' (US dollars per million tokens)")
+            }
+            prices[model] = ModelPrice(
+                input: input, output: output, cacheRead: try dollars("cache_read"), cacheWrite: try dollars("cache_write"))
+        }
+        return prices
     }
 
     private func decodeRedaction(_ node: YAMLValue) throws(ConfigError) -> RedactionConfig {
@@ -158,7 +183,9 @@ package struct ConfigLoader: Sendable {
     }
 
     private func decodeSource(_ node: YAMLValue, base: String) throws(ConfigError) -> SourceConfig {
-        let map = try node.mapping(allowed: ["name", "paths", "exclude", "rules", "start_at", "session_timeout"])
+        let map = try node.mapping(allowed: [
+            "name", "paths", "exclude", "rules", "start_at", "session_timeout", "model",
+        ])
         let name = try map.required("name").nonEmptyString()
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
             throw try map.required("name").error("use letters, digits, '-', '_' or '.' in source names, got '\(name)'")
@@ -198,8 +225,23 @@ package struct ConfigLoader: Sendable {
         }
         var timeout = Duration.seconds(600)
         if let value = map.optional("session_timeout") { timeout = try positive(value) }
-        return SourceConfig(
+        var source = SourceConfig(
             name: name, paths: paths, exclude: exclude, rules: rules, startAt: startAt, sessionTimeout: timeout)
+        if let value = map.optional("model") { source.model = try decodeModel(value, base: base) }
+        return source
+    }
+
+    /// `model: MiniMax-M2`, or `model: {file: path or [paths], key: model}`.
+    private func decodeModel(_ node: YAMLValue, base: String) throws(ConfigError) -> ModelSource {
+        guard case .mapping = node.node else { return .fixed(try node.nonEmptyString()) }
+        let map = try node.mapping(allowed: ["file", "key"])
+        let fileNode = try map.required("file")
+        let paths = try fileNode.sequence(allowScalar: true).map { path throws(ConfigError) in
+            let text = try path.nonEmptyString()
+            return text.hasPrefix("{workspace}") ? text : absolute(text, base: base)
+        }
+        guard !paths.isEmpty else { throw fileNode.error("needs at least one file") }
+        return .file(paths: paths, key: try map.optional("key")?.nonEmptyString() ?? "model")
     }
 
     private func decodeSupabase(_ node: YAMLValue, secrets: SecretReader) throws(ConfigError) -> SupabaseSinkConfig {
@@ -253,7 +295,8 @@ package struct ConfigLoader: Sendable {
 
     private func decodeLangfuse(_ node: YAMLValue, secrets: SecretReader) throws(ConfigError) -> LangfuseSinkConfig {
         let map = try node.mapping(allowed: [
-            "host", "public_key", "secret_key", "session_id", "batch_spans", "max_request_bytes", "max_attribute_bytes",
+            "host", "public_key", "secret_key", "session_id", "user_id", "batch_spans", "max_request_bytes",
+            "max_attribute_bytes",
             "timeout", "ca_file",
         ])
         let hostNode = try map.required("host")
@@ -272,6 +315,7 @@ package struct ConfigLoader: Sendable {
             let text = try value.nonEmptyString()
             config.sessionID = text == "run" ? nil : text
         }
+        if let value = map.optional("user_id") { config.userID = try value.nonEmptyString() }
         if let value = map.optional("batch_spans") { config.batchSpans = try value.int(min: 1, max: 10_000) }
         if let value = map.optional("max_request_bytes") {
             config.maxRequestBytes = try value.byteSize()

@@ -18,7 +18,9 @@ package enum NormalizedTable: String, Sendable, CaseIterable, Codable {
                 ("id", .uuid), ("agent", .text), ("host", .text), ("source_path", .text), ("started_at", .timestamp),
                 ("ended_at", .timestamp), ("status", .text), ("task", .text), ("final_output", .text),
                 ("llm_calls", .int), ("tool_calls", .int), ("tool_errors", .int), ("duration_ms", .int),
-                ("metadata", .json), ("revision", .int),
+                ("metadata", .json), ("revision", .int), ("workspace", .text), ("git_branch", .text),
+                ("agent_version", .text), ("prompt_tokens", .int), ("completion_tokens", .int),
+                ("cache_read_tokens", .int), ("cache_creation_tokens", .int), ("cost_usd", .usd),
             ]
         case .llmCalls:
             return [
@@ -26,6 +28,7 @@ package enum NormalizedTable: String, Sendable, CaseIterable, Codable {
                 ("ended_at", .timestamp), ("latency_ms", .int), ("model", .text), ("input", .json), ("output", .text),
                 ("thinking", .text), ("tool_call_count", .int), ("finish_reason", .text), ("status", .text),
                 ("prompt_tokens", .int), ("completion_tokens", .int), ("metadata", .json),
+                ("cache_read_tokens", .int), ("cache_creation_tokens", .int), ("cost_usd", .usd),
             ]
         case .toolExecutions:
             return [
@@ -53,9 +56,36 @@ package enum NormalizedTable: String, Sendable, CaseIterable, Codable {
     }
 }
 
+/// The facts of a run that every event of it carries to tracing backends, which filter and aggregate events rather
+/// than runs: the agent, the host and where the work happened.
+package struct TraceContext: Sendable, Equatable {
+    package var agent: String
+    package var host: String
+    package var workspace: String?
+    package var gitBranch: String?
+    package var agentVersion: String?
+
+    package init(agent: String, host: String, workspace: String? = nil, gitBranch: String? = nil, agentVersion: String? = nil) {
+        self.agent = agent
+        self.host = host
+        self.workspace = workspace
+        self.gitBranch = gitBranch
+        self.agentVersion = agentVersion
+    }
+
+    /// The facts by the names the session row's columns have.
+    package var fields: [(name: String, value: String)] {
+        var fields = [("agent", agent), ("host", host)]
+        if let workspace { fields.append(("workspace", workspace)) }
+        if let gitBranch { fields.append(("git_branch", gitBranch)) }
+        if let agentVersion { fields.append(("agent_version", agentVersion)) }
+        return fields
+    }
+}
+
 /// The storage type of a column.
 package enum ColumnType: Sendable {
-    case uuid, text, int, bool, timestamp, json
+    case uuid, text, int, bool, timestamp, json, usd
 }
 
 /// One row of a normalized table, ready for any sink.
@@ -64,11 +94,15 @@ package struct NormalizedRow: Sendable, Equatable {
     package var id: UUID
     /// Values in `table.columns` order, `id` included.
     package var values: [ColumnValue]
+    /// What the row's session says about the run, for sinks that repeat it on every event (trace attributes);
+    /// not a column.
+    package var trace: TraceContext?
 
-    package init(table: NormalizedTable, id: UUID, values: [String: ColumnValue]) {
+    package init(table: NormalizedTable, id: UUID, values: [String: ColumnValue], trace: TraceContext? = nil) {
         self.table = table
         self.id = id
         self.values = table.columns.map { $0 == "id" ? .uuid(id) : values[$0] ?? .null }
+        self.trace = trace
     }
 
     /// About the bytes the row's values take, to size commits.
@@ -76,7 +110,7 @@ package struct NormalizedRow: Sendable, Equatable {
         values.reduce(0) { total, value in
             switch value {
             case .text(let text), .json(let text): return total + text.utf8.count
-            case .null, .int, .bool, .timestamp, .uuid: return total + 16
+            case .null, .int, .bool, .timestamp, .uuid, .usd: return total + 16
             }
         }
     }

@@ -4,18 +4,33 @@ import Foundation
 ///
 /// JSON columns are embedded as JSON, not as strings, so a multi-megabyte `input` is copied, never re-escaped.
 package enum RowCodec {
-    /// The row as one JSON object; with `table`, a `"table"` member comes first.
-    package static func encode(_ row: NormalizedRow, includeTable: Bool = false) -> [UInt8] {
+    /// The row as one JSON object; with `includeTable`, a `"table"` member comes first; with `includeTrace`, the
+    /// row's trace context follows its columns as a `"_trace"` member (the outbox keeps it for tracing sinks).
+    package static func encode(_ row: NormalizedRow, includeTable: Bool = false, includeTrace: Bool = false) -> [UInt8] {
         var writer = JSONWriter()
-        write(row, into: &writer, includeTable: includeTable)
+        write(row, into: &writer, includeTable: includeTable, includeTrace: includeTrace)
         return writer.bytes
     }
 
-    package static func write(_ row: NormalizedRow, into writer: inout JSONWriter, includeTable: Bool = false) {
+    package static func write(
+        _ row: NormalizedRow, into writer: inout JSONWriter, includeTable: Bool = false, includeTrace: Bool = false
+    ) {
         writer.beginObject()
         if includeTable {
             writer.key("table")
             writer.string(row.table.rawValue)
+        }
+        defer {
+            if includeTrace, let trace = row.trace {
+                writer.key(traceMember)
+                writer.beginObject()
+                for (name, value) in trace.fields {
+                    writer.key(name)
+                    writer.string(value)
+                }
+                writer.endObject()
+            }
+            writer.endObject()
         }
         for (column, value) in zip(row.table.columns, row.values) {
             writer.key(column)
@@ -27,10 +42,12 @@ package enum RowCodec {
             case .timestamp(let date): writer.string(date.rfc3339)
             case .uuid(let id): writer.string(id.lowercased)
             case .json(let text): writer.raw(text)
+            case .usd(let amount): writer.raw(amount.decimalText)
             }
         }
-        writer.endObject()
     }
+
+    private static let traceMember = "_trace"
 
     /// Reads a row of `table` back from the JSON object `bytes`.
     package static func decode(_ bytes: [UInt8], table: NormalizedTable) throws -> NormalizedRow {
@@ -61,11 +78,28 @@ package enum RowCodec {
                     if column == "id" { id = uuid }
                 case .json:
                     value = .json(scanner.rawText(slice))
+                case .usd:
+                    guard slice.kind == .number, let amount = USDAmount(decimalText: scanner.rawText(slice)) else {
+                        throw RowCodecError.badValue(column)
+                    }
+                    value = .usd(amount)
                 }
                 values[column] = value
             }
             guard let id else { throw RowCodecError.badValue("id") }
-            return NormalizedRow(table: table, id: id, values: values)
+            var trace: TraceContext?
+            if let member = try scanner.member(traceMember, of: object), member.kind == .object {
+                var fields: [String: String] = [:]
+                for (key, slice) in try scanner.members(of: member) where slice.kind == .string {
+                    fields[key] = try scanner.string(slice)
+                }
+                if let agent = fields["agent"], let host = fields["host"] {
+                    trace = TraceContext(
+                        agent: agent, host: host, workspace: fields["workspace"], gitBranch: fields["git_branch"],
+                        agentVersion: fields["agent_version"])
+                }
+            }
+            return NormalizedRow(table: table, id: id, values: values, trace: trace)
         }
     }
 

@@ -69,6 +69,7 @@ package struct Correlator: Sendable {
             break
         case .observation(let info, let observations):
             touch(at: info.timestamp, offset: info.offset)
+            if let facts = info.session { absorb(facts) }
             for (part, observation) in observations.enumerated() {
                 let at = EventPlace(info: info, part: part)
                 // Records the rules ignore (summaries, bookkeeping lines) do not reopen a concluded session.
@@ -82,6 +83,8 @@ package struct Correlator: Sendable {
                         errorRow(
                             id: at.id("agent_error", ids), source: "agent", toolName: toolName, message: message,
                             at: info.timestamp, related: nil, metadata: at.metadata))
+                case .llmError(let message): handleLLMError(message, at: at, rows: &rows)
+                case .interruption: handleInterruption(at: at, rows: &rows)
                 case .ignored:
                     break
                 }
@@ -101,22 +104,16 @@ package struct Correlator: Sendable {
                 metadata: ["offset": .int(Int(offset))]))
     }
 
-    /// Concludes a session that went silent: an unanswered request fails it, anything else abandons it.
+    /// Concludes a session that went silent: an unanswered request or a failed model API fails it, anything else
+    /// abandons it.
     package mutating func concludeSilent(into rows: inout [NormalizedRow]) {
         guard isOpen else { return }
         if var pending = state.pendingRequest, !pending.reportedUnanswered {
-            rows.append(
-                llmCallRow(
-                    id: pending.callID, request: pending, endedAt: nil, response: nil, status: "no_response",
-                    metadata: ["request_offset": .int(Int(pending.offset))]))
-            state.llmCalls += 1
-            rows.append(
-                errorRow(
-                    id: ids.event("llm_no_response", offset: pending.offset), source: "llm", toolName: nil,
-                    message: "LLM request got no response before the log went silent", at: pending.startedAt,
-                    related: pending.callID, metadata: ["offset": .int(Int(pending.offset))]))
+            reportUnanswered(pending, before: "the log went silent", rows: &rows)
             pending.reportedUnanswered = true
             state.pendingRequest = pending
+            state.status = .failed
+        } else if state.endedOnError == true {
             state.status = .failed
         } else {
             state.status = .abandoned
@@ -135,6 +132,11 @@ package struct Correlator: Sendable {
         // of a session that read nothing more. The same bytes always give the same revision, so a replay writes the
         // same row; a sink that may apply writes out of order keeps the highest.
         let revision = Int(state.lastRecordOffset ?? 0) * 4 + (state.status == .running ? 0 : 2)
+        var metadata: [String: ColumnValue] = [
+            "rules": .text(rules.origin), "file_key": .text(ids.fileKey), "parse_errors": .int(state.parseErrors),
+        ]
+        if let unpriced = state.unpricedModels { metadata["unpriced_models"] = .json(Self.stringsJSON(unpriced)) }
+        let usage = state.usage ?? Usage()
         rows.append(
             NormalizedRow(
                 table: .agentSessions, id: ids.session,
@@ -145,12 +147,40 @@ package struct Correlator: Sendable {
                     "final_output": ColumnValue(state.finalOutput), "llm_calls": .int(state.llmCalls),
                     "tool_calls": .int(state.toolCalls), "tool_errors": .int(state.toolErrors),
                     "duration_ms": ColumnValue(duration), "revision": .int(revision),
-                    "metadata": .json(
-                        Self.metadata([
-                            "rules": .text(rules.origin), "file_key": .text(ids.fileKey),
-                            "parse_errors": .int(state.parseErrors),
-                        ])),
-                ]))
+                    "metadata": .json(Self.metadata(metadata)),
+                    "workspace": ColumnValue(state.facts?.workspace), "git_branch": ColumnValue(state.facts?.gitBranch),
+                    "agent_version": ColumnValue(state.facts?.agentVersion),
+                    "prompt_tokens": ColumnValue(usage.promptTokens),
+                    "completion_tokens": ColumnValue(usage.completionTokens),
+                    "cache_read_tokens": ColumnValue(usage.cacheReadTokens),
+                    "cache_creation_tokens": ColumnValue(usage.cacheCreationTokens), "cost_usd": ColumnValue(usage.cost),
+                ],
+                trace: trace))
+    }
+
+    /// The run's facts that its events carry to tracing backends.
+    private var trace: TraceContext {
+        TraceContext(
+            agent: rules.agent, host: ids.host, workspace: state.facts?.workspace, gitBranch: state.facts?.gitBranch,
+            agentVersion: state.facts?.agentVersion)
+    }
+
+    /// Keeps the first value of each fact a session is told.
+    private mutating func absorb(_ facts: SessionFacts) {
+        var known = state.facts ?? SessionFacts()
+        known.workspace = known.workspace ?? facts.workspace
+        known.gitBranch = known.gitBranch ?? facts.gitBranch
+        known.agentVersion = known.agentVersion ?? facts.agentVersion
+        guard known != state.facts else { return }
+        state.facts = known
+        sessionChanged = true
+    }
+
+    /// Looks the configured model up once, when the session's first call starts (after the record that opens it told
+    /// where the work happens).
+    private mutating func lookUpModel() {
+        guard state.modelLookup == nil, let source = rules.enrichment.model else { return }
+        state.modelLookup = .init(model: source.resolve(workspace: state.facts?.workspace))
     }
 
     /// Records that the file now has this path (renames keep the session).
@@ -182,17 +212,11 @@ package struct Correlator: Sendable {
         let info = at.info
         if let previous = state.pendingRequest, !previous.reportedUnanswered {
             // A second request before any response: the first one was never answered.
-            rows.append(
-                llmCallRow(
-                    id: previous.callID, request: previous, endedAt: nil, response: nil, status: "no_response",
-                    metadata: ["request_offset": .int(Int(previous.offset))]))
-            state.llmCalls += 1
-            rows.append(
-                errorRow(
-                    id: ids.event("llm_no_response", offset: previous.offset), source: "llm", toolName: nil,
-                    message: "LLM request got no response before the next request", at: previous.startedAt,
-                    related: previous.callID, metadata: ["offset": .int(Int(previous.offset))]))
+            reportUnanswered(previous, before: "the next request", rows: &rows)
         }
+        state.endedOnError = nil
+        state.answering = nil
+        lookUpModel()
         // Results paired by order follow the response that asked for them; a new request ends that. Results paired
         // by id may still come (from sub-agents working meanwhile), so their calls stay pending.
         if rules.pairing == .byOrder { state.pendingToolCalls.removeAll() }
@@ -203,6 +227,74 @@ package struct Correlator: Sendable {
             startedAt: info.timestamp, input: request.input, model: request.model)
     }
 
+    /// Writes the row of a request that got no answer: `no_response` with an error saying so, or `error` when the
+    /// agent already reported that the model's API failed for it.
+    private mutating func reportUnanswered(
+        _ request: SessionState.PendingRequest, before: String, rows: inout [NormalizedRow]
+    ) {
+        let failed = request.failed == true
+        appendCall(
+            id: request.callID, request: request, endedAt: nil, response: nil,
+            status: failed ? "error" : "no_response", metadata: ["request_offset": .int(Int(request.offset))],
+            counted: nil, rows: &rows)
+        state.llmCalls += 1
+        guard !failed else { return }
+        rows.append(
+            errorRow(
+                id: ids.event("llm_no_response", offset: request.offset), source: "llm", toolName: nil,
+                message: "LLM request got no response before \(before)", at: request.startedAt,
+                related: request.callID, metadata: ["offset": .int(Int(request.offset))]))
+    }
+
+    /// The agent says the model's API failed: an `llm` error attached to the call it belongs to, the request
+    /// waiting for its answer or else the call whose tool results were being sent back.
+    private mutating func handleLLMError(_ message: String, at: EventPlace, rows: inout [NormalizedRow]) {
+        let related: UUID?
+        if var pending = state.pendingRequest, !pending.reportedUnanswered {
+            pending.failed = true
+            state.pendingRequest = pending
+            related = pending.callID
+        } else {
+            related = state.lastLLMCallID
+        }
+        state.endedOnError = true
+        state.answering = nil
+        rows.append(
+            errorRow(
+                id: at.id("llm_error", ids), source: "llm", toolName: nil, message: message, at: at.info.timestamp,
+                related: related, metadata: at.metadata))
+    }
+
+    /// The user stopped the agent. The call being answered ends `interrupted` with what was written of it (a
+    /// request with no answer yet, or an answer cut while it was being written); the turn ends `interrupted`, as
+    /// the session does unless more follows.
+    private mutating func handleInterruption(at: EventPlace, rows: inout [NormalizedRow]) {
+        let info = at.info
+        if let pending = state.pendingRequest, !pending.reportedUnanswered {
+            appendCall(
+                id: pending.callID, request: pending, endedAt: info.timestamp, response: nil, status: "interrupted",
+                metadata: ["request_offset": .int(Int(pending.offset)), "interrupted_at": .int(Int(info.offset))],
+                counted: nil, rows: &rows)
+            state.llmCalls += 1
+            state.lastLLMCallID = pending.callID
+            state.pendingRequest = nil
+        } else if state.answering == true, let index = state.openResponses?.lastIndex(where: {
+            $0.request.callID == state.lastLLMCallID
+        }), var open = state.openResponses?[index] {
+            open.interrupted = true
+            open.endedAt = max(open.endedAt, info.timestamp)
+            appendCall(open: &open, rows: &rows)
+            state.openResponses?[index] = open
+        }
+        state.answering = nil
+        state.endedOnError = nil
+        if rules.pairing == .byOrder { state.pendingToolCalls.removeAll() }
+        state.status = .interrupted
+        state.finalOutput = nil
+        state.endedAt = info.timestamp
+        sessionChanged = true
+    }
+
     private mutating func handleResponse(_ response: Observation.LLMResponse, at: EventPlace, rows: inout [NormalizedRow]) {
         let info = at.info
         if let messageID = response.messageID,
@@ -211,6 +303,9 @@ package struct Correlator: Sendable {
             continueResponse(at: index, with: response, at: at, rows: &rows)
             return
         }
+        state.endedOnError = nil
+        if response.sidechain != true { state.answering = true }
+        lookUpModel()
         let request: SessionState.PendingRequest
         if let pending = state.pendingRequest {
             request = pending
@@ -224,10 +319,10 @@ package struct Correlator: Sendable {
             state.llmCalls += 1
         }
         state.pendingRequest = nil
-        let open = SessionState.OpenResponse(
+        var open = SessionState.OpenResponse(
             messageID: response.messageID, request: request, response: response, responseOffset: info.offset,
             endedAt: info.timestamp)
-        rows.append(llmCallRow(open))
+        appendCall(open: &open, rows: &rows)
         state.lastLLMCallID = request.callID
         awaitResults(of: response.toolCalls, llmCallID: request.callID, requestedAt: info.timestamp, continuing: false)
         if response.messageID != nil {
@@ -256,11 +351,14 @@ package struct Correlator: Sendable {
         open.response.model = response.model ?? open.response.model
         open.response.promptTokens = response.promptTokens ?? open.response.promptTokens
         open.response.completionTokens = response.completionTokens ?? open.response.completionTokens
+        open.response.cacheReadTokens = response.cacheReadTokens ?? open.response.cacheReadTokens
+        open.response.cacheCreationTokens = response.cacheCreationTokens ?? open.response.cacheCreationTokens
         open.response.sidechain = response.sidechain ?? open.response.sidechain
         open.response.toolCalls += response.toolCalls
         open.endedAt = max(open.endedAt, at.info.timestamp)
+        if response.sidechain != true { state.answering = true }
+        appendCall(open: &open, rows: &rows)
         state.openResponses?[index] = open
-        rows.append(llmCallRow(open))
         awaitResults(
             of: response.toolCalls, llmCallID: open.request.callID, requestedAt: at.info.timestamp, continuing: true)
         concludeIfFinal(open)
@@ -297,6 +395,7 @@ package struct Correlator: Sendable {
 
     private mutating func handleToolResult(_ result: Observation.ToolResult, at: EventPlace, rows: inout [NormalizedRow]) {
         let info = at.info
+        state.answering = nil
         var result = result
         let (pending, pairing) = takePendingCall(for: result)
         let name = result.toolName ?? pending?.call.name ?? "unknown"
@@ -326,7 +425,7 @@ package struct Correlator: Sendable {
                     "started_at": .timestamp(startedAt), "ended_at": .timestamp(info.timestamp),
                     "duration_ms": .int(Self.millis(from: startedAt, to: info.timestamp)),
                     "metadata": .json(Self.metadata(metadata)),
-                ]))
+                ], trace: trace))
         state.toolCalls += 1
         if !success {
             state.toolErrors += 1
@@ -359,8 +458,8 @@ package struct Correlator: Sendable {
 
     // MARK: - Rows
 
-    /// The row of an answered call, as far as its message has been read.
-    private func llmCallRow(_ open: SessionState.OpenResponse) -> NormalizedRow {
+    /// Appends the row of an answered call, as far as its message has been read, and counts its usage.
+    private mutating func appendCall(open: inout SessionState.OpenResponse, rows: inout [NormalizedRow]) {
         var metadata: [String: ColumnValue] = ["response_offset": .int(Int(open.responseOffset))]
         if open.request.offset != open.responseOffset {
             metadata["request_offset"] = .int(Int(open.request.offset))
@@ -368,28 +467,60 @@ package struct Correlator: Sendable {
         if !open.response.toolCalls.isEmpty { metadata["tool_calls"] = .json(Self.toolCallsJSON(open.response.toolCalls)) }
         if let messageID = open.messageID { metadata["message_id"] = .text(messageID) }
         if open.response.sidechain == true { metadata["sidechain"] = .bool(true) }
-        return llmCallRow(
-            id: open.request.callID, request: open.request, endedAt: open.endedAt, response: open.response, status: "ok",
-            metadata: metadata)
+        open.counted = appendCall(
+            id: open.request.callID, request: open.request, endedAt: open.endedAt, response: open.response,
+            status: open.interrupted == true ? "interrupted" : "ok", metadata: metadata, counted: open.counted,
+            rows: &rows)
     }
 
-    private func llmCallRow(
+    /// Appends a call's row, with its tokens and cost, and counts them into the session's in place of what an
+    /// earlier version of the row counted (`counted`).
+    /// - Returns: what the row counted.
+    @discardableResult
+    private mutating func appendCall(
         id: UUID, request: SessionState.PendingRequest, endedAt: Date?, response: Observation.LLMResponse?,
-        status: String, metadata: [String: ColumnValue]
-    ) -> NormalizedRow {
-        NormalizedRow(
-            table: .llmCalls, id: id,
-            values: [
-                "session_id": .uuid(ids.session), "seq": .int(request.seq), "started_at": .timestamp(request.startedAt),
-                "ended_at": ColumnValue(endedAt),
-                "latency_ms": ColumnValue(endedAt.map { Self.millis(from: request.startedAt, to: $0) }),
-                "model": ColumnValue(response?.model ?? request.model), "input": ColumnValue(json: request.input),
-                "output": ColumnValue(response?.output), "thinking": ColumnValue(response?.thinking),
-                "tool_call_count": .int(response?.toolCalls.count ?? 0),
-                "finish_reason": ColumnValue(response?.finishReason), "status": .text(status),
-                "prompt_tokens": ColumnValue(response?.promptTokens),
-                "completion_tokens": ColumnValue(response?.completionTokens), "metadata": .json(Self.metadata(metadata)),
-            ])
+        status: String, metadata: [String: ColumnValue], counted: Usage?, rows: inout [NormalizedRow]
+    ) -> Usage {
+        let model = response?.model ?? request.model ?? state.modelLookup?.model
+        var usage = Usage(
+            promptTokens: response?.promptTokens, completionTokens: response?.completionTokens,
+            cacheReadTokens: response?.cacheReadTokens, cacheCreationTokens: response?.cacheCreationTokens)
+        if usage.hasTokens {
+            usage.cost = model.flatMap { rules.enrichment.prices.price(for: $0) }.flatMap { price in
+                price.cost(
+                    prompt: usage.promptTokens ?? 0, completion: usage.completionTokens ?? 0,
+                    cacheRead: usage.cacheReadTokens ?? 0, cacheWrite: usage.cacheCreationTokens ?? 0)
+            }.map(USDAmount.init(dollars:))
+            if usage.cost == nil, let model { noteUnpriced(model) }
+        }
+        state.usage = (state.usage ?? Usage()).replacing(counted, with: usage)
+        rows.append(
+            NormalizedRow(
+                table: .llmCalls, id: id,
+                values: [
+                    "session_id": .uuid(ids.session), "seq": .int(request.seq),
+                    "started_at": .timestamp(request.startedAt), "ended_at": ColumnValue(endedAt),
+                    "latency_ms": ColumnValue(endedAt.map { Self.millis(from: request.startedAt, to: $0) }),
+                    "model": ColumnValue(model), "input": ColumnValue(json: request.input),
+                    "output": ColumnValue(response?.output), "thinking": ColumnValue(response?.thinking),
+                    "tool_call_count": .int(response?.toolCalls.count ?? 0),
+                    "finish_reason": ColumnValue(response?.finishReason), "status": .text(status),
+                    "prompt_tokens": ColumnValue(usage.promptTokens),
+                    "completion_tokens": ColumnValue(usage.completionTokens),
+                    "cache_read_tokens": ColumnValue(usage.cacheReadTokens),
+                    "cache_creation_tokens": ColumnValue(usage.cacheCreationTokens), "cost_usd": ColumnValue(usage.cost),
+                    "metadata": .json(Self.metadata(metadata)),
+                ], trace: trace))
+        return usage
+    }
+
+    /// Remembers a model whose calls cannot be priced, for the session's metadata and the summaries.
+    private mutating func noteUnpriced(_ model: String) {
+        var models = state.unpricedModels ?? []
+        guard !models.contains(model), models.count < 16 else { return }
+        models.append(model)
+        state.unpricedModels = models.sorted()
+        sessionChanged = true
     }
 
     private func errorRow(
@@ -405,7 +536,15 @@ package struct Correlator: Sendable {
                 "message": .text(message), "fingerprint": .text(ErrorFingerprint.of(message)),
                 "occurred_at": ColumnValue(time), "related_id": ColumnValue(related),
                 "metadata": .json(Self.metadata(metadata)),
-            ])
+            ], trace: trace)
+    }
+
+    static func stringsJSON(_ texts: [String]) -> String {
+        var writer = JSONWriter()
+        writer.beginArray()
+        for text in texts { writer.string(text) }
+        writer.endArray()
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 
     /// The tool calls a response requested, as a JSON array of `{id, name, arguments}`.
@@ -451,6 +590,7 @@ package struct Correlator: Sendable {
             case .int(let number): writer.int(number)
             case .bool(let flag): writer.bool(flag)
             case .json(let raw): writer.raw(raw)
+            case .usd(let amount): writer.raw(amount.decimalText)
             case .uuid(let id): writer.string(id.lowercased)
             case .timestamp(let date): writer.string(date.rfc3339)
             case .null: writer.null()

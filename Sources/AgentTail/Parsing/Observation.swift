@@ -9,6 +9,19 @@ package struct RecordInfo: Sendable, Equatable {
     package var timestamp: Date
     /// Name of the record rule that matched.
     package var rule: String
+    /// What the record says about the whole run, if anything.
+    package var session: SessionFacts? = nil
+}
+
+/// Facts about a run that a record may carry beside its event: where the work happened and with what.
+package struct SessionFacts: Sendable, Equatable, Codable {
+    /// The folder the agent worked in.
+    package var workspace: String?
+    package var gitBranch: String?
+    /// The agent's own version.
+    package var agentVersion: String?
+
+    package var isEmpty: Bool { workspace == nil && gitBranch == nil && agentVersion == nil }
 }
 
 /// What one record says, in the correlator's vocabulary.
@@ -17,6 +30,10 @@ package enum Observation: Sendable, Equatable {
     case llmResponse(LLMResponse)
     case toolResult(ToolResult)
     case agentError(message: String, toolName: String?)
+    /// The model's API failed (the agent gave up on the request): an error of the call waiting for its answer.
+    case llmError(message: String)
+    /// The user stopped the agent: the call being answered ends `interrupted`, and so does the turn.
+    case interruption
     case ignored
 
     package struct LLMRequest: Sendable, Equatable {
@@ -33,8 +50,13 @@ package enum Observation: Sendable, Equatable {
         package var thinking: String?
         package var finishReason: String?
         package var model: String?
+        /// The whole prompt: fresh tokens, cache reads and cache writes.
         package var promptTokens: Int?
         package var completionTokens: Int?
+        /// The part of the prompt read from the provider's cache.
+        package var cacheReadTokens: Int?
+        /// The part of the prompt written to the provider's cache.
+        package var cacheCreationTokens: Int?
         /// The message this response belongs to, for formats that write one message over several records: a
         /// response with the same id as a recent one continues it.
         package var messageID: String?

@@ -47,7 +47,9 @@ package struct RecordParser: Sendable {
                     offset: record.offset, length: length, timestamp: time,
                     message: "no record rule matches this record\(type)")
             }
-            let info = RecordInfo(offset: record.offset, length: length, timestamp: time, rule: rule.name)
+            var info = RecordInfo(offset: record.offset, length: length, timestamp: time, rule: rule.name)
+            info.session = try FieldReader(record: record, scanner: scanner, root: root, element: nil, rule: rule)
+                .sessionFacts()
             guard let elements else {
                 let reader = FieldReader(record: record, scanner: scanner, root: root, element: nil, rule: rule)
                 return .observation(info, [try reader.observation()])
@@ -125,7 +127,8 @@ struct FieldReader {
             var response = Observation.LLMResponse(
                 output: try text("output"), thinking: try text("thinking"), finishReason: try text("finish_reason"),
                 model: try text("model"), promptTokens: try int("prompt_tokens"),
-                completionTokens: try int("completion_tokens"), messageID: try text("message_id"),
+                completionTokens: try int("completion_tokens"), cacheReadTokens: try int("cache_read_tokens"),
+                cacheCreationTokens: try int("cache_creation_tokens"), messageID: try text("message_id"),
                 sidechain: try bool("sidechain"))
             response.toolCalls = try toolCalls()
             return .llmResponse(response)
@@ -138,9 +141,26 @@ struct FieldReader {
                     success: success, result: try text("result"), error: try text("error")))
         case .error:
             return .agentError(message: try text("message") ?? "(no message)", toolName: try text("tool_name"))
+        case .llmError:
+            return .llmError(message: try text("message") ?? "the model's API failed (no message)")
+        case .interruption:
+            return .interruption
         case .ignore:
             return .ignored
         }
+    }
+
+    /// The run's facts the rule reads from the record's root (`$` paths); nil when it reads none. Empty texts
+    /// count as absent (Claude Code writes an empty branch outside git).
+    func sessionFacts() throws -> SessionFacts? {
+        guard let rule, rule.kind != .ignore else { return nil }
+        func fact(_ field: String) throws -> String? {
+            guard let source = source(field), let value = try text(source), !value.isEmpty else { return nil }
+            return value
+        }
+        let facts = SessionFacts(
+            workspace: try fact("workspace"), gitBranch: try fact("git_branch"), agentVersion: try fact("agent_version"))
+        return facts.isEmpty ? nil : facts
     }
 
     private func source(_ field: String) -> ValueSource? {
@@ -235,6 +255,9 @@ struct FieldReader {
                 total = (total ?? 0) + number
             }
             return total.map { .text(String($0)) }
+        case .extract(let source, let pattern):
+            guard let text = try text(source), let captured = pattern.match(text)?.values.first else { return nil }
+            return .text(captured)
         }
     }
 

@@ -16,6 +16,8 @@ package struct RulePack: Sendable {
     package var toolCategories: [ToolCategory]
     /// The pack's own tests (`tests:`), run by `agenttail test-rules` and `agenttail check`.
     package var tests: [RuleTest] = []
+    /// What the source using the pack adds to its events: its configured model and the prices of models.
+    package var enrichment = CallEnrichment()
 
     /// The category of a tool, by the first pattern that matches its name; `other` when none does.
     package func category(ofTool name: String) -> String {
@@ -23,6 +25,18 @@ package struct RulePack: Sendable {
             return category.name
         }
         return "other"
+    }
+}
+
+/// What a source adds to the calls its rules read: the model its agent is configured with, for logs that do not write
+/// one, and the prices that give each call its cost.
+package struct CallEnrichment: Sendable {
+    package var model: ModelSource?
+    package var prices: ModelPrices
+
+    package init(model: ModelSource? = nil, prices: ModelPrices = .builtIn) {
+        self.model = model
+        self.prices = prices
     }
 }
 
@@ -94,6 +108,8 @@ package indirect enum ValueSource: Sendable, CustomStringConvertible {
     case json(JSONPath)
     /// A fixed value.
     case constant(String)
+    /// The text a regex's one named group captures in what another source holds; absent when it does not match.
+    case extract(ValueSource, LinePattern)
     /// The first of these sources that has a value (a field written as a list).
     case firstOf([ValueSource])
     /// The sum of the whole numbers these sources hold; absent when none has a value (`{sum: [...]}`).
@@ -106,6 +122,7 @@ package indirect enum ValueSource: Sendable, CustomStringConvertible {
         case .constant(let value): return "value '\(value)'"
         case .firstOf(let sources): return "the first of " + sources.map(\.description).joined(separator: ", ")
         case .sum(let sources): return "the sum of " + sources.map(\.description).joined(separator: ", ")
+        case .extract(let source, let pattern): return "'\(pattern)' in \(source)"
         }
     }
 
@@ -115,6 +132,7 @@ package indirect enum ValueSource: Sendable, CustomStringConvertible {
         case .json(let path): return [path]
         case .capture, .constant: return []
         case .firstOf(let sources), .sum(let sources): return sources.flatMap(\.paths)
+        case .extract(let source, _): return source.paths
         }
     }
 }
@@ -140,6 +158,8 @@ package enum EmitKind: String, Sendable, CaseIterable {
     case llmResponse = "llm_response"
     case toolResult = "tool_result"
     case error
+    case llmError = "llm_error"
+    case interruption
     case ignore
 
     /// The fields a rule may set for this kind, with the type each is read as.
@@ -150,7 +170,8 @@ package enum EmitKind: String, Sendable, CaseIterable {
         case .llmResponse:
             return [
                 "output": .text, "thinking": .text, "finish_reason": .text, "model": .text, "prompt_tokens": .int,
-                "completion_tokens": .int, "tool_calls": .toolCalls, "message_id": .text, "sidechain": .bool,
+                "completion_tokens": .int, "cache_read_tokens": .int, "cache_creation_tokens": .int,
+                "tool_calls": .toolCalls, "message_id": .text, "sidechain": .bool,
             ]
         case .toolResult:
             return [
@@ -159,10 +180,18 @@ package enum EmitKind: String, Sendable, CaseIterable {
             ]
         case .error:
             return ["message": .text, "tool_name": .text]
-        case .ignore:
+        case .llmError:
+            return ["message": .text]
+        case .interruption, .ignore:
             return [:]
         }
     }
+
+    /// Fields about the whole run that every rule but `ignore` may set besides its own (the first value a session
+    /// gets is kept).
+    package static let sessionFields: [String: FieldType] = [
+        "workspace": .text, "git_branch": .text, "agent_version": .text,
+    ]
 }
 
 /// How an extracted value is interpreted.

@@ -204,7 +204,7 @@ package enum RulePackLoader {
             }
         }
         var fields: [String: FieldSpec] = [:]
-        let allowed = kind.fields
+        let allowed = kind == .ignore ? [:] : kind.fields.merging(EmitKind.sessionFields) { own, _ in own }
         if let fieldsNode = map.optional("fields") {
             if kind == .ignore { throw fieldsNode.error("'ignore' rules take no fields") }
             for (field, valueNode) in try fieldsNode.mapping(allowed: allowed.keys.sorted()).entries {
@@ -250,7 +250,21 @@ package enum RulePackLoader {
             guard items.count >= 2 else { throw node.error("a list of sources needs at least two; write one alone") }
             return .firstOf(try fieldSources(items, scope: &scope))
         case .mapping:
-            let map = try node.mapping(allowed: ["capture", "json", "value", "sum"])
+            let map = try node.mapping(allowed: ["capture", "json", "value", "sum", "pattern"])
+            if let patternNode = map.optional("pattern") {
+                let regex = try pattern(patternNode)
+                guard regex.captureNames.count == 1 else {
+                    throw patternNode.error(
+                        "a field's pattern needs exactly one named group, the part to keep, such as "
+                            + "'working in: `(?<workspace>[^`]+)`'")
+                }
+                guard map.optional("sum") == nil, map.optional("value") == nil else {
+                    throw patternNode.error("'pattern' reads what 'json' or 'capture' finds; give one of those with it")
+                }
+                let found = try source(in: map, captures: scope.captures, owner: node)
+                if case .json(let path) = found { try note(path, at: try map.required("json"), scope: &scope) }
+                return .extract(found, regex)
+            }
             if let sumNode = map.optional("sum") {
                 guard map.entries.count == 1 else { throw node.error("'sum' stands alone: give only the sources to add") }
                 let items = try sumNode.sequence()

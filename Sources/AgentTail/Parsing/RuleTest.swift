@@ -67,6 +67,7 @@ package struct RuleTest: Sendable {
             case .null: self = .null
             case .text(let text): self = .string(text)
             case .int(let number): self = .number(Double(number))
+            case .usd(let amount): self = .number(amount.dollars)
             case .bool(let flag): self = .bool(flag)
             case .timestamp(let date): self = .string(date.rfc3339)
             case .uuid(let id): self = .string(id.lowercased)

@@ -3,6 +3,48 @@ import Foundation
 /// How a session stands.
 package enum SessionStatus: String, Sendable, Codable {
     case running, completed, failed, abandoned
+    /// The user stopped the agent and nothing came after.
+    case interrupted
+}
+
+/// Tokens and cost of one LLM call, or the sum over a session's calls; nil where no call said.
+package struct Usage: Sendable, Codable, Equatable {
+    /// The whole prompt: fresh tokens, cache reads and cache writes.
+    package var promptTokens: Int?
+    package var completionTokens: Int?
+    package var cacheReadTokens: Int?
+    package var cacheCreationTokens: Int?
+    package var cost: USDAmount?
+
+    package init(
+        promptTokens: Int? = nil, completionTokens: Int? = nil, cacheReadTokens: Int? = nil,
+        cacheCreationTokens: Int? = nil, cost: USDAmount? = nil
+    ) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.cacheReadTokens = cacheReadTokens
+        self.cacheCreationTokens = cacheCreationTokens
+        self.cost = cost
+    }
+
+    /// True when the call reported any token count.
+    package var hasTokens: Bool {
+        promptTokens != nil || completionTokens != nil || cacheReadTokens != nil || cacheCreationTokens != nil
+    }
+
+    /// This sum with `new` counted in place of `old` (an earlier version of the same call, or nothing).
+    func replacing(_ old: Usage?, with new: Usage) -> Usage {
+        func replaced<Value: AdditiveArithmetic>(_ total: Value?, _ old: Value?, _ new: Value?) -> Value? {
+            guard old != nil || new != nil else { return total }
+            return (total ?? .zero) + (new ?? .zero) - (old ?? .zero)
+        }
+        return Usage(
+            promptTokens: replaced(promptTokens, old?.promptTokens, new.promptTokens),
+            completionTokens: replaced(completionTokens, old?.completionTokens, new.completionTokens),
+            cacheReadTokens: replaced(cacheReadTokens, old?.cacheReadTokens, new.cacheReadTokens),
+            cacheCreationTokens: replaced(cacheCreationTokens, old?.cacheCreationTokens, new.cacheCreationTokens),
+            cost: replaced(cost, old?.cost, new.cost))
+    }
 }
 
 /// Everything the correlator remembers about one file's session between records; persisted with the checkpoint.
@@ -18,6 +60,8 @@ package struct SessionState: Sendable, Codable, Equatable {
         package var model: String?
         /// Set once silence concluded the call as unanswered; a late response then updates the same row.
         package var reportedUnanswered = false
+        /// Set when the agent reported that the model's API failed for this request.
+        package var failed: Bool?
     }
 
     /// A tool call requested by the last response that has not had its result yet.
@@ -40,6 +84,15 @@ package struct SessionState: Sendable, Codable, Equatable {
         package var responseOffset: Int64
         /// Time of the message's last record.
         package var endedAt: Date
+        /// What the call's last row counted into the session's usage.
+        package var counted: Usage?
+        /// Set when the user stopped the answer while it was being written.
+        package var interrupted: Bool?
+    }
+
+    /// The model a source's configuration names, looked up once when the session starts.
+    package struct ModelLookup: Sendable, Codable, Equatable {
+        package var model: String?
     }
 
     package var status = SessionStatus.running
@@ -68,6 +121,18 @@ package struct SessionState: Sendable, Codable, Equatable {
     /// True when reading stopped inside a run of stray lines that was already reported, so that the rest of the run
     /// is not reported again after a restart. Absent (nil) otherwise.
     package var strayTextReported: Bool?
+    /// Where the work happened, as the first records that say it tell.
+    package var facts: SessionFacts?
+    /// The configured model (for logs that do not write one); nil until looked up.
+    package var modelLookup: ModelLookup?
+    /// The sum of the calls' tokens and cost.
+    package var usage: Usage?
+    /// Models whose calls had tokens but no known price, sorted.
+    package var unpricedModels: [String]?
+    /// Set while the last thing the session said was that the model's API failed.
+    package var endedOnError: Bool?
+    /// Set while the last event was (part of) an answer of the main conversation, which an interruption cuts.
+    package var answering: Bool?
 
     package init(sourcePath: String) {
         self.sourcePath = sourcePath

@@ -18,14 +18,17 @@ package struct Daemon: Sendable {
     package static func rulePacks(for config: AgentTailConfig) throws(ConfigError) -> [String: RulePack] {
         var cache: [RulesReference: RulePack] = [:]
         var packs: [String: RulePack] = [:]
+        let prices = ModelPrices.builtIn.overriding(config.pricing)
         for source in config.sources {
-            if let pack = cache[source.rules] {
-                packs[source.name] = pack
+            var pack: RulePack
+            if let cached = cache[source.rules] {
+                pack = cached
             } else {
-                let pack = try RulePackLoader.loadChecked(source.rules)
+                pack = try RulePackLoader.loadChecked(source.rules)
                 cache[source.rules] = pack
-                packs[source.name] = pack
             }
+            pack.enrichment = CallEnrichment(model: source.model, prices: prices)
+            packs[source.name] = pack
         }
         return packs
     }

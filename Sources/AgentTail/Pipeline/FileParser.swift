@@ -180,7 +180,9 @@ extension Observation {
             fields = [
                 ("output", response.output), ("thinking", response.thinking), ("finish_reason", response.finishReason),
                 ("model", response.model), ("prompt_tokens", response.promptTokens.map(String.init)),
-                ("completion_tokens", response.completionTokens.map(String.init)), ("message_id", response.messageID),
+                ("completion_tokens", response.completionTokens.map(String.init)),
+                ("cache_read_tokens", response.cacheReadTokens.map(String.init)),
+                ("cache_creation_tokens", response.cacheCreationTokens.map(String.init)), ("message_id", response.messageID),
                 ("sidechain", response.sidechain.map { "\($0)" }),
             ]
             for (index, call) in response.toolCalls.enumerated() {
@@ -193,7 +195,9 @@ extension Observation {
             ]
         case .agentError(let message, let toolName):
             fields = [("message", message), ("tool_name", toolName)]
-        case .ignored:
+        case .llmError(let message):
+            fields = [("message", message)]
+        case .interruption, .ignored:
             break
         }
         return fields.compactMap { name, value in value.map { (name, $0) } }
@@ -206,6 +210,8 @@ extension Observation {
         case .llmResponse: return "llm_response"
         case .toolResult: return "tool_result"
         case .agentError: return "error"
+        case .llmError: return "llm_error"
+        case .interruption: return "interruption"
         case .ignored: return "ignore"
         }
     }

@@ -79,11 +79,27 @@ package struct Redactor: Sendable {
                         rows[r].values[c] = .json(masked)
                         total += count
                     }
-                case .null, .int, .bool, .timestamp, .uuid:
+                case .null, .int, .bool, .timestamp, .uuid, .usd:
                     break
                 }
             }
+            total += redact(traceOf: &rows[r])
         }
+        return total
+    }
+
+    /// Masks the facts a row carries for tracing sinks, as the session row's columns are masked.
+    /// - Returns: the number of secrets masked.
+    func redact(traceOf row: inout NormalizedRow) -> Int {
+        guard var trace = row.trace else { return 0 }
+        var total = 0
+        for path in [\TraceContext.workspace, \.gitBranch, \.agentVersion] {
+            if let text = trace[keyPath: path], let (masked, count) = redact(text: text) {
+                trace[keyPath: path] = masked
+                total += count
+            }
+        }
+        row.trace = trace
         return total
     }
 

@@ -61,10 +61,11 @@ package struct RowMasker: Sendable {
                         rows[r].values[c] = .json(masked)
                         total += count
                     }
-                case .null, .int, .bool, .timestamp, .uuid:
+                case .null, .int, .bool, .timestamp, .uuid, .usd:
                     break
                 }
             }
+            total += redactor.redact(traceOf: &rows[r])
         }
         return total
     }

@@ -33,13 +33,8 @@ package struct LocalStore: Sendable {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             for table in NormalizedTable.allCases {
-                let columns = table.schema.filter { !Self.addedAfterV1.contains($0.name) }.map { column in
-                    let type: String
-                    switch column.type {
-                    case .int, .bool: type = "INTEGER"
-                    case .uuid, .text, .timestamp, .json: type = "TEXT"
-                    }
-                    return column.name == "id" ? "id TEXT PRIMARY KEY NOT NULL" : "\(column.name) \(type)"
+                let columns = table.schema.filter { !Self.addedLater(table, $0.name) }.map { column in
+                    column.name == "id" ? "id TEXT PRIMARY KEY NOT NULL" : "\(column.name) \(Self.sqlType(column.type))"
                 }
                 try db.execute(sql: "CREATE TABLE \(table.rawValue) (\(columns.joined(separator: ", ")))")
             }
@@ -56,11 +51,44 @@ package struct LocalStore: Sendable {
         migrator.registerMigration("v2: session revisions") { db in
             try db.execute(sql: "ALTER TABLE agent_sessions ADD COLUMN revision INTEGER")
         }
+        migrator.registerMigration("v3: usage, cost and workspace") { db in
+            for (table, columns) in Self.addedInV3 {
+                for column in table.schema where columns.contains(column.name) {
+                    try db.execute(
+                        sql: "ALTER TABLE \(table.rawValue) ADD COLUMN \(column.name) \(Self.sqlType(column.type))")
+                }
+            }
+            try db.execute(
+                sql: """
+                    CREATE INDEX agent_sessions_workspace ON agent_sessions (workspace, started_at);
+                    CREATE INDEX llm_calls_model ON llm_calls (model, started_at);
+                    """)
+        }
         return migrator
     }
 
-    /// Columns that later migrations add, left out of the first one.
-    private static let addedAfterV1: Set<String> = ["revision"]
+    /// Columns the third migration adds.
+    private static let addedInV3: [(NormalizedTable, [String])] = [
+        (.agentSessions, [
+            "workspace", "git_branch", "agent_version", "prompt_tokens", "completion_tokens", "cache_read_tokens",
+            "cache_creation_tokens", "cost_usd",
+        ]),
+        (.llmCalls, ["cache_read_tokens", "cache_creation_tokens", "cost_usd"]),
+    ]
+
+    /// Whether a later migration adds the column, so that the first one leaves it out.
+    private static func addedLater(_ table: NormalizedTable, _ column: String) -> Bool {
+        (table == .agentSessions && column == "revision")
+            || addedInV3.contains { $0.0 == table && $0.1.contains(column) }
+    }
+
+    private static func sqlType(_ type: ColumnType) -> String {
+        switch type {
+        case .int, .bool: return "INTEGER"
+        case .usd: return "REAL"
+        case .uuid, .text, .timestamp, .json: return "TEXT"
+        }
+    }
 
     /// Stores `rows` in one durable transaction, in order (a later version of a row replaces an earlier one).
     ///
@@ -88,6 +116,7 @@ package struct LocalStore: Sendable {
                 case .timestamp(let date): arguments.append(date.rfc3339)
                 case .uuid(let id): arguments.append(id.lowercased)
                 case .json(let text): arguments.append(text)
+                case .usd(let amount): arguments.append(amount.dollars)
                 }
             }
             try statement.execute(arguments: StatementArguments(arguments))

@@ -22,6 +22,8 @@ package final class OTLPExportSink: Sink {
         package var flavor: SpanMapper.Flavor
         /// A fixed `session.id` for every span; nil for one session per run.
         package var sessionID: String? = nil
+        /// The `user.id` every span carries, when configured.
+        package var userID: String? = nil
         package var batchSpans: Int
         package var maxRequestBytes: Int
         package var maxAttributeBytes: Int
@@ -44,7 +46,8 @@ package final class OTLPExportSink: Sink {
         self.target = target
         self.client = client ?? HTTPClients.client(for: target.tls)
         self.mapper = SpanMapper(
-            flavor: target.flavor, maxAttributeBytes: target.maxAttributeBytes, fixedSessionID: target.sessionID)
+            flavor: target.flavor, maxAttributeBytes: target.maxAttributeBytes, fixedSessionID: target.sessionID,
+            userID: target.userID)
         var logger = logger
         logger[metadataKey: "sink.name"] = "\(target.name)"
         self.logger = logger
@@ -57,7 +60,7 @@ package final class OTLPExportSink: Sink {
             target: Target(
                 name: "langfuse", url: "\(config.host)/api/public/otel/v1/traces",
                 headers: [("Authorization", Secret("Basic \(credentials)")), ("x-langfuse-ingestion-version", Secret("4"))],
-                flavor: .langfuse, sessionID: config.sessionID, batchSpans: config.batchSpans,
+                flavor: .langfuse, sessionID: config.sessionID, userID: config.userID, batchSpans: config.batchSpans,
                 maxRequestBytes: config.maxRequestBytes,
                 maxAttributeBytes: config.maxAttributeBytes, timeout: config.timeout,
                 healthURL: "\(config.host)/api/public/health", tls: config.tls),

@@ -209,7 +209,7 @@ package struct StateStore: Sendable {
                 let insert = try db.cachedStatement(
                     sql: "INSERT INTO outbox (event_id, table_name, payload) VALUES (?, ?, ?)")
                 for row in commit.rows {
-                    try insert.execute(arguments: [row.id.lowercased, row.table.rawValue, Data(RowCodec.encode(row))])
+                    try insert.execute(arguments: [row.id.lowercased, row.table.rawValue, Data(RowCodec.encode(row, includeTrace: true))])
                 }
                 let upsert = try db.cachedStatement(
                     sql: """

@@ -26,8 +26,12 @@ enum GenAIAttributes {
             add("gen_ai.operation.name", .string("chat"))
             add("gen_ai.request.model", text("model"))
             add("gen_ai.response.model", text("model"))
+            // The whole prompt, cache reads and writes included, as the conventions count it; the parts beside it.
             add("gen_ai.usage.input_tokens", int("prompt_tokens"))
             add("gen_ai.usage.output_tokens", int("completion_tokens"))
+            add("gen_ai.usage.cache_read.input_tokens", int("cache_read_tokens"))
+            add("gen_ai.usage.cache_creation.input_tokens", int("cache_creation_tokens"))
+            if case .usd(let cost) = row["cost_usd"] { add("agenttail.cost_usd", .double(cost.dollars)) }
             add("gen_ai.response.finish_reasons", row.text("finish_reason").map { .strings([$0]) })
         case "tool":
             add("gen_ai.operation.name", .string("execute_tool"))
@@ -53,7 +57,8 @@ enum GenAIAttributes {
             case "langfuse.observation.metadata":
                 add("agenttail.metadata", value)
             case "langfuse.trace.tags", "langfuse.trace.name", "langfuse.observation.type", "langfuse.observation.model.name",
-                "langfuse.observation.usage_details", "langfuse.observation.status_message":
+                "langfuse.observation.usage_details", "langfuse.observation.cost_details",
+                "langfuse.observation.status_message":
                 break
             default:
                 result.append((key, value))

@@ -100,6 +100,9 @@ package struct OTLPJSONEncoder: Sendable {
         case .int(let number):
             writer.key("intValue")
             writer.string(String(number))
+        case .double(let number):
+            writer.key("doubleValue")
+            writer.double(number)
         case .bool(let flag):
             writer.key("boolValue")
             writer.bool(flag)

@@ -35,6 +35,7 @@ package struct OTLPSpan: Sendable, Equatable {
 package enum OTLPValue: Sendable, Equatable {
     case string(String)
     case int(Int)
+    case double(Double)
     case bool(Bool)
     case strings([String])
 }

@@ -19,11 +19,17 @@ package struct SpanMapper: Sendable {
     package var maxAttributeBytes: Int
     /// The `session.id` every span carries: nil for one session per run (the run's id), else this fixed text.
     package var fixedSessionID: String?
+    /// The `user.id` every span carries, when configured.
+    package var userID: String?
 
-    package init(flavor: Flavor = .langfuse, maxAttributeBytes: Int = 256 << 10, fixedSessionID: String? = nil) {
+    package init(
+        flavor: Flavor = .langfuse, maxAttributeBytes: Int = 256 << 10, fixedSessionID: String? = nil,
+        userID: String? = nil
+    ) {
         self.flavor = flavor
         self.maxAttributeBytes = maxAttributeBytes
         self.fixedSessionID = fixedSessionID
+        self.userID = userID
     }
 
     /// The span for a row, or nil when the row has none (yet).
@@ -51,17 +57,24 @@ package struct SpanMapper: Sendable {
         }
         let end = row.date("ended_at") ?? start
         let agent = row.text("agent") ?? "agent"
-        var attributes = common(session: row.id, type: "agent")
-        attributes.append(("langfuse.trace.name", .string("\(agent) run")))
-        attributes.append(("langfuse.trace.tags", .strings([agent, status])))
+        // Rows written before sessions carried their trace context still name their agent and host.
+        let trace =
+            row.trace
+            ?? TraceContext(
+                agent: agent, host: row.text("host") ?? "", workspace: row.text("workspace"),
+                gitBranch: row.text("git_branch"), agentVersion: row.text("agent_version"))
+        var attributes = common(session: row.id, type: "agent", trace: trace)
         if let task = row.text("task") { attributes.append(("langfuse.observation.input", .string(jsonString(task)))) }
         if let answer = row.text("final_output") {
             attributes.append(("langfuse.observation.output", .string(jsonString(answer))))
         }
-        for column in ["host", "source_path", "status"] {
+        for column in ["source_path", "status"] {
             if let value = row.text(column) { attributes.append(("langfuse.trace.metadata.\(column)", .string(value))) }
         }
-        for column in ["llm_calls", "tool_calls", "tool_errors", "duration_ms"] {
+        for column in [
+            "llm_calls", "tool_calls", "tool_errors", "duration_ms", "prompt_tokens", "completion_tokens",
+            "cache_read_tokens", "cache_creation_tokens", "cost_usd",
+        ] {
             if let value = row.text(column) { attributes.append(("langfuse.trace.metadata.\(column)", .string(value))) }
         }
         let failed = status == "failed"
@@ -75,7 +88,7 @@ package struct SpanMapper: Sendable {
     private func generationSpan(_ row: NormalizedRow) -> OTLPSpan? {
         guard let session = row.uuid("session_id"), let start = row.date("started_at") else { return nil }
         let end = row.date("ended_at") ?? start
-        var attributes = common(session: session, type: "generation")
+        var attributes = common(session: session, type: "generation", trace: row.trace)
         let model = row.text("model")
         if let model { attributes.append(("langfuse.observation.model.name", .string(model))) }
         if let input = row.text("input") { attributes.append(("langfuse.observation.input", .string(capped(input)))) }
@@ -94,48 +107,79 @@ package struct SpanMapper: Sendable {
             output.raw(calls)
         }
         output.endObject()
-        if row.text("status") == "ok" {
+        let status = row.text("status") ?? "ok"
+        if status == "ok" || (status == "interrupted" && (row.text("output") != nil || row.text("thinking") != nil)) {
             attributes.append(("langfuse.observation.output", .string(capped(String(decoding: output.bytes, as: UTF8.self)))))
         }
-        let prompt = row.text("prompt_tokens").flatMap(Int.init)
-        let completion = row.text("completion_tokens").flatMap(Int.init)
-        if prompt != nil || completion != nil {
-            var usage = JSONWriter()
-            usage.beginObject()
-            if let prompt {
-                usage.key("input")
-                usage.int(prompt)
-            }
-            if let completion {
-                usage.key("output")
-                usage.int(completion)
-            }
-            usage.key("total")
-            usage.int((prompt ?? 0) + (completion ?? 0))
-            usage.endObject()
-            attributes.append(("langfuse.observation.usage_details", .string(String(decoding: usage.bytes, as: UTF8.self))))
+        if let usage = usageDetails(row) {
+            attributes.append(("langfuse.observation.usage_details", .string(usage)))
+        }
+        if case .usd(let cost) = row["cost_usd"] {
+            attributes.append(("langfuse.observation.cost_details", .string("{\"total\":\(cost.decimalText)}")))
         }
         if let reason = row.text("finish_reason") {
             attributes.append(("langfuse.observation.metadata.finish_reason", .string(reason)))
         }
         attributes.append(("langfuse.observation.metadata.seq", .string(row.text("seq") ?? "")))
-        let failed = row.text("status") != "ok"
-        if failed {
+        if status == "interrupted" { attributes.append(("langfuse.observation.metadata.status", .string(status))) }
+        let problem: String? =
+            switch status {
+            case "ok", "interrupted": nil
+            case "error": "the model's API failed"
+            default: "the LLM call got no response"
+            }
+        let failed = problem != nil
+        if let problem {
             attributes.append(("langfuse.observation.level", .string("ERROR")))
-            attributes.append(("langfuse.observation.status_message", .string("the LLM call got no response")))
+            attributes.append(("langfuse.observation.status_message", .string(problem)))
+        } else if status == "interrupted" {
+            attributes.append(("langfuse.observation.level", .string("WARNING")))
+            attributes.append(("langfuse.observation.status_message", .string("interrupted by the user")))
         }
         return OTLPSpan(
             traceID: session.bytes, spanID: Array(row.id.bytes.prefix(8)),
             parentSpanID: Self.rootSpanID(session: session), name: model.map { "chat \($0)" } ?? "llm call",
             kind: 3, startMillis: start.unixMillis, endMillis: max(end.unixMillis, start.unixMillis),
-            attributes: attributes, statusCode: failed ? 2 : 0,
-            statusMessage: failed ? "the LLM call got no response" : nil)
+            attributes: attributes, statusCode: failed ? 2 : 0, statusMessage: problem)
+    }
+
+    /// Langfuse's usage buckets, which add up to the total: fresh input, cache reads and writes (the keys its
+    /// built-in Claude prices use), output. Nil when the call reported no tokens.
+    private func usageDetails(_ row: NormalizedRow) -> String? {
+        func tokens(_ column: String) -> Int? { row.text(column).flatMap(Int.init) }
+        let prompt = tokens("prompt_tokens")
+        let completion = tokens("completion_tokens")
+        let read = tokens("cache_read_tokens") ?? 0
+        let written = tokens("cache_creation_tokens") ?? 0
+        guard prompt != nil || completion != nil else { return nil }
+        var usage = JSONWriter()
+        usage.beginObject()
+        if let prompt {
+            usage.key("input")
+            usage.int(max(0, prompt - read - written))
+            if read > 0 {
+                usage.key("input_cache_read")
+                usage.int(read)
+            }
+            if written > 0 {
+                usage.key("input_cache_creation")
+                usage.int(written)
+            }
+        }
+        if let completion {
+            usage.key("output")
+            usage.int(completion)
+        }
+        usage.key("total")
+        usage.int((prompt ?? 0) + (completion ?? 0))
+        usage.endObject()
+        return String(decoding: usage.bytes, as: UTF8.self)
     }
 
     private func toolSpan(_ row: NormalizedRow) -> OTLPSpan? {
         guard let session = row.uuid("session_id"), let start = row.date("started_at") else { return nil }
         let end = row.date("ended_at") ?? start
-        var attributes = common(session: session, type: "tool")
+        var attributes = common(session: session, type: "tool", trace: row.trace)
         if let arguments = row.text("arguments") {
             attributes.append(("langfuse.observation.input", .string(capped(arguments))))
         }
@@ -163,7 +207,7 @@ package struct SpanMapper: Sendable {
     private func errorEvent(_ row: NormalizedRow) -> OTLPSpan? {
         guard row.text("source") == "parser", let session = row.uuid("session_id"), let time = row.date("occurred_at")
         else { return nil }
-        var attributes = common(session: session, type: "event")
+        var attributes = common(session: session, type: "event", trace: row.trace)
         let message = cut(row.text("message") ?? "")
         attributes.append(("langfuse.observation.level", .string("WARNING")))
         attributes.append(("langfuse.observation.status_message", .string(message)))
@@ -175,9 +219,21 @@ package struct SpanMapper: Sendable {
             statusMessage: nil)
     }
 
-    /// Attributes every span carries: its type and the trace's session.
-    private func common(session: UUID, type: String) -> [(key: String, value: OTLPValue)] {
-        [("langfuse.observation.type", .string(type)), ("session.id", .string(fixedSessionID ?? session.lowercased))]
+    /// Attributes every span carries: its type, and the trace's own (session, user, name, tags, metadata), which
+    /// Langfuse filters and aggregates by observation, so that each span answers for its run as its SDKs do when
+    /// they propagate attributes.
+    private func common(session: UUID, type: String, trace: TraceContext?) -> [(key: String, value: OTLPValue)] {
+        var attributes: [(key: String, value: OTLPValue)] = [
+            ("langfuse.observation.type", .string(type)), ("session.id", .string(fixedSessionID ?? session.lowercased)),
+        ]
+        if let userID { attributes.append(("user.id", .string(userID))) }
+        guard let trace else { return attributes }
+        attributes.append(("langfuse.trace.name", .string("\(trace.agent) run")))
+        attributes.append(("langfuse.trace.tags", .strings([trace.agent])))
+        for (name, value) in trace.fields {
+            attributes.append(("langfuse.trace.metadata.\(name)", .string(value)))
+        }
+        return attributes
     }
 
     private func jsonString(_ text: String) -> String {
@@ -210,6 +266,7 @@ extension NormalizedRow {
         case .null: return nil
         case .text(let text), .json(let text): return text
         case .int(let number): return String(number)
+        case .usd(let amount): return amount.decimalText
         case .bool(let flag): return String(flag)
         case .timestamp(let date): return date.rfc3339
         case .uuid(let id): return id.lowercased
