@@ -41,6 +41,7 @@ struct CheckCommand: AsyncParsableCommand {
                 problems += 1
             }
         }
+        await reportPricing(config)
         var folders = [config.state.path]
         if let local = config.sinks.local { folders.append(local.path) }
         for path in folders {
@@ -82,6 +83,34 @@ struct CheckCommand: AsyncParsableCommand {
     }
 
     /// Why files cannot be created in `folder` (creating it if needed), or nil.
+    /// Says where each source's model comes from when its log has none, and names the models agenttail cannot
+    /// price (configured, or already seen in the local store): their calls get no cost until `pricing:` gives one.
+    private func reportPricing(_ config: AgentTailConfig) async {
+        let prices = ModelPrices.builtIn.overriding(config.pricing)
+        var unpriced: [(model: String, origin: String)] = []
+        for source in config.sources {
+            guard let model = source.model else { continue }
+            if let name = model.resolve(workspace: nil) {
+                print("ok: source '\(source.name)': model \(name) (from \(model))")
+                if prices.price(for: name) == nil { unpriced.append((name, "source '\(source.name)'")) }
+            } else if case .file = model {
+                print("note: source '\(source.name)': no model found in \(model) yet; calls stay without a model")
+            }
+        }
+        if let local = config.sinks.local, FileManager.default.fileExists(atPath: local.path),
+            let seen = try? await LocalStoreReport.unpricedModels(path: local.path)
+        {
+            for model in seen where prices.price(for: model.model) == nil {
+                unpriced.append((model.model, "\(model.calls) calls in \(local.path)"))
+            }
+        }
+        for (model, origin) in unpriced {
+            print(
+                "note: no price known for model '\(model)' (\(origin)): its calls get no cost; give its price under "
+                    + "`pricing:` in the configuration, in US dollars per million tokens")
+        }
+    }
+
     static func writableProblem(_ folder: String) -> String? {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

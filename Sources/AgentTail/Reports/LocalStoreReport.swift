@@ -1,9 +1,16 @@
 import Foundation
 import GRDB
 
-/// A short summary of the embedded store: sessions with their outcome, LLM calls, tool runs and errors.
+/// A short summary of the embedded store: sessions with their outcome, LLM calls, tool runs and errors, and tokens
+/// and cost per model.
 package struct LocalStoreReport: Sendable {
     package var text: String
+
+    /// A model whose calls reported tokens but could not be priced.
+    package struct UnpricedModel: Sendable, Equatable {
+        package var model: String
+        package var calls: Int
+    }
 
     package static func make(path: String) async throws -> LocalStoreReport {
         let queue = try DatabaseQueue(path: path)
@@ -16,7 +23,7 @@ package struct LocalStoreReport: Sendable {
             let sessions = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT status, llm_calls, tool_calls, tool_errors, duration_ms, source_path, task
+                    SELECT status, llm_calls, tool_calls, tool_errors, duration_ms, source_path, task, cost_usd
                     FROM agent_sessions ORDER BY started_at, source_path
                     """)
             for session in sessions {
@@ -24,11 +31,13 @@ package struct LocalStoreReport: Sendable {
                 let shortTask = task.count > 60 ? String(task.prefix(57)) + "..." : task
                 let file = URL(fileURLWithPath: session["source_path"] as String).lastPathComponent
                 let duration = (session["duration_ms"] as Int?).map { "\($0) ms" } ?? "-"
+                let cost = (session["cost_usd"] as Double?).map { ", " + USDAmount(dollars: $0).formatted } ?? ""
                 lines.append(
-                    "  \((session["status"] as String).padding(toLength: 9, withPad: " ", startingAt: 0)) "
+                    "  \((session["status"] as String).padding(toLength: 11, withPad: " ", startingAt: 0)) "
                         + "\(session["llm_calls"] as Int) LLM calls, \(session["tool_calls"] as Int) tools "
-                        + "(\(session["tool_errors"] as Int) failed), \(duration)  \(file)  \"\(shortTask)\"")
+                        + "(\(session["tool_errors"] as Int) failed), \(duration)\(cost)  \(file)  \"\(shortTask)\"")
             }
+            lines += try modelLines(db)
             let errors = try Row.fetchAll(
                 db, sql: "SELECT source, count(*) AS n, min(message) AS example FROM agent_errors GROUP BY source, fingerprint")
             for error in errors {
@@ -36,5 +45,56 @@ package struct LocalStoreReport: Sendable {
             }
             return LocalStoreReport(text: lines.joined(separator: "\n"))
         }
+    }
+
+    /// Tokens and cost per model, for the models whose calls reported tokens; then the models with no price.
+    private static func modelLines(_ db: Database) throws -> [String] {
+        let models = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT coalesce(model, '(no model)') AS model, count(*) AS calls,
+                       sum(prompt_tokens) AS prompt, sum(cache_read_tokens) AS cache_read,
+                       sum(cache_creation_tokens) AS cache_creation, sum(completion_tokens) AS completion,
+                       sum(cost_usd) AS cost
+                FROM llm_calls GROUP BY 1
+                HAVING sum(prompt_tokens) IS NOT NULL OR sum(completion_tokens) IS NOT NULL
+                ORDER BY sum(cost_usd) DESC, 1
+                """)
+        guard !models.isEmpty else { return [] }
+        func count(_ value: Int?) -> String { value.map { $0.formatted(.number.grouping(.automatic)) } ?? "-" }
+        var lines = ["  tokens and cost by model (prompt includes cache reads and writes):"]
+        for row in models {
+            var prompt = count(row["prompt"])
+            let parts = [(row["cache_read"] as Int?).map { "\(count($0)) cache read" },
+                (row["cache_creation"] as Int?).map { "\(count($0)) cache write" }].compactMap { $0 }
+            if !parts.isEmpty { prompt += " (" + parts.joined(separator: ", ") + ")" }
+            let cost = (row["cost"] as Double?).map { USDAmount(dollars: $0).formatted } ?? "no price"
+            lines.append(
+                "    \(row["model"] as String): \(row["calls"] as Int) calls, prompt \(prompt), "
+                    + "output \(count(row["completion"])), \(cost)")
+        }
+        for unpriced in try unpricedModels(db) {
+            lines.append(
+                "  no price known for model '\(unpriced.model)' (\(unpriced.calls) calls): its cost is left empty; "
+                    + "give its price under `pricing:` in the configuration")
+        }
+        return lines
+    }
+
+    /// Models whose calls in the store at `path` have tokens but no cost.
+    package static func unpricedModels(path: String) async throws -> [UnpricedModel] {
+        try await DatabaseQueue(path: path).read { db in try unpricedModels(db) }
+    }
+
+    private static func unpricedModels(_ db: Database) throws -> [UnpricedModel] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT model, count(*) AS calls FROM llm_calls
+                WHERE model IS NOT NULL AND cost_usd IS NULL
+                  AND (prompt_tokens IS NOT NULL OR completion_tokens IS NOT NULL)
+                GROUP BY model ORDER BY model
+                """
+        ).map { UnpricedModel(model: $0["model"], calls: $0["calls"]) }
     }
 }
