@@ -13,8 +13,12 @@ struct ClaudeCodeFixtureTests {
             let sidechain: Bool
             let input_tokens: Int
             let output_tokens: Int
+            let cache_read_input_tokens: Int?
+            let cache_creation_input_tokens: Int?
             let text: String?
             let tool_use_ids: [String]
+            /// `interrupted` when the user stopped it; absent for a call answered in full.
+            let status: String?
         }
 
         struct Result: Decodable {
@@ -25,7 +29,12 @@ struct ClaudeCodeFixtureTests {
 
         let file: String
         let task: String
-        let final_answer: String
+        let final_answer: String?
+        /// The session's outcome; absent for `completed`.
+        let status: String?
+        let workspace: String?
+        let git_branch: String?
+        let version: String?
         let messages: [Message]
         let tool_results: [Result]
         let api_errors: [String]
@@ -50,7 +59,10 @@ struct ClaudeCodeFixtureTests {
         #expect(session.text("agent") == "claude-code")
         #expect(session.text("task") == expected.task)
         #expect(session.text("final_output") == expected.final_answer)
-        #expect(session.text("status") == "completed")
+        #expect(session.text("status") == expected.status ?? "completed")
+        if let workspace = expected.workspace { #expect(session.text("workspace") == workspace) }
+        if let branch = expected.git_branch { #expect(session.text("git_branch") == branch) }
+        if let version = expected.version { #expect(session.text("agent_version") == version) }
         #expect(session.text("llm_calls") == String(expected.messages.count))
         #expect(session.text("tool_calls") == String(expected.tool_results.count))
         #expect(session.text("tool_errors") == String(expected.tool_results.filter(\.is_error).count))
@@ -63,7 +75,12 @@ struct ClaudeCodeFixtureTests {
         #expect(calls.map { $0.text("completion_tokens") } == expected.messages.map { String($0.output_tokens) })
         #expect(calls.map { $0.text("output") } == expected.messages.map(\.text))
         #expect(calls.map { $0.text("tool_call_count") } == expected.messages.map { String($0.tool_use_ids.count) })
-        #expect(calls.allSatisfy { $0.text("status") == "ok" && Int($0.text("latency_ms") ?? "") ?? -1 >= 0 })
+        #expect(calls.map { $0.text("status") } == expected.messages.map { $0.status ?? "ok" })
+        #expect(calls.allSatisfy { Int($0.text("latency_ms") ?? "") ?? -1 >= 0 })
+        for (call, message) in zip(calls, expected.messages) where message.cache_read_input_tokens != nil {
+            #expect(call.text("cache_read_tokens") == message.cache_read_input_tokens.map(String.init))
+            #expect(call.text("cache_creation_tokens") == message.cache_creation_input_tokens.map(String.init))
+        }
         #expect(calls.map { $0.metadataText("sidechain") == "1" } == expected.messages.map(\.sidechain))
 
         // Every result paired with its call by id: the tool's name comes from the call, the call row is the one
