@@ -111,6 +111,11 @@ struct ParseCommand: AsyncParsableCommand {
                 let indent = observations.count > 1 ? "    " : "  "
                 for (name, value) in observation.fields { Swift.print("\(indent)\(name): \(shortened(value))") }
             }
+            if let facts = info.session {
+                let said = [("workspace", facts.workspace), ("git_branch", facts.gitBranch), ("agent_version", facts.agentVersion)]
+                    .compactMap { name, value in value.map { "\(name): \(shortened($0))" } }
+                Swift.print("  about the run: " + said.joined(separator: ", "))
+            }
         case .ignored(let offset, let length, let rule):
             Swift.print("record at bytes \(offset)..<\(offset + Int64(length)): rule '\(rule)' (ignore), no timestamp")
         case .failure(let offset, let length, let message):

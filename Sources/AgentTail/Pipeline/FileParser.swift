@@ -143,8 +143,14 @@ extension FileParser {
         var steps: [(subject: Explanation.Subject, rows: Range<Int>)] = []
         let note: (TrackedFile.Step) -> Void = { step in
             switch step.parsed {
-            case .observation(let info, let observations):
+            case .observation(var info, let observations):
                 let explained = observations.map { ExplainedObservation($0, redactor: redactor) }
+                info.session = info.session.map { facts in
+                    SessionFacts(
+                        workspace: facts.workspace.map(redactor.masked(field:)),
+                        gitBranch: facts.gitBranch.map(redactor.masked(field:)),
+                        agentVersion: facts.agentVersion.map(redactor.masked(field:)))
+                }
                 steps.append((.record(info, explained), step.rows))
             case .failure(let offset, let length, _, let message):
                 steps.append((.failure(offset: offset, length: length, message: redactor.masked(field: message)), step.rows))
