@@ -89,7 +89,15 @@ struct CheckCommand: AsyncParsableCommand {
         let prices = ModelPrices.builtIn.overriding(config.pricing)
         var unpriced: [(model: String, origin: String)] = []
         for source in config.sources {
-            guard let model = source.model else { continue }
+            guard let model = source.model else {
+                let readsModel = (try? RulePackLoader.load(source.rules))?.records.contains { $0.fields["model"] != nil }
+                if readsModel == false {
+                    print(
+                        "note: source '\(source.name)': its logs name no model, so its calls have none (Langfuse "
+                            + "cannot price them); set `model:` on the source (README: Point it at your agent)")
+                }
+                continue
+            }
             if let name = model.resolve(workspace: nil) {
                 print("ok: source '\(source.name)': model \(name) (from \(model))")
                 if prices.price(for: name) == nil { unpriced.append((name, "source '\(source.name)'")) }
