@@ -99,6 +99,30 @@ struct SpanMapperTests {
         #expect(attribute(collector, "agenttail.workspace") == .string("/home/jo/code/lanternfish"))
     }
 
+    /// An API error the agent reported is an ERROR event inside the call it failed; the collector gets a run's cost
+    /// and a call's as one number type.
+    @Test func anAPIErrorIsAnEventOfItsCall() throws {
+        let rows = try FileParser.rows(
+            path: Fixtures.path("claude-code/04_multi_turn_api_error.jsonl"),
+            rules: try RulePackLoader.load(.builtin("claude-code")), host: "test-host"
+        ).latestVersions()
+        let spans = rows.compactMap(SpanMapper().span(for:))
+        let events = spans.filter { $0.name == "API error" }
+        try #require(events.count == 1)
+        let error = try #require(rows.first { $0.table == .agentErrors && $0.text("source") == "llm" })
+        let call = try #require(rows.first { $0.id == error.uuid("related_id") })
+        #expect(events[0].parentSpanID == Array(call.id.bytes.prefix(8)))
+        #expect(attribute(events[0], "langfuse.observation.level") == .string("ERROR"))
+        #expect(
+            (attribute(events[0], "langfuse.observation.status_message").map { "\($0)" } ?? "").contains("API Error: 529"))
+        #expect(events[0].startMillis == events[0].endMillis)
+
+        let collector = rows.compactMap(SpanMapper(flavor: .openTelemetry).span(for:))
+        let costs = collector.compactMap { attribute($0, "agenttail.cost_usd") }
+        #expect(costs.count == 6)  // the run and its five calls
+        #expect(costs.allSatisfy { if case .double = $0 { true } else { false } })
+    }
+
     @Test func runningSessionHasNoRootSpanYet() {
         let running = NormalizedRow(
             table: .agentSessions, id: UUID(),

@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 
@@ -198,6 +199,9 @@ def same_value(postgres_value, local_value, column: str = "") -> bool:
         return postgres_value == bool(local_value)
     if isinstance(postgres_value, datetime):
         return postgres_value == datetime.fromisoformat(local_value.replace("Z", "+00:00"))
+    if isinstance(postgres_value, Decimal):
+        # numeric comes back exact; SQLite keeps a REAL, whose shortest text must be the same number.
+        return postgres_value == Decimal(str(local_value))
     if isinstance(postgres_value, (dict, list)):
         return postgres_value == json.loads(local_value)
     return str(postgres_value) == str(local_value)

@@ -1,7 +1,11 @@
 """agenttail's Langfuse sink against the OTLP test server, which parses every export with the official protobuf
 definitions and stores what Langfuse would."""
+import base64
 import signal
 import time
+from pathlib import Path
+
+import pytest
 
 from stack import Workspace
 
@@ -54,10 +58,89 @@ def test_claude_code_transcripts_become_traces_with_their_usage(tmp_path, langfu
         latest[observation["id"]] = observation
     generations = [o for o in latest.values() if o["type"] == "GENERATION"]
     expected = sorted((m["model"], m["input_tokens"], m["output_tokens"]) for s in facts for m in s["messages"])
-    assert sorted((g["model"], g["usageDetails"]["input"], g["usageDetails"]["output"]) for g in generations) == expected
+    # Langfuse's buckets are additive: fresh input, cache reads and cache writes make up the whole prompt.
+    usage = [g["usageDetails"] for g in generations]
+    assert sorted((g["model"], u["input"] + u.get("input_cache_read", 0) + u.get("input_cache_creation", 0),
+                   u["output"]) for g, u in zip(generations, usage)) == expected
+    assert all(u["total"] == u["input"] + u.get("input_cache_read", 0) + u.get("input_cache_creation", 0)
+               + u["output"] for u in usage)
     tools = [o for o in latest.values() if o["type"] == "TOOL"]
     assert sorted(o["name"] for o in tools) == sorted(r["tool_name"] for s in facts for r in s["tool_results"])
     assert_consistent(store)
+
+
+# Where the first Claude Code fixtures ran, as their transcripts say: (cwd, gitBranch, version). Later fixtures
+# give it in expected.json.
+CLAUDE_CODE_RUNS = {
+    "01_single_tool.jsonl": ("/home/jo/code/lanternfish", "main", "2.0.14"),
+    "02_parallel_tools_and_failure.jsonl": ("/Users/priya/work/ledgerline", "feat/webhook-retries", "1.0.88"),
+    "03_sidechain.jsonl": ("/home/sam/dev/orbit-cli", "main", "2.0.21"),
+    "04_multi_turn_api_error.jsonl": ("/home/lee/projects/parcel-tracker", "fix/eta-rounding", "2.1.9"),
+}
+
+
+def latest_copies(store):
+    latest = {}
+    for observation in store["observations"]:
+        latest[observation["id"]] = observation
+    return list(latest.values())
+
+
+def by_fixture(observations, source_path_of):
+    """The observations of each fixture's trace, in start order; `source_path_of` reads it off the root span."""
+    files = {o["traceId"]: Path(source_path_of(o)).name for o in observations if not o["parentObservationId"]}
+    grouped = {}
+    for observation in sorted(observations, key=lambda o: o["startTime"]):
+        grouped.setdefault(files[observation["traceId"]], []).append(observation)
+    return grouped
+
+
+def test_claude_code_generations_carry_cache_usage_cost_and_the_run_on_every_span(tmp_path, langfuse):
+    """Usage in Langfuse's cache buckets, our cost as a number, and trace name, tags, user and metadata on every
+    observation, since children arrive before their root."""
+    workspace = Workspace(tmp_path, langfuse, sinks=langfuse.sinks() + "\n    user_id: jo@example.com",
+                          claude_code=True)
+    workspace.config.write_text(workspace.config.read_text() + "host: build-7\n")
+    facts = workspace.add_claude_code_fixtures()
+    workspace.run("run", "--once")
+    store = langfuse.store()
+    observations = latest_copies(store)
+    runs = by_fixture(observations, lambda root: root["traceMetadata"]["source_path"])
+    places = {**CLAUDE_CODE_RUNS, **{s["file"]: (s["workspace"], s["git_branch"], s["version"])
+                                     for s in facts if "workspace" in s}}
+    assert sorted(runs) == sorted(s["file"] for s in facts) == sorted(places)
+
+    generations = [o for o in runs["01_single_tool.jsonl"] if o["type"] == "GENERATION"]
+    # Sonnet 4.5 at $3 / $15 / $0.30 / $3.75 per million: 4×3 + 14210×0.30 + 1523×3.75 + 118×15 = 11756.25 µ$.
+    assert [(g["usageDetails"], g["costDetails"]) for g in generations] == [
+        ({"input": 4, "input_cache_read": 14210, "input_cache_creation": 1523, "output": 118, "total": 15855},
+         {"total": pytest.approx(0.01175625, rel=1e-12)}),
+        ({"input": 7, "input_cache_read": 15733, "input_cache_creation": 412, "output": 96, "total": 16248},
+         {"total": pytest.approx(0.0077259, rel=1e-12)})]
+    # No price for claude-sonnet-4-20250514: no cost is sent.
+    unpriced = [o for o in runs["02_parallel_tools_and_failure.jsonl"] if o["type"] == "GENERATION"]
+    assert [g["costDetails"] for g in unpriced] == [{}, {}]
+
+    for name, (cwd, branch, version) in places.items():
+        for observation in runs[name]:
+            metadata = observation["traceMetadata"]
+            assert (observation["traceName"], observation["tags"], observation["userId"]) == (
+                "claude-code run", ["claude-code"], "jo@example.com"), (name, observation["name"])
+            assert {key: metadata.get(key) for key in ["agent", "host", "workspace", "git_branch", "agent_version"]} \
+                == {"agent": "claude-code", "host": "build-7", "workspace": cwd, "git_branch": branch,
+                    "agent_version": version}, (name, observation["name"])
+    assert {(t["name"], t["userId"], t["metadata"]["workspace"]) for t in store["traces"].values()} == {
+        ("claude-code run", "jo@example.com", cwd) for cwd, _, _ in places.values()}
+
+
+def test_without_user_id_no_span_names_a_user(tmp_path, langfuse):
+    workspace = Workspace(tmp_path, langfuse, sinks=langfuse.sinks(), claude_code=True)
+    workspace.add_claude_code_fixtures()
+    workspace.run("run", "--once")
+    observations = latest_copies(langfuse.store())
+    assert len(observations) > 0
+    assert {o["userId"] for o in observations} == {None}
+    assert {o["traceName"] for o in observations} == {"claude-code run"}
 
 
 def test_sigkill_mid_export_adds_no_new_observation(tmp_path, langfuse):
@@ -117,7 +200,6 @@ def test_wrong_keys_stop_the_sink_and_check_reports_them(tmp_path, langfuse):
 
 
 def test_generic_otlp_sink_speaks_genai_conventions(tmp_path, langfuse):
-    import base64
     token = base64.b64encode(f"{langfuse.public_key}:{langfuse.secret_key}".encode()).decode()
     sinks = f"""  otlp:
     endpoint: {langfuse.url}/api/public/otel/v1/traces
@@ -135,3 +217,35 @@ def test_generic_otlp_sink_speaks_genai_conventions(tmp_path, langfuse):
     tools = [o for o in store["observations"] if o["attributes"].get("gen_ai.operation.name") == "execute_tool"]
     assert all(o["attributes"]["gen_ai.tool.name"] == o["name"] for o in tools)
     assert not any(key.startswith("langfuse.") for o in store["observations"] for key in o["attributes"])
+
+
+def test_generic_otlp_sink_carries_cache_tokens_and_cost(tmp_path, langfuse):
+    """gen_ai.usage.input_tokens is the whole prompt; the cache parts and our cost (a double) go beside it."""
+    token = base64.b64encode(f"{langfuse.public_key}:{langfuse.secret_key}".encode()).decode()
+    sinks = f"""  otlp:
+    endpoint: {langfuse.url}/api/public/otel/v1/traces
+    headers:
+      Authorization: ${{OTLP_AUTHORIZATION}}"""
+    workspace = Workspace(tmp_path, langfuse, sinks=sinks, claude_code=True,
+                          env={"OTLP_AUTHORIZATION": f"Basic {token}"})
+    facts = workspace.add_claude_code_fixtures()
+    workspace.run("run", "--once")
+    runs = by_fixture(latest_copies(langfuse.store()), lambda root: root["attributes"]["agenttail.source_path"])
+    chats = {name: [o["attributes"] for o in spans if o["attributes"].get("gen_ai.operation.name") == "chat"]
+             for name, spans in runs.items()}
+    keys = ["gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "gen_ai.usage.cache_read.input_tokens",
+            "gen_ai.usage.cache_creation.input_tokens"]
+    assert [[a[key] for key in keys] for a in chats["01_single_tool.jsonl"]] == [
+        [15737, 118, 14210, 1523], [16152, 96, 15733, 412]]
+    costs = [a["agenttail.cost_usd"] for a in chats["01_single_tool.jsonl"]]
+    assert all(type(cost) is float for cost in costs)
+    assert costs == [pytest.approx(0.01175625, rel=1e-12), pytest.approx(0.0077259, rel=1e-12)]
+    assert [[a[key] for key in keys] for a in chats["02_parallel_tools_and_failure.jsonl"]] == [
+        [14090, 201, 11876, 2210], [14779, 143, 14086, 689]]
+    assert not any("agenttail.cost_usd" in a for a in chats["02_parallel_tools_and_failure.jsonl"])
+    # Every call of every fixture: the whole prompt in input_tokens, its cache parts as integers beside it.
+    assert sorted((a["gen_ai.request.model"], a["gen_ai.usage.input_tokens"], a["gen_ai.usage.output_tokens"])
+                  for spans in chats.values() for a in spans) == sorted(
+        (m["model"], m["input_tokens"], m["output_tokens"]) for s in facts for m in s["messages"])
+    assert all(type(a[key]) is int and 0 <= a[key] <= a["gen_ai.usage.input_tokens"]
+               for spans in chats.values() for a in spans for key in keys[2:])

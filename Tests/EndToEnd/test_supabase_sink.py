@@ -1,6 +1,8 @@
 """agenttail's Supabase sink against a real PostgreSQL (Schema/ applied) behind the PostgREST-compatible server."""
 import signal
 import time
+from decimal import Decimal
+from pathlib import Path
 
 from postgrest_emulator import make_jwt
 from stack import TABLES, Workspace, assert_same_rows, postgres_rows
@@ -29,6 +31,66 @@ def test_claude_code_transcripts_arrive_exactly_as_in_the_local_store(tmp_path, 
     tokens = sorted((m["model"], m["input_tokens"], m["output_tokens"]) for s in facts for m in s["messages"])
     assert sorted((row["model"], row["prompt_tokens"], row["completion_tokens"])
                   for row in postgres_rows(admin, "llm_calls")) == tokens
+
+
+def test_claude_code_usage_cost_and_workspace_arrive_in_postgres(tmp_path, admin, server):
+    """Cache tokens and exact costs per call and session ($3 / $15 / $0.30 / $3.75 per million for Sonnet 4.5),
+    where the work happened, the unpriced model named, and the API error tied to its call."""
+    workspace = Workspace(tmp_path, server, claude_code=True)
+    facts = workspace.add_claude_code_fixtures()
+    workspace.run("run", "--once")
+    sessions = {Path(row["source_path"]).name: row for row in postgres_rows(admin, "agent_sessions")}
+    calls = postgres_rows(admin, "llm_calls")
+
+    def calls_of(name):
+        return sorted((row for row in calls if row["session_id"] == sessions[name]["id"]), key=lambda row: row["seq"])
+
+    first = sessions["01_single_tool.jsonl"]
+    # 4×3 + 14210×0.30 + 1523×3.75 + 118×15 = 11756.25 millionths; 7×3 + 15733×0.30 + 412×3.75 + 96×15 = 7725.9.
+    assert [(row["model"], row["status"], row["prompt_tokens"], row["completion_tokens"], row["cache_read_tokens"],
+             row["cache_creation_tokens"], row["cost_usd"]) for row in calls_of("01_single_tool.jsonl")] == [
+        ("claude-sonnet-4-5-20250929", "ok", 15737, 118, 14210, 1523, Decimal("0.011756250")),
+        ("claude-sonnet-4-5-20250929", "ok", 16152, 96, 15733, 412, Decimal("0.007725900"))]
+    assert {column: first[column] for column in [
+        "status", "workspace", "git_branch", "agent_version", "prompt_tokens", "completion_tokens",
+        "cache_read_tokens", "cache_creation_tokens", "cost_usd"]} == {
+        "status": "completed", "workspace": "/home/jo/code/lanternfish", "git_branch": "main",
+        "agent_version": "2.0.14", "prompt_tokens": 15737 + 16152, "completion_tokens": 118 + 96,
+        "cache_read_tokens": 14210 + 15733, "cache_creation_tokens": 1523 + 412, "cost_usd": Decimal("0.019482150")}
+    assert "unpriced_models" not in first["metadata"]
+
+    # claude-sonnet-4-20250514 has no price: no cost is guessed, the session names the model, tokens still add up.
+    unpriced = sessions["02_parallel_tools_and_failure.jsonl"]
+    assert [(row["model"], row["cost_usd"]) for row in calls_of("02_parallel_tools_and_failure.jsonl")] == [
+        ("claude-sonnet-4-20250514", None)] * 2
+    assert (unpriced["cost_usd"], unpriced["metadata"]["unpriced_models"]) == (None, ["claude-sonnet-4-20250514"])
+    assert (unpriced["workspace"], unpriced["git_branch"], unpriced["agent_version"]) == (
+        "/Users/priya/work/ledgerline", "feat/webhook-retries", "1.0.88")
+    assert (unpriced["prompt_tokens"], unpriced["cache_read_tokens"], unpriced["cache_creation_tokens"]) == (
+        14090 + 14779, 11876 + 14086, 2210 + 689)
+
+    # The 529 of fixture 04 is an llm error of the call whose request it failed (answered on retry), not a call.
+    assert "<synthetic>" not in {row["model"] for row in calls}
+    assert len(calls_of("04_multi_turn_api_error.jsonl")) == 5
+    errors = [row for row in postgres_rows(admin, "agent_errors") if row["source"] == "llm"]
+    assert len(errors) == 1 and errors[0]["message"].startswith("API Error: 529 ")
+    error = errors[0]
+    assert error["session_id"] == sessions["04_multi_turn_api_error.jsonl"]["id"]
+    related = [row for row in calls if row["id"] == error["related_id"]]
+    assert [(row["session_id"], row["seq"], row["metadata"]["message_id"]) for row in related] == [
+        (error["session_id"], 5, "msg_01Sw7nKq3VbR8xTz5LmC2hPd")]
+    assert related[0]["started_at"] <= error["occurred_at"] <= related[0]["ended_at"]
+
+    # Runs the user stopped and the calls they cut arrive as 'interrupted' (expected.json; a call is ok unless said).
+    statuses = {s["file"]: [m.get("status", "ok") for m in s["messages"]] for s in facts}
+    assert {name: [row["status"] for row in calls_of(name)] for name in statuses} == statuses
+    assert "interrupted" in {status for calls_statuses in statuses.values() for status in calls_statuses}
+    assert {s["file"]: sessions[s["file"]]["status"] for s in facts if "status" in s} == {
+        s["file"]: s["status"] for s in facts if "status" in s}
+    cached = {s["file"]: [(m["cache_read_input_tokens"], m["cache_creation_input_tokens"]) for m in s["messages"]]
+              for s in facts if all("cache_read_input_tokens" in m for m in s["messages"])}
+    assert {name: [(row["cache_read_tokens"], row["cache_creation_tokens"]) for row in calls_of(name)]
+            for name in cached} == cached
 
 
 def test_sigkill_mid_delivery_changes_nothing(tmp_path, admin, server):

@@ -230,3 +230,114 @@ def test_the_database_grants_the_api_roles_nothing_by_default(admin):
                       + [(t, "service_role", "INSERT,SELECT,UPDATE") for t in tables]
                       + [(v, "service_role", "SELECT") for v in views])
     assert sorted((row["table_name"], row["grantee"], row["privileges"]) for row in granted) == expected
+
+
+USAGE_COLUMNS = {
+    # 20261203000000_agenttail_usage_and_workspace.sql: (table, column) -> type; all nullable (unknown stays null).
+    ("llm_calls", "cache_read_tokens"): "integer",
+    ("llm_calls", "cache_creation_tokens"): "integer",
+    ("llm_calls", "cost_usd"): "numeric(20,9)",
+    ("agent_sessions", "workspace"): "text",
+    ("agent_sessions", "git_branch"): "text",
+    ("agent_sessions", "agent_version"): "text",
+    ("agent_sessions", "prompt_tokens"): "bigint",
+    ("agent_sessions", "completion_tokens"): "bigint",
+    ("agent_sessions", "cache_read_tokens"): "bigint",
+    ("agent_sessions", "cache_creation_tokens"): "bigint",
+    ("agent_sessions", "cost_usd"): "numeric(20,9)",
+}
+COUNTED_COLUMNS = [key for key, kind in USAGE_COLUMNS.items() if kind != "text"]
+REQUIRED = {"llm_calls": "session_id, seq, status", "agent_sessions": "agent, host, status"}
+REQUIRED_VALUES = {"llm_calls": (uid("some-session"), 1, "ok"), "agent_sessions": ("a", "h", "completed")}
+
+
+def test_usage_and_workspace_columns_exist(admin):
+    """Tokens with their cache parts, an exact cost, and where the work happened; none of them required."""
+    rows = fetch(admin, """
+        select c.relname as table_name, a.attname as column_name, format_type(a.atttypid, a.atttypmod) as type,
+               a.attnotnull as not_null
+        from pg_attribute a join pg_class c on c.oid = a.attrelid
+        join pg_namespace n on n.oid = c.relnamespace and n.nspname = 'public'
+        where c.relname in ('llm_calls', 'agent_sessions') and a.attnum > 0 and not a.attisdropped""")
+    found = {(row["table_name"], row["column_name"]): (row["type"], row["not_null"]) for row in rows}
+    assert {key: found.get(key) for key in USAGE_COLUMNS} == {key: (kind, False) for key, kind in USAGE_COLUMNS.items()}
+
+
+@pytest.mark.parametrize("table,column", COUNTED_COLUMNS)
+def test_negative_tokens_and_costs_are_refused(connect, table, column):
+    service = connect("service_role")
+    negative = "-0.000000001" if column == "cost_usd" else "-1"
+    with pytest.raises(psycopg2.errors.CheckViolation):
+        with service.cursor() as cursor:
+            cursor.execute(f"insert into {table} (id, {REQUIRED[table]}, {column}) values (%s, %s, %s, %s, %s)",
+                           (uid(f"negative-{table}-{column}"), *REQUIRED_VALUES[table], negative))
+    service.rollback()
+
+
+@pytest.mark.parametrize("table", ["agent_sessions", "llm_calls"])
+def test_interrupted_is_a_status_of_sessions_and_calls(connect, table):
+    """A run the user stopped and the call it cut; any other new word is still refused."""
+    service = connect("service_role")
+    columns, values = REQUIRED[table], REQUIRED_VALUES[table][:-1]
+    with service.cursor() as cursor:
+        cursor.execute(f"insert into {table} (id, {columns}) values (%s, %s, %s, 'interrupted') returning status",
+                       (uid(f"interrupted-{table}"), *values))
+        assert cursor.fetchall() == [("interrupted",)]
+    service.rollback()
+    with pytest.raises(psycopg2.errors.CheckViolation):
+        with service.cursor() as cursor:
+            cursor.execute(f"insert into {table} (id, {columns}) values (%s, %s, %s, 'exploded')",
+                           (uid(f"exploded-{table}"), *values))
+    service.rollback()
+
+
+def test_service_role_upserts_usage_and_workspace(connect, admin):
+    """The sink's upsert path carries the new columns; costs keep all nine decimals, unknown ones stay null."""
+    service = connect("service_role")
+    session, call = uid("usage-session"), uid("usage-call")
+    upsert_session = """
+        insert into agent_sessions (id, agent, host, status, revision, workspace, git_branch, agent_version,
+            prompt_tokens, completion_tokens, cache_read_tokens, cache_creation_tokens, cost_usd)
+        values (%s, 'claude-code', 'h', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+        on conflict (id) do update set status = excluded.status, revision = excluded.revision,
+            workspace = excluded.workspace, git_branch = excluded.git_branch, agent_version = excluded.agent_version,
+            prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens,
+            cache_read_tokens = excluded.cache_read_tokens, cache_creation_tokens = excluded.cache_creation_tokens,
+            cost_usd = excluded.cost_usd"""
+    upsert_call = """
+        insert into llm_calls (id, session_id, seq, status, model, prompt_tokens, completion_tokens,
+            cache_read_tokens, cache_creation_tokens, cost_usd)
+        values (%s, %s, 1, %s, 'claude-sonnet-4-5-20250929', %s, %s, %s, %s, %s)
+        on conflict (id) do update set status = excluded.status, prompt_tokens = excluded.prompt_tokens,
+            completion_tokens = excluded.completion_tokens, cache_read_tokens = excluded.cache_read_tokens,
+            cache_creation_tokens = excluded.cache_creation_tokens, cost_usd = excluded.cost_usd"""
+    with service.cursor() as cursor:
+        cursor.execute(upsert_session, (session, "running", 1, "/home/jo/code/lanternfish", "main", "2.0.14",
+                                        15737, 118, 14210, 1523, None))
+        cursor.execute(upsert_call, (call, session, "interrupted", 15737, 118, 14210, 1523, None))
+        cursor.execute(upsert_session, (session, "completed", 2, "/home/jo/code/lanternfish", "main", "2.0.14",
+                                        31889, 214, 29943, 1935, Decimal("0.019482150")))
+        cursor.execute(upsert_call, (call, session, "ok", 15737, 118, 14210, 1523, Decimal("0.011756250")))
+    service.commit()
+    try:
+        assert fetch(admin, """select status, workspace, git_branch, agent_version, prompt_tokens, completion_tokens,
+                                      cache_read_tokens, cache_creation_tokens, cost_usd
+                               from agent_sessions where id = %s""", (session,)) == [{
+            "status": "completed", "workspace": "/home/jo/code/lanternfish", "git_branch": "main",
+            "agent_version": "2.0.14", "prompt_tokens": 31889, "completion_tokens": 214, "cache_read_tokens": 29943,
+            "cache_creation_tokens": 1935, "cost_usd": Decimal("0.019482150")}]
+        assert fetch(admin, """select status, prompt_tokens, completion_tokens, cache_read_tokens,
+                                      cache_creation_tokens, cost_usd::text as cost
+                               from llm_calls where id = %s""", (call,)) == [{
+            "status": "ok", "prompt_tokens": 15737, "completion_tokens": 118, "cache_read_tokens": 14210,
+            "cache_creation_tokens": 1523, "cost": "0.011756250"}]
+        # A call whose price is unknown keeps a null cost.
+        with service.cursor() as cursor:
+            cursor.execute(upsert_call, (call, session, "ok", 15737, 118, 14210, 1523, None))
+        service.commit()
+        assert fetch(admin, "select cost_usd from llm_calls where id = %s", (call,)) == [{"cost_usd": None}]
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute("delete from llm_calls where id = %s", (call,))
+            cursor.execute("delete from agent_sessions where id = %s", (session,))
+        admin.commit()

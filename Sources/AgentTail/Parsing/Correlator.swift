@@ -259,10 +259,12 @@ package struct Correlator: Sendable {
         }
         state.endedOnError = true
         state.answering = nil
+        var metadata = at.metadata
+        metadata["api_error"] = .bool(true)
         rows.append(
             errorRow(
                 id: at.id("llm_error", ids), source: "llm", toolName: nil, message: message, at: at.info.timestamp,
-                related: related, metadata: at.metadata))
+                related: related, metadata: metadata))
     }
 
     /// The user stopped the agent. The call being answered ends `interrupted` with what was written of it (a

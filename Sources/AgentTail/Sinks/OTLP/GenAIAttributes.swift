@@ -18,6 +18,8 @@ enum GenAIAttributes {
         func text(_ column: String) -> OTLPValue? { row.text(column).map(OTLPValue.string) }
         func int(_ column: String) -> OTLPValue? { row.text(column).flatMap(Int.init).map(OTLPValue.int) }
 
+        // A run's cost and a call's, as one number type under one key.
+        if case .usd(let cost) = row["cost_usd"] { add("agenttail.cost_usd", .double(cost.dollars)) }
         switch type {
         case "agent":
             add("gen_ai.operation.name", .string("invoke_agent"))
@@ -31,7 +33,7 @@ enum GenAIAttributes {
             add("gen_ai.usage.output_tokens", int("completion_tokens"))
             add("gen_ai.usage.cache_read.input_tokens", int("cache_read_tokens"))
             add("gen_ai.usage.cache_creation.input_tokens", int("cache_creation_tokens"))
-            if case .usd(let cost) = row["cost_usd"] { add("agenttail.cost_usd", .double(cost.dollars)) }
+
             add("gen_ai.response.finish_reasons", row.text("finish_reason").map { .strings([$0]) })
         case "tool":
             add("gen_ai.operation.name", .string("execute_tool"))
@@ -52,6 +54,8 @@ enum GenAIAttributes {
             case "langfuse.observation.level":
                 if value == .string("ERROR") { add("error.type", .string(type == "tool" ? "tool_error" : "\(type ?? "span")_error")) }
                 if value == .string("WARNING") { add("agenttail.level", value) }
+            case "langfuse.trace.metadata.cost_usd":
+                break
             case let key where key.hasPrefix("langfuse.observation.metadata.") || key.hasPrefix("langfuse.trace.metadata."):
                 add("agenttail." + key.split(separator: ".").last.map(String.init)!, value)
             case "langfuse.observation.metadata":

@@ -204,17 +204,28 @@ package struct SpanMapper: Sendable {
             statusCode: success ? 0 : 2, statusMessage: message)
     }
 
+    /// An unreadable record is a WARNING event of the run; a failure of the model's API that the agent reported is
+    /// an ERROR event of the call it failed. Other errors show on their own span (a failed tool, an unanswered call).
     private func errorEvent(_ row: NormalizedRow) -> OTLPSpan? {
-        guard row.text("source") == "parser", let session = row.uuid("session_id"), let time = row.date("occurred_at")
-        else { return nil }
+        guard let session = row.uuid("session_id"), let time = row.date("occurred_at") else { return nil }
+        let name: String
+        let level: String
+        var parent = Self.rootSpanID(session: session)
+        switch row.text("source") {
+        case "parser":
+            (name, level) = ("parser error", "WARNING")
+        case "llm" where metadataValue(of: row, "api_error").map { $0.1 == "true" } == true:
+            (name, level) = ("API error", "ERROR")
+            if let call = row.uuid("related_id") { parent = Array(call.bytes.prefix(8)) }
+        default:
+            return nil
+        }
         var attributes = common(session: session, type: "event", trace: row.trace)
-        let message = cut(row.text("message") ?? "")
-        attributes.append(("langfuse.observation.level", .string("WARNING")))
-        attributes.append(("langfuse.observation.status_message", .string(message)))
+        attributes.append(("langfuse.observation.level", .string(level)))
+        attributes.append(("langfuse.observation.status_message", .string(cut(row.text("message") ?? ""))))
         if let metadata = row.text("metadata") { attributes.append(("langfuse.observation.metadata", .string(metadata))) }
         return OTLPSpan(
-            traceID: session.bytes, spanID: Array(row.id.bytes.prefix(8)),
-            parentSpanID: Self.rootSpanID(session: session), name: "parser error", kind: 1,
+            traceID: session.bytes, spanID: Array(row.id.bytes.prefix(8)), parentSpanID: parent, name: name, kind: 1,
             startMillis: time.unixMillis, endMillis: time.unixMillis, attributes: attributes, statusCode: 0,
             statusMessage: nil)
     }
@@ -244,13 +255,18 @@ package struct SpanMapper: Sendable {
 
     /// The tool calls the response requested, kept by the correlator in the call's metadata.
     private func toolCalls(ofCall row: NormalizedRow) -> String? {
+        guard let (kind, text) = metadataValue(of: row, "tool_calls"), kind == .array else { return nil }
+        return text
+    }
+
+    /// A member of the row's metadata object: its kind and JSON text.
+    private func metadataValue(of row: NormalizedRow, _ key: String) -> (JSONSlice.Kind, String)? {
         guard let metadata = row.text("metadata") else { return nil }
-        return Array(metadata.utf8).withUnsafeBytes { raw -> String? in
+        return Array(metadata.utf8).withUnsafeBytes { raw -> (JSONSlice.Kind, String)? in
             let scanner = JSONScanner(raw)
-            guard let object = try? scanner.value(in: 0..<raw.count),
-                let calls = try? scanner.member("tool_calls", of: object), calls.kind == .array
+            guard let object = try? scanner.value(in: 0..<raw.count), let value = try? scanner.member(key, of: object)
             else { return nil }
-            return scanner.rawText(calls)
+            return (value.kind, scanner.rawText(value))
         }
     }
 
