@@ -127,6 +127,38 @@ def test_daily_summary(seeded, admin):
     assert (second["sessions"], second["llm_calls"], second["tool_executions"], second["errors"]) == (1, 1, 0, 0)
 
 
+def test_views_count_interrupted_runs_and_sum_cost(admin):
+    """An interrupted run is neither a success nor a failure; an interrupted call is no failure; costs add up."""
+    with admin.cursor() as cursor:
+        for name, status, cost in [("v1", "completed", "0.25"), ("v2", "interrupted", "0.125"), ("v3", "failed", None)]:
+            cursor.execute(
+                """insert into agent_sessions (id, agent, host, status, started_at, duration_ms, cost_usd)
+                   values (%s, 'view-agent', 'h', %s, '2030-01-02 10:00:00+00', 1000, %s)""", (uid(name), status, cost))
+        for index, (status, read, cost) in enumerate([("ok", 900, "0.25"), ("interrupted", 100, "0.125"),
+                                                      ("no_response", None, None)]):
+            cursor.execute(
+                """insert into llm_calls (id, session_id, seq, started_at, status, prompt_tokens, cache_read_tokens,
+                   cache_creation_tokens, cost_usd) values (%s, %s, 1, '2030-01-02 10:00:01+00', %s, 1000, %s, 10, %s)""",
+                (uid(f"vc{index}"), uid(f"v{index + 1}"), status, read, cost))
+    admin.commit()
+    try:
+        [day] = fetch(admin, "select * from agent_performance_daily where agent = 'view-agent'")
+        assert (day["sessions"], day["completed"], day["failed"], day["interrupted"]) == (3, 1, 1, 1)
+        assert day["success_rate"] == Decimal("0.5000")  # 1 completed of 2 finished, the interrupted one left out
+        assert day["cost_usd"] == Decimal("0.375")
+        [summary] = fetch(admin, "select * from daily_summary where day = '2030-01-02'")
+        assert (summary["interrupted"], summary["llm_calls"], summary["llm_failures"]) == (1, 3, 1)
+        assert (summary["prompt_tokens"], summary["cache_read_tokens"], summary["cache_creation_tokens"]) == (
+            3000, 1000, 30)
+        assert summary["cost_usd"] == Decimal("0.375")
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute("delete from llm_calls where id = any(%s::uuid[])", ([uid(f"vc{i}") for i in range(3)],))
+            cursor.execute("delete from agent_sessions where id = any(%s::uuid[])",
+                           ([uid(f"v{i}") for i in range(1, 4)],))
+        admin.commit()
+
+
 @pytest.mark.parametrize("relation", TABLES + VIEWS)
 def test_anon_can_neither_read_nor_write(seeded, connect, relation):
     anon = connect("anon")
