@@ -41,6 +41,12 @@ struct RunCommand: AsyncParsableCommand {
             the sources' rules: the new rules are compiled and their tests run first, and if anything fails the \
             error is logged and the old rules stay; otherwise reading goes on from the committed checkpoints with \
             the new rules, sessions and offsets intact. Other configuration changes need a restart.
+
+            With --once, every file is read to its end whatever the sinks do (unless the outbox fills up: then it \
+            waits for the sinks), and each sink is retried as long as it makes progress, up to --max-wait without \
+            any successful delivery. Exit status: 0 when everything was read and delivered, 1 when something waits \
+            (a sink that stopped or gave up, or files left unread; the summary says which and why), 2 for a bad \
+            configuration or rules.
             """)
 
     @OptionGroup var common: CommonOptions
@@ -48,6 +54,19 @@ struct RunCommand: AsyncParsableCommand {
 
     @Flag(help: "Catch up with the files as they are now, deliver everything, then exit.")
     var once = false
+
+    @Option(
+        name: .customLong("max-wait"),
+        help: ArgumentHelp(
+            "With --once: how long to keep trying a sink that delivers nothing before giving up on it (ms, s, m, h).",
+            valueName: "duration"),
+        transform: { text in
+            guard let duration = Duration(text: text), duration > .zero else {
+                throw ValidationError("--max-wait expects a duration such as 90s, 5m or 1h, got '\(text)'")
+            }
+            return duration
+        })
+    var maxWait: Duration = Daemon.defaultMaxWait
 
     func run() async throws {
         tuneAllocator()
@@ -76,66 +95,55 @@ struct RunCommand: AsyncParsableCommand {
 
     private func catchUp(_ daemon: Daemon, logger: Logger) async throws {
         let showProgress = FileHandleOutput.stderrIsTerminal
-        let summary = try await daemon.catchUp { rows in
+        let summary = try await daemon.catchUp(maxWait: maxWait) { rows in
             if showProgress { FileHandleOutput.stderr("\rread \(rows) rows...") }
         }
         if showProgress { FileHandleOutput.stderr("\r\u{1B}[K") }
-        for (name, error) in summary.stoppedSinks {
-            printError("sink \(name) stopped: \(error)")
-        }
-        if summary.undelivered > 0 {
-            printError(
-                "\(summary.undelivered) rows could not be delivered and wait in the outbox; "
-                    + "see `agenttail status` for the sink's last error")
-            throw ExitCode(1)
-        }
         if let local = daemon.config.sinks.local {
             let report = try await LocalStoreReport.make(path: local.path)
             print(report.text)
         }
+        for sink in summary.sinks {
+            let (line, isProblem) = Self.describe(sink, maxWait: maxWait)
+            if isProblem { printError(line) } else { print(line) }
+        }
+        for source in summary.unread {
+            printError(
+                "source \(source.source): \(source.bytes) bytes in \(source.files) files left unread: the outbox is full "
+                    + "(state.outbox_limit) and a sink above cannot take its rows; they are read on the next run")
+        }
         logger.info("caught up", metadata: ["rows": "\(summary.rows)"])
+        if !summary.isComplete { throw ExitCode(1) }
+    }
+
+    /// One line per outbox sink: what it took, or what waits for it and why (a problem, for stderr).
+    static func describe(_ sink: Daemon.SinkSummary, maxWait: Duration) -> (line: String, isProblem: Bool) {
+        let dead = sink.deadLetters > 0 ? ", \(sink.deadLetters) dead letters (see `agenttail status`)" : ""
+        guard sink.waiting > 0 || sink.end != .finished else {
+            return ("sink \(sink.name): \(sink.delivered) rows delivered\(dead), nothing waits", false)
+        }
+        let why = sink.lastError.map { ": \($0)" } ?? ""
+        let what: String
+        switch sink.end {
+        case .stopped: what = "stopped\(why)"
+        case .gaveUp: what = "gave up after \(maxWait.text) without a successful delivery\(why)"
+        case .finished: what = "could not deliver everything\(why)"
+        }
+        return (
+            "sink \(sink.name) \(what); \(sink.waiting) rows wait in the outbox for the next run "
+                + "(\(sink.delivered) delivered\(dead))", true
+        )
     }
 
     private func follow(_ daemon: Daemon, logger: Logger) async throws {
-        let watcher: DirectoryWatcher
+        var configuration = ServiceGroupConfiguration(
+            services: [.init(service: daemon)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(5)
         do {
-            let backend: DirectoryWatcher.Backend? =
-                switch daemon.config.tailing.watcher {
-                case .auto: nil
-                case .inotify: .inotify
-                case .polling: .polling
-                }
-            watcher = try DirectoryWatcher(
-                backend: backend, pollInterval: daemon.config.tailing.pollInterval,
-                rescanInterval: daemon.config.tailing.rescanInterval, logger: logger)
-        } catch {
-            printError("cannot watch the log folders: \(error)")
+            try await ServiceGroup(configuration: configuration).run()
+        } catch let error as Daemon.CannotWatch {
+            printError(error.description)
             throw ExitCode(1)
         }
-        let ready = Wakeup()
-        let drained = Wakeup()
-        ready.poke()
-        var ingest = IngestService(
-            ingestor: daemon.ingestor, watcher: watcher, outboxReady: ready, outboxDrained: drained, logger: logger)
-        ingest.batchWindow = daemon.config.tailing.batchWindow
-        var ship = ShipperService(shipper: daemon.shipper, outboxReady: ready, outboxDrained: drained, logger: logger)
-        ship.batchWindow = daemon.config.delivery.batchWindow
-        let configFile = daemon.config.file
-        var reloadRules = RulesReloadService(ingestor: daemon.ingestor, watcher: watcher, logger: logger) {
-            // The sources stay those the process started with; their rules are read anew.
-            try Daemon.rulePacks(for: try ConfigLoader().load(path: configFile))
-        }
-        if daemon.config.watchRules { reloadRules.watchedFiles = daemon.config.ruleFiles }
-        var configuration = ServiceGroupConfiguration(
-            services: [
-                .init(service: ship, successTerminationBehavior: .gracefullyShutdownGroup),
-                .init(service: ingest, successTerminationBehavior: .gracefullyShutdownGroup),
-                .init(service: reloadRules, successTerminationBehavior: .gracefullyShutdownGroup),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger)
-        configuration.maximumGracefulShutdownDuration = .seconds(4)
-        let group = ServiceGroup(configuration: configuration)
-        try await group.run()
     }
 }

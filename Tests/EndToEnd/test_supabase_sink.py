@@ -231,8 +231,13 @@ def test_missing_column_waits_for_the_schema_instead_of_dead_lettering(workspace
         cursor.execute("alter table llm_calls rename column thinking to thoughts")
     try:
         workspace.add_fixtures()
-        result = workspace.run("run", "--once", check=False)
+        # The sink is retried for --max-wait without a successful delivery, then given up with every file read.
+        result = workspace.run("run", "--once", "--max-wait", "3s", check=False)
         assert result.returncode == 1
+        assert "error: sink supabase gave up after 3s without a successful delivery: " in result.stderr
+        assert "rows wait in the outbox for the next run (0 delivered)" in result.stderr
+        assert "left unread" not in result.stderr
+        assert len(workspace.local_rows("llm_calls")) == 9
         assert '"dead_letters":0' in workspace.run("status", "--json").stdout.replace(" ", "")
         assert "lacks a column agenttail writes" in workspace.run("status").stdout
         check = workspace.run("check", check=False)

@@ -140,14 +140,10 @@ package struct YAMLValue {
     /// A duration such as `250ms`, `30s`, `10m` or `1h`.
     package func duration() throws(ConfigError) -> Duration {
         let text = try string().trimmingCharacters(in: .whitespaces)
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            let number = text.dropLast(suffix.count)
-            if let value = Double(number), value >= 0, value.isFinite {
-                return .milliseconds(Int64((value * scale * 1000).rounded()))
-            }
+        guard let duration = Duration(text: text) else {
+            throw error("expected a duration such as 500ms, 30s, 10m or 1h, got '\(text)'")
         }
-        throw error("expected a duration such as 500ms, 30s, 10m or 1h, got '\(text)'")
+        return duration
     }
 
     /// A byte size such as `512`, `64KiB`, `8MiB` or `1GiB`.
@@ -221,5 +217,29 @@ enum Suggestion {
             previous = current
         }
         return previous[b.count]
+    }
+}
+
+extension Duration {
+    /// A duration written as `250ms`, `30s`, `10m` or `1h`; nil for anything else.
+    package init?(text: String) {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            let number = text.dropLast(suffix.count)
+            if let value = Double(number), value >= 0, value.isFinite {
+                self = .milliseconds(Int64((value * scale * 1000).rounded()))
+                return
+            }
+        }
+        return nil
+    }
+
+    /// The duration as `init(text:)` reads it: `5m`, `90s`, `250ms`.
+    package var text: String {
+        let millis = components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+        for (suffix, scale) in [("h", Int64(3_600_000)), ("m", 60_000), ("s", 1000)] where millis % scale == 0 {
+            return "\(millis / scale)\(suffix)"
+        }
+        return "\(millis)ms"
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Everything `agenttail run` needs, built from a configuration: rules, state, sinks, ingestor and shipper.
 package struct Daemon: Sendable {
@@ -62,41 +63,92 @@ package struct Daemon: Sendable {
 
     /// What `run --once` did.
     package struct CatchUpSummary: Sendable {
+        /// Rows committed.
         package var rows = 0
-        package var undelivered = 0
-        /// Sinks that stopped for good, with their last error.
-        package var stoppedSinks: [(name: String, error: String)] = []
+        /// Per outbox sink: what it took, what waits for it, and why.
+        package var sinks: [SinkSummary] = []
+        /// Per source that has bytes left to read (reading stopped at a full outbox that could not drain).
+        package var unread: [Ingestor.Unread] = []
+
+        /// True when everything was read and every sink has everything.
+        package var isComplete: Bool { unread.isEmpty && sinks.allSatisfy { $0.waiting == 0 } }
     }
 
-    /// Reads everything that exists now, delivers it, and returns.
-    /// - Parameter progress: called after each committed slice with the rows committed so far.
-    package func catchUp(progress: @Sendable (Int) -> Void = { _ in }) async throws -> CatchUpSummary {
+    /// One sink at the end of a catch-up.
+    package struct SinkSummary: Sendable, Equatable {
+        package var name: String
+        /// Rows it took during this run (dead letters included).
+        package var delivered: Int
+        /// Rows still waiting for it in the outbox.
+        package var waiting: Int
+        package var deadLetters: Int
+        /// How its delivery ended.
+        package var end: DeliveryLoop.End
+        /// Its last error, when rows wait or it stopped.
+        package var lastError: String?
+    }
+
+    /// How long `run --once` keeps trying a sink without any successful delivery to it.
+    package static let defaultMaxWait: Duration = .seconds(300)
+
+    /// Reads everything that exists now and delivers it, each sink at its own pace, then returns.
+    ///
+    /// Reading goes to the end of every file whatever the sinks do, unless the outbox fills up (`outbox_limit`):
+    /// then it waits for the sinks, and stops only when a sink that holds rows has stopped or given up. A sink is
+    /// retried as long as it makes progress, and given up after `maxWait` without any successful delivery.
+    /// - Parameter progress: called after each step with the rows committed so far.
+    package func catchUp(
+        maxWait: Duration = Daemon.defaultMaxWait, progress: @Sendable (Int) -> Void = { _ in }
+    ) async throws -> CatchUpSummary {
         var summary = CatchUpSummary()
-        var backoff = RetryBackoff()
-        var failures = 0
-        while true {
-            let result = try await ingestor.step(changed: nil)
-            summary.rows += result.rows
-            progress(summary.rows)
-            if result.paused || result.outboxRows > 0 {
-                if await shipper.deliverAvailable() == .retry {
-                    failures += 1
-                    if failures > 5 { break }
-                    try await Task.sleep(for: max(backoff.next(), shipper.requestedDelay ?? .zero))
+        let perSink = shipper.deliveries.map { _ in Wakeup() }
+        let roundDone = Wakeup()
+        let ended = EndedLoops()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (delivery, wakeup) in zip(shipper.deliveries, perSink) {
+                let loop = DeliveryLoop(delivery: delivery, roundDone: roundDone, giveUpAfter: maxWait)
+                group.addTask {
+                    let end = await loop.run(ready: wakeup.stream)
+                    ended.record(end, of: delivery.name)
+                    roundDone.poke()
                 }
-                continue
             }
-            break
+            defer { perSink.forEach { $0.finish() } }
+            var rounds = roundDone.stream.makeAsyncIterator()
+            while true {
+                let result = try await ingestor.step(changed: nil)
+                summary.rows += result.rows
+                progress(summary.rows)
+                if result.outboxRows > 0 || result.paused { perSink.forEach { $0.poke() } }
+                guard result.paused else { break }
+                // The outbox is full: wait for the sinks to take rows, unless one that holds them will not.
+                if !ended.all.isEmpty { break }
+                if await rounds.next() == nil { break }
+            }
+            perSink.forEach { $0.finish() }
+            try await group.waitForAll()
         }
-        while await shipper.deliverAvailable() == .retry {
-            failures += 1
-            if failures > 5 { break }
-            try await Task.sleep(for: max(backoff.next(), shipper.requestedDelay ?? .zero))
-        }
-        summary.undelivered = try await store.outboxCount()
-        for name in shipper.stoppedSinks.sorted() {
-            summary.stoppedSinks.append((name, try await store.sinkStatus(name).lastError ?? "stopped"))
+        summary.unread = await ingestor.unread().filter { $0.bytes > 0 }
+        let ends = ended.all
+        for delivery in shipper.deliveries {
+            let status = try await store.sinkStatus(delivery.name)
+            let waiting = try await store.outboxDepth(for: delivery.name)
+            let end = ends[delivery.name] ?? .finished
+            summary.sinks.append(
+                SinkSummary(
+                    name: delivery.name, delivered: delivery.delivered, waiting: waiting,
+                    deadLetters: status.deadLetters, end: end,
+                    lastError: waiting > 0 || end != .finished ? status.lastError : nil))
         }
         return summary
     }
+}
+
+/// How each sink's delivery loop ended, as the loops end.
+private final class EndedLoops: Sendable {
+    private let ends = Mutex<[String: DeliveryLoop.End]>([:])
+
+    func record(_ end: DeliveryLoop.End, of sink: String) { ends.withLock { $0[sink] = end } }
+
+    var all: [String: DeliveryLoop.End] { ends.withLock { $0 } }
 }

@@ -88,9 +88,10 @@ package struct IngestService: Service {
     }
 }
 
-/// Delivers the outbox to the sinks as rows arrive, retrying with backoff.
+/// Delivers the outbox to the sinks as rows arrive: one `DeliveryLoop` per sink, side by side, each with its own
+/// backoff, so that one sink's outage never delays another.
 ///
-/// On graceful shutdown (which comes after the ingest service has stopped) it makes one last delivery round and
+/// On graceful shutdown (which comes after the ingest service has stopped) each sink makes one last round and
 /// returns; rows a sink could not take stay in the outbox for the next start.
 package struct ShipperService: Service {
     package let shipper: Shipper
@@ -109,33 +110,22 @@ package struct ShipperService: Service {
 
     package func run() async throws {
         let ready = outboxReady
+        let perSink = shipper.deliveries.map { _ in Wakeup() }
         await withGracefulShutdownHandler {
-            var backoff = RetryBackoff()
-            for await _ in ready.stream {
-                if batchWindow > .zero {
-                    // Shutting down ends the wait early; the last round below delivers what is there.
-                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: batchWindow) }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    // Every sink hears of new rows; the input ends for all when the service shuts down.
+                    for await _ in ready.stream { perSink.forEach { $0.poke() } }
+                    perSink.forEach { $0.finish() }
                 }
-                while true {
-                    let outcome = await shipper.deliverAvailable()
-                    outboxDrained.poke()
-                    guard outcome == .retry else {
-                        backoff.reset()
-                        break
-                    }
-                    if shipper.lastRoundProgressed { backoff.reset() }
-                    let delay = max(backoff.next(), shipper.requestedDelay ?? .zero)
-                    do {
-                        try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
-                    } catch {
-                        return
-                    }
+                for (delivery, wakeup) in zip(shipper.deliveries, perSink) {
+                    let loop = DeliveryLoop(delivery: delivery, roundDone: outboxDrained, batchWindow: batchWindow)
+                    group.addTask { _ = await loop.run(ready: wakeup.stream) }
                 }
             }
         } onGracefulShutdown: {
             ready.finish()
         }
-        _ = await shipper.deliverAvailable()
         outboxDrained.finish()
         logger.info("delivery stopped")
     }

@@ -128,6 +128,28 @@ package final class Ingestor: Sendable {
     /// One pass over all sources.
     /// - Parameter changed: changed paths; nil looks at every file (start-up, rescans), an empty set only concludes
     ///   silent sessions.
+    /// What one source has left to read.
+    package struct Unread: Sendable, Equatable {
+        package var source: String
+        package var files: Int
+        package var bytes: Int64
+    }
+
+    /// What each source has left to read, as of the last step.
+    package func unread() async -> [Unread] {
+        await withCheckedContinuation { continuation in
+            queue.async {
+                let unread = self.tailers.withLock { tailers in
+                    tailers.map { tailer in
+                        let left = tailer.unread
+                        return Unread(source: tailer.source.name, files: left.files, bytes: left.bytes)
+                    }
+                }
+                continuation.resume(returning: unread)
+            }
+        }
+    }
+
     package func step(changed: Set<String>?, now: Date = Date()) async throws -> StepResult {
         try await withCheckedThrowingContinuation { continuation in
             queue.async {

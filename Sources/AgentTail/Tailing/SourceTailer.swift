@@ -66,6 +66,17 @@ final class SourceTailer {
         files.values.reduce(0) { total, file in total + max(0, (file.lastStatus?.size ?? 0) - file.framer.readOffset) }
     }
 
+    /// Files with bytes not yet read, and those bytes, as of the last look at them.
+    var unread: (files: Int, bytes: Int64) {
+        files.values.reduce(into: (files: 0, bytes: Int64(0))) { total, file in
+            let left = max(0, (file.lastStatus?.size ?? 0) - file.framer.readOffset)
+            if left > 0 {
+                total.files += 1
+                total.bytes += left
+            }
+        }
+    }
+
     /// Every path the source's globs match now.
     func matchingPaths() -> [String] {
         var result: Set<String> = []

@@ -1,0 +1,56 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The process `agenttail run` starts: it follows the files live until graceful shutdown, as one group of
+/// services: one delivery loop per sink, the tailing, and the rules reload.
+extension Daemon: Service {
+    /// Why following could not start.
+    package struct CannotWatch: Error, CustomStringConvertible {
+        package var reason: String
+        package var description: String { "cannot watch the log folders: \(reason)" }
+    }
+
+    package func run() async throws {
+        let watcher: DirectoryWatcher
+        do {
+            let backend: DirectoryWatcher.Backend? =
+                switch config.tailing.watcher {
+                case .auto: nil
+                case .inotify: .inotify
+                case .polling: .polling
+                }
+            watcher = try DirectoryWatcher(
+                backend: backend, pollInterval: config.tailing.pollInterval,
+                rescanInterval: config.tailing.rescanInterval, logger: logger)
+        } catch {
+            throw CannotWatch(reason: "\(error)")
+        }
+        let ready = Wakeup()
+        let drained = Wakeup()
+        // Rows a previous run left in the outbox go out at once.
+        ready.poke()
+        var ingest = IngestService(
+            ingestor: ingestor, watcher: watcher, outboxReady: ready, outboxDrained: drained, logger: logger)
+        ingest.batchWindow = config.tailing.batchWindow
+        var ship = ShipperService(shipper: shipper, outboxReady: ready, outboxDrained: drained, logger: logger)
+        ship.batchWindow = config.delivery.batchWindow
+        let configFile = config.file
+        var reloadRules = RulesReloadService(ingestor: ingestor, watcher: watcher, logger: logger) {
+            // The sources stay those the process started with; their rules are read anew.
+            try Daemon.rulePacks(for: try ConfigLoader().load(path: configFile))
+        }
+        if config.watchRules { reloadRules.watchedFiles = config.ruleFiles }
+        // Shutdown goes in reverse order: the reload stops, then tailing (which commits what it read), then
+        // delivery makes its last round.
+        var configuration = ServiceGroupConfiguration(
+            services: [
+                .init(service: ship, successTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: ingest, successTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: reloadRules, successTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(4)
+        try await ServiceGroup(configuration: configuration).run()
+    }
+}
