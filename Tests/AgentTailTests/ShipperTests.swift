@@ -3,42 +3,9 @@ import Logging
 import Synchronization
 import Testing
 
+import AgentTailTestSupport
+
 @testable import AgentTail
-
-/// A sink that records what it receives and fails as told.
-final class RecordingSink: Sink {
-    enum Behaviour: Sendable {
-        case accept
-        case reject(Set<UUID>, reason: String = "HTTP 400 23514: bad")
-        case retry(reason: String = "down")
-        case fatal
-    }
-
-    let name: String
-    private let state: Mutex<(received: [[NormalizedRow]], behaviour: Behaviour)>
-
-    init(name: String, behaviour: Behaviour = .accept) {
-        self.name = name
-        state = Mutex(([], behaviour))
-    }
-
-    var received: [[NormalizedRow]] { state.withLock { $0.received } }
-
-    func behave(_ behaviour: Behaviour) { state.withLock { $0.behaviour = behaviour } }
-
-    func send(_ rows: [NormalizedRow]) async throws(SinkError) -> [Rejection] {
-        let behaviour = state.withLock { state in
-            state.received.append(rows)
-            return state.behaviour
-        }
-        switch behaviour {
-        case .accept: return []
-        case .reject(let ids, let reason): return rows.filter { ids.contains($0.id) }.map { Rejection(id: $0.id, reason: reason) }
-        case .retry(let reason): throw .retryable(reason, after: .seconds(2))
-        case .fatal: throw .fatal("key refused")
-        }
-    }
-}
 
 struct ShipperTests {
     func rows(_ count: Int, session: UUID = UUID()) -> [NormalizedRow] {
