@@ -145,28 +145,23 @@ struct ClaudeCodeFixtureTests {
 
     /// Parses `bytes` as one file, stopping at `restartAt` to store the checkpoint as JSON and resume from it.
     static func parse(_ bytes: [UInt8], rules: RulePack, restartAt cut: Int?) throws -> [NormalizedRow] {
-        let status = FileStatus(device: 0, inode: 0, size: Int64(bytes.count), modified: 0, isRegularFile: true)
-        let identity = FileIdentity(status: status, prefix: Array(bytes.prefix(FileIdentity.fingerprintLimit)))
-        let start = FileCheckpoint(
-            fileKey: identity.key, source: "test", path: "/logs/session.jsonl", identity: identity, offset: 0,
-            size: status.size, session: SessionState(sourcePath: "/logs/session.jsonl"))
-        let parser = RecordParser(rules: rules)
+        let ids = EventIDs(host: "test-host", fileKey: "session")
+        var parser = LogParser(rules: rules, ids: ids, state: SessionState(sourcePath: "/logs/session.jsonl"))
         var rows: [NormalizedRow] = []
-        var file = TrackedFile(checkpoint: start, rules: rules, host: "test-host", now: Date())
         var rest = bytes[...]
         if let cut {
-            bytes[..<cut].withUnsafeBytes { raw in file.consume(raw, parser: parser, rows: &rows) }
-            var checkpoint = file.snapshot(rows: &rows)
-            #expect(checkpoint.offset == Int64(cut))
-            checkpoint.session = try JSONDecoder().decode(
-                SessionState.self, from: try JSONEncoder().encode(checkpoint.session))
-            file = TrackedFile(checkpoint: checkpoint, rules: rules, host: "test-host", now: Date())
+            bytes[..<cut].withUnsafeBytes { raw in parser.consume(raw, rows: &rows) }
+            parser.flushSession(into: &rows)
+            let (offset, state) = parser.resumePoint
+            #expect(offset == Int64(cut))
+            let stored = try JSONDecoder().decode(SessionState.self, from: try JSONEncoder().encode(state))
+            parser = LogParser(rules: rules, ids: ids, state: stored, offset: offset)
             rest = bytes[cut...]
         }
-        rest.withUnsafeBytes { raw in file.consume(raw, parser: parser, rows: &rows) }
-        file.finishInput(parser: parser, rows: &rows)
-        file.correlator.concludeSilent(into: &rows)
-        file.correlator.flushSession(into: &rows)
+        rest.withUnsafeBytes { raw in parser.consume(raw, rows: &rows) }
+        parser.finishInput(rows: &rows)
+        parser.concludeSilent(into: &rows)
+        parser.flushSession(into: &rows)
         return rows
     }
 }

@@ -199,22 +199,19 @@ func rowsFeeding(path: String, chunk: () -> Int) throws -> [NormalizedRow] {
     let status = try #require(FileStatus.of(path: path))
     let bytes = Array(text.utf8)
     let identity = FileIdentity(status: status, prefix: Array(bytes.prefix(FileIdentity.fingerprintLimit)))
-    let checkpoint = FileCheckpoint(
-        fileKey: identity.key, source: "parse", path: path, identity: identity, offset: 0, size: status.size,
-        session: SessionState(sourcePath: path))
-    let file = TrackedFile(checkpoint: checkpoint, rules: rules, host: "test-host", now: Date())
-    let parser = RecordParser(rules: rules)
+    let parser = LogParser(
+        rules: rules, ids: EventIDs(host: "test-host", fileKey: identity.key), state: SessionState(sourcePath: path))
     var rows: [NormalizedRow] = []
     var index = 0
     while index < bytes.count {
         let end = min(bytes.count, index + chunk())
-        bytes[index..<end].withUnsafeBytes { file.consume($0, parser: parser, rows: &rows) }
+        bytes[index..<end].withUnsafeBytes { parser.consume($0, rows: &rows) }
         index = end
     }
-    file.finishInput(parser: parser, rows: &rows)
-    file.correlator.concludeSilent(into: &rows)
+    parser.finishInput(rows: &rows)
+    parser.concludeSilent(into: &rows)
     var session: [NormalizedRow] = []
-    file.correlator.flushSession(into: &session)
+    parser.flushSession(into: &session)
     return session + rows
 }
 

@@ -151,7 +151,11 @@ package enum RuleTestRunner {
     }
 
     static func differences(_ test: RuleTest, pack: RulePack) -> [String] {
-        let rows = FileParser.rows(bytes: test.input, path: "/rule-test/input.log", rules: pack, host: "rule-test")
+        var rows = LogParser.rows(
+            of: test.input, rules: pack, ids: EventIDs(host: "rule-test", fileKey: "rule-test"),
+            sourcePath: "/rule-test/input.log")
+        var masker = RowMasker(redactor: Redactor())
+        masker.redact(&rows)
         let produced = rows.latestVersions()
         var differences: [String] = []
         let tables = NormalizedTable.allCases.filter { table in test.rows.contains { $0.table == table } }

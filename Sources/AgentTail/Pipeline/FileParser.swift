@@ -4,10 +4,23 @@ import Foundation
 /// session is concluded at the end of the file.
 package enum FileParser {
     /// The rows one file produces, the session row first, then the rest in file order, with secrets masked. A row
-    /// written more than once (a call whose message spans several records) appears once, as last written.
+    /// written more than once (a call whose message spans several records) appears once, as last written. Ids are
+    /// those `agenttail run` gives the same file.
     package static func rows(
         path: String, rules: RulePack, host: String, redactor: Redactor = Redactor()
     ) throws(FileProblem) -> [NormalizedRow] {
+        let (parser, rows) = try read(path: path, rules: rules, host: host)
+        var all = parser.finish(rows)
+        var masker = RowMasker(redactor: redactor)
+        masker.redact(&all)
+        return all
+    }
+
+    /// Reads the whole file at `path` through a parse chain with the ids `agenttail run` gives the file; the input
+    /// is not finished yet.
+    private static func read(
+        path: String, rules: RulePack, host: String, explain: ((LogParser.Step) -> Void)? = nil
+    ) throws(FileProblem) -> (LogParser, [NormalizedRow]) {
         let path = URL(fileURLWithPath: path).standardizedFileURL.path
         let handle: LogFile
         switch LogFile.open(path) {
@@ -17,10 +30,10 @@ package enum FileParser {
             throw problem
         }
         guard let status = handle.status else { throw FileProblem(path: path, errno: EBADF) }
-        let file = trackedFile(
-            path: path, status: status, prefix: handle.prefix(Int(min(status.size, Int64(FileIdentity.fingerprintLimit)))),
-            rules: rules, host: host)
-        let parser = RecordParser(rules: rules)
+        let identity = FileIdentity(
+            status: status, prefix: handle.prefix(Int(min(status.size, Int64(FileIdentity.fingerprintLimit)))))
+        let parser = LogParser(
+            rules: rules, ids: EventIDs(host: host, fileKey: identity.key), state: SessionState(sourcePath: path))
         var rows: [NormalizedRow] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var offset: Int64 = 0
@@ -35,57 +48,23 @@ package enum FileParser {
             }
             if count == 0 { break }
             buffer.withUnsafeBytes { raw in
-                file.consume(UnsafeRawBufferPointer(rebasing: raw[0..<count]), parser: parser, rows: &rows)
+                parser.consume(UnsafeRawBufferPointer(rebasing: raw[0..<count]), rows: &rows, explain: explain)
             }
             offset += Int64(count)
         }
-        return finish(file, parser: parser, rows: rows, redactor: redactor)
+        return (parser, rows)
     }
 
-    /// The rows a file holding `bytes` at `path` produces, as `rows(path:)` gives them (rule tests).
+    /// The rows a text produces as if it were the file at `path` (rule tests, tests), masked; ids depend on the
+    /// path alone.
     package static func rows(
         bytes: [UInt8], path: String, rules: RulePack, host: String, redactor: Redactor = Redactor()
     ) -> [NormalizedRow] {
-        let file = trackedFile(bytes: bytes, path: path, rules: rules, host: host)
-        let parser = RecordParser(rules: rules)
-        var rows: [NormalizedRow] = []
-        bytes.withUnsafeBytes { raw in file.consume(raw, parser: parser, rows: &rows) }
-        return finish(file, parser: parser, rows: rows, redactor: redactor)
-    }
-
-    /// A file held in memory, read from its start.
-    private static func trackedFile(bytes: [UInt8], path: String, rules: RulePack, host: String) -> TrackedFile {
-        let status = FileStatus(device: 0, inode: 0, size: Int64(bytes.count), modified: 0, isRegularFile: true)
-        return trackedFile(
-            path: path, status: status, prefix: Array(bytes.prefix(FileIdentity.fingerprintLimit)), rules: rules,
-            host: host)
-    }
-
-    /// A file read from its start, known by nothing but its path and first bytes.
-    private static func trackedFile(
-        path: String, status: FileStatus, prefix: [UInt8], rules: RulePack, host: String
-    ) -> TrackedFile {
-        let identity = FileIdentity(status: status, prefix: prefix)
-        let checkpoint = FileCheckpoint(
-            fileKey: identity.key, source: "parse", path: path, identity: identity, offset: 0, size: status.size,
-            session: SessionState(sourcePath: path))
-        return TrackedFile(checkpoint: checkpoint, rules: rules, host: host, now: Date())
-    }
-
-    /// Ends the input, concludes the session and masks: the session row first, then the rest in file order.
-    private static func finish(
-        _ file: TrackedFile, parser: RecordParser, rows: [NormalizedRow], redactor: Redactor
-    ) -> [NormalizedRow] {
-        var rows = rows
-        file.finishInput(parser: parser, rows: &rows)
-        file.correlator.concludeSilent(into: &rows)
-        var sessionRows: [NormalizedRow] = []
-        file.correlator.flushSession(into: &sessionRows)
-        var all = sessionRows + rows
-        all = all.latestVersions(deliveryOrder: false)
+        var rows = LogParser.rows(
+            of: bytes, rules: rules, ids: EventIDs(host: host, fileKey: "text:\(path)"), sourcePath: path)
         var masker = RowMasker(redactor: redactor)
-        masker.redact(&all)
-        return all
+        masker.redact(&rows)
+        return rows
     }
 }
 
@@ -132,16 +111,8 @@ extension FileParser {
     package static func explain(
         path: String, rules: RulePack, host: String, redactor: Redactor = Redactor()
     ) throws(FileProblem) -> [Explanation] {
-        let path = URL(fileURLWithPath: path).standardizedFileURL.path
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FileProblem(path: path, errno: FileManager.default.fileExists(atPath: path) ? EACCES : ENOENT)
-        }
-        let bytes = [UInt8](data)
-        let file = trackedFile(bytes: bytes, path: path, rules: rules, host: host)
-        let parser = RecordParser(rules: rules)
-        var rows: [NormalizedRow] = []
         var steps: [(subject: Explanation.Subject, rows: Range<Int>)] = []
-        let note: (TrackedFile.Step) -> Void = { step in
+        let note: (LogParser.Step) -> Void = { step in
             switch step.parsed {
             case .observation(var info, let observations):
                 let explained = observations.map { ExplainedObservation($0, redactor: redactor) }
@@ -163,11 +134,11 @@ extension FileParser {
                 steps.append((.strayText(offset: stray.offset, preview: redactor.masked(field: stray.preview)), step.rows))
             }
         }
-        bytes.withUnsafeBytes { raw in file.consume(raw, parser: parser, rows: &rows, explain: note) }
-        file.finishInput(parser: parser, rows: &rows, explain: note)
+        var (parser, rows) = try read(path: path, rules: rules, host: host, explain: note)
+        parser.finishInput(rows: &rows, explain: note)
         let end = rows.count
-        file.correlator.concludeSilent(into: &rows)
-        file.correlator.flushSession(into: &rows)
+        parser.concludeSilent(into: &rows)
+        parser.flushSession(into: &rows)
         steps.append((.endOfFile, end..<rows.count))
         var masker = RowMasker(redactor: redactor)
         masker.redact(&rows)

@@ -12,7 +12,6 @@ final class SourceTailer {
 
     let source: SourceConfig
     let rules: RulePack
-    let parser: RecordParser
     let host: String
     let tailing: TailingConfig
     private var logger: Logger
@@ -40,7 +39,6 @@ final class SourceTailer {
     ) {
         self.source = source
         self.rules = rules
-        self.parser = RecordParser(rules: rules)
         self.host = host
         self.tailing = tailing
         self.unclaimed = checkpoints
@@ -63,13 +61,13 @@ final class SourceTailer {
 
     /// Bytes not yet read, summed over tracked files, for progress and `status`.
     var pendingBytes: Int64 {
-        files.values.reduce(0) { total, file in total + max(0, (file.lastStatus?.size ?? 0) - file.framer.readOffset) }
+        files.values.reduce(0) { total, file in total + max(0, (file.lastStatus?.size ?? 0) - file.readOffset) }
     }
 
     /// Files with bytes not yet read, and those bytes, as of the last look at them.
     var unread: (files: Int, bytes: Int64) {
         files.values.reduce(into: (files: 0, bytes: Int64(0))) { total, file in
-            let left = max(0, (file.lastStatus?.size ?? 0) - file.framer.readOffset)
+            let left = max(0, (file.lastStatus?.size ?? 0) - file.readOffset)
             if left > 0 {
                 total.files += 1
                 total.bytes += left
@@ -162,7 +160,7 @@ final class SourceTailer {
             if file.checkpoint.path != path {
                 logger.debug("file renamed", metadata: ["file.path": "\(path)", "file.previous": "\(file.checkpoint.path)"])
                 index.move(file, to: path)
-                file.correlator.setSourcePath(path)
+                file.parser.setSourcePath(path)
                 file.dirty = true
             }
             try read(file, status: status, now: now, emit: emit)
@@ -250,7 +248,7 @@ final class SourceTailer {
             file.file = handle
         }
         guard let handle = file.file else { return }
-        if status.size < file.framer.readOffset || !sameBeginning(file, handle: handle, size: status.size) {
+        if status.size < file.readOffset || !sameBeginning(file, handle: handle, size: status.size) {
             try restartTruncated(file, status: status, now: now, emit: emit)
             return
         }
@@ -259,7 +257,7 @@ final class SourceTailer {
         var rows: [NormalizedRow] = []
         var sliceBytes = 0
         while true {
-            let offset = file.framer.readOffset
+            let offset = file.readOffset
             let result = readBuffer.withUnsafeMutableBytes { buffer in handle.read(into: buffer, at: offset) }
             guard case .success(let count) = result else {
                 if case .failure(let problem) = result {
@@ -270,7 +268,7 @@ final class SourceTailer {
             }
             if count == 0 { break }
             readBuffer.withUnsafeBytes { buffer in
-                file.consume(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), parser: parser, rows: &rows)
+                file.parser.consume(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), rows: &rows)
             }
             file.dirty = true
             sliceBytes += count
@@ -280,10 +278,10 @@ final class SourceTailer {
                 guard shouldContinue() else { break }
             }
         }
-        if file.framer.readOffset > file.lastStatus?.size ?? 0 {
-            file.lastStatus?.size = file.framer.readOffset
+        if file.readOffset > file.lastStatus?.size ?? 0 {
+            file.lastStatus?.size = file.readOffset
         }
-        file.framer.releaseSpareCapacity()
+        file.parser.releaseSpareCapacity()
         if file.dirty || !rows.isEmpty { try flush(file, rows: &rows, emit: emit) }
     }
 
@@ -324,9 +322,9 @@ final class SourceTailer {
     ) throws {
         logger.warning(
             "file truncated or overwritten; reading it again from the start",
-            metadata: ["file.path": "\(file.checkpoint.path)", "file.offset": "\(file.framer.readOffset)"])
+            metadata: ["file.path": "\(file.checkpoint.path)", "file.offset": "\(file.readOffset)"])
         var rows: [NormalizedRow] = []
-        file.correlator.concludeSilent(into: &rows)
+        file.parser.concludeSilent(into: &rows)
         _ = file.snapshot(rows: &rows)
         var commit = StateStore.Commit()
         commit.rows = rows
@@ -379,8 +377,8 @@ final class SourceTailer {
                 file.gone = true
                 _ = handle
             }
-            file.finishInput(parser: parser, rows: &rows)
-            file.correlator.concludeSilent(into: &rows)
+            file.parser.finishInput(rows: &rows)
+            file.parser.concludeSilent(into: &rows)
             _ = file.snapshot(rows: &rows)
             var commit = StateStore.Commit()
             commit.rows = rows
@@ -395,18 +393,18 @@ final class SourceTailer {
     private func concludeSilentSessions(now: Date, emit: (inout StateStore.Commit) throws -> Void) throws {
         let timeout = Double(source.sessionTimeout.components.seconds)
             + Double(source.sessionTimeout.components.attoseconds) / 1e18
-        for file in files.values where file.correlator.isOpen {
+        for file in files.values where file.parser.correlator.isOpen {
             // Every change is read, and reading records the file's status: a file whose last known change is more
             // recent than the timeout cannot be silent yet, and needs no stat.
             if let known = file.lastStatus, now.timeIntervalSince1970 - known.modified < timeout { continue }
             guard let status = FileStatus.of(path: file.checkpoint.path),
-                status.inode == file.checkpoint.identity.inode, status.size <= file.framer.readOffset
+                status.inode == file.checkpoint.identity.inode, status.size <= file.readOffset
             else { continue }
             file.lastStatus = status
             guard now.timeIntervalSince1970 - status.modified >= timeout else { continue }
             var rows: [NormalizedRow] = []
-            file.finishInput(parser: parser, rows: &rows)
-            file.correlator.concludeSilent(into: &rows)
+            file.parser.finishInput(rows: &rows)
+            file.parser.concludeSilent(into: &rows)
             try flush(file, rows: &rows, emit: emit)
         }
     }
@@ -416,7 +414,7 @@ final class SourceTailer {
         let open = files.values.filter { $0.file != nil }
         guard open.count > descriptorBudget else { return }
         for file in open.sorted(by: { $0.lastUsed < $1.lastUsed }).prefix(open.count - descriptorBudget)
-        where !file.framer.hasUnfinishedRecord || open.count > descriptorBudget * 2 {
+        where !file.parser.framer.hasUnfinishedRecord || open.count > descriptorBudget * 2 {
             file.file = nil
         }
     }
@@ -428,7 +426,7 @@ final class SourceTailer {
         let openNow = LogFile.openCount
         guard openNow >= descriptorBudget else { return }
         let open = files.values.filter { $0.file != nil }.sorted {
-            ($0.framer.hasUnfinishedRecord ? 1 : 0, $0.lastUsed) < ($1.framer.hasUnfinishedRecord ? 1 : 0, $1.lastUsed)
+            ($0.parser.framer.hasUnfinishedRecord ? 1 : 0, $0.lastUsed) < ($1.parser.framer.hasUnfinishedRecord ? 1 : 0, $1.lastUsed)
         }
         for file in open.prefix(openNow - descriptorBudget * 3 / 4) { file.file = nil }
     }
@@ -446,8 +444,8 @@ final class SourceTailer {
     private func conclude(_ checkpoint: FileCheckpoint, into commit: inout StateStore.Commit, now: Date) {
         let file = TrackedFile(checkpoint: checkpoint, rules: rules, host: host, now: now)
         var rows: [NormalizedRow] = []
-        file.correlator.concludeSilent(into: &rows)
-        file.correlator.flushSession(into: &rows)
+        file.parser.concludeSilent(into: &rows)
+        file.parser.flushSession(into: &rows)
         commit.rows += rows
         commit.forget.append((source.name, checkpoint.fileKey))
     }
