@@ -23,11 +23,21 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         // AsyncHTTPClient's own TLS stack, named here to configure trust roots.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // Insecure.SHA1 for name-based (version 5) UUIDs.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
+        // The leaf: JSON scanning and writing, timestamp formats and name-based ids, which know nothing of logs,
+        // rows or sinks. Everything else depends on it, never the other way.
+        .target(
+            name: "AgentTailCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: upcoming
+        ),
         .target(
             name: "AgentTail",
             dependencies: [
+                "AgentTailCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -55,7 +65,7 @@ let package = Package(
         // The benchmark's decoding floors (scripts/bench.sh).
         .executableTarget(
             name: "agenttail-floors",
-            dependencies: ["AgentTail"],
+            dependencies: ["AgentTail", "AgentTailCore"],
             swiftSettings: upcoming
         ),
         .target(
@@ -68,6 +78,7 @@ let package = Package(
             name: "AgentTailTests",
             dependencies: [
                 "AgentTail",
+                "AgentTailCore",
                 "AgentTailTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -79,6 +90,7 @@ let package = Package(
             name: "AgentTailIntegrationTests",
             dependencies: [
                 "AgentTail",
+                "AgentTailCore",
                 "AgentTailTestSupport",
                 "agenttail",
                 .product(name: "Logging", package: "swift-log"),

@@ -4,6 +4,7 @@
 //     agenttail-floors FILE...
 
 import AgentTail
+import AgentTailCore
 import Foundation
 
 /// The JSON bodies of one file: from the `{` that follows an entry's "LLM Request:", "LLM Response:" or

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import AgentTail
+@testable import AgentTailCore
 
 private let document = #"""
     {

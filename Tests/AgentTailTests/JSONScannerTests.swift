@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import AgentTail
+@testable import AgentTailCore
 
 /// A small seeded generator so generated documents are reproducible.
 private struct SplitMix64: RandomNumberGenerator {

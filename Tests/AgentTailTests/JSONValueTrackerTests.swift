@@ -1,6 +1,7 @@
 import Testing
 
 @testable import AgentTail
+@testable import AgentTailCore
 
 /// A small seeded generator so chunkings are reproducible.
 private struct SplitMix64: RandomNumberGenerator {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import AgentTail
+@testable import AgentTailCore
 
 /// The writer's output as text.
 private func text(_ writer: JSONWriter) -> String {

@@ -6,6 +6,7 @@ import Testing
 import AgentTailTestSupport
 
 @testable import AgentTail
+@testable import AgentTailCore
 
 struct ShipperTests {
     func rows(_ count: Int, session: UUID = UUID()) -> [NormalizedRow] {

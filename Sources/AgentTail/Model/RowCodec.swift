@@ -1,3 +1,4 @@
+import AgentTailCore
 import Foundation
 
 /// Encodes normalized rows as JSON objects (the outbox payload, `parse` output and PostgREST body) and back.

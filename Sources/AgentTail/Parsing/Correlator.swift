@@ -1,3 +1,4 @@
+import AgentTailCore
 import Foundation
 
 /// Derives deterministic event ids for one file: the same host, file and record always give the same id.

@@ -1,3 +1,4 @@
+import AgentTailCore
 import Foundation
 
 /// Turns framed records into observations with a rule pack, reading only the JSON paths the rules ask for.

@@ -1,3 +1,4 @@
+import AgentTailCore
 import Foundation
 
 /// A compiled set of parse rules for one agent's log format: how records are framed, what is extracted from them and

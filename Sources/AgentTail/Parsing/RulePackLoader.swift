@@ -1,3 +1,4 @@
+import AgentTailCore
 import Foundation
 import Yams
 

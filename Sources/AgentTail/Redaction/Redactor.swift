@@ -1,3 +1,4 @@
+import AgentTailCore
 import Foundation
 
 /// A secret pattern of the user's, from the configuration's `redaction.patterns`.

@@ -1,3 +1,4 @@
+import AgentTailCore
 import Foundation
 
 /// Masks rows like `Redactor`, without scanning again the message history an LLM request repeats.

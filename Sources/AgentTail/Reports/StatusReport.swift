@@ -1,3 +1,4 @@
+import AgentTailCore
 import Foundation
 
 /// What `agenttail status` shows: per file how far it was read, per sink what waits and what failed.

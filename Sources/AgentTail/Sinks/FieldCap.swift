@@ -1,3 +1,4 @@
+import AgentTailCore
 /// Cuts very long text and JSON values so that no request is refused for its size, leaving a visible marker.
 package enum FieldCap {
     /// The row with every text value over `limit` bytes cut, and every JSON value over it replaced by an object

@@ -1,3 +1,4 @@
+import AgentTailCore
 import AsyncHTTPClient
 import Foundation
 import Logging

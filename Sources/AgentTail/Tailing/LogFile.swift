@@ -1,3 +1,4 @@
+import AgentTailCore
 import Synchronization
 
 #if canImport(Glibc)
@@ -139,9 +140,9 @@ package struct FileProblem: Error, Sendable, CustomStringConvertible {
 extension FileIdentity {
     /// The identity of an open file from its status and first bytes.
     package init(status: FileStatus, prefix: [UInt8]) {
-        var sha = SHA1()
-        sha.update(prefix)
-        let digest = sha.finalize().prefix(8).map { byte in
+        // SHA-1 because checkpoints stored by every earlier release name files by it (and event ids derive from
+        // those names): another digest would make every followed file look new.
+        let digest = SHA1.digest(prefix).prefix(8).map { byte in
             let hex = String(byte, radix: 16)
             return hex.count == 1 ? "0" + hex : hex
         }.joined()

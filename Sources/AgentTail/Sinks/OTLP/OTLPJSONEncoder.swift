@@ -1,3 +1,4 @@
+import AgentTailCore
 /// Encodes spans as an OTLP/JSON `ExportTraceServiceRequest`, the way Langfuse and collectors read it: lowerCamelCase
 /// keys, hex ids, times as decimal strings of nanoseconds, integer enums, attributes as a list.
 ///

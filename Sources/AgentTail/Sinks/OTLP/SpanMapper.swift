@@ -1,3 +1,4 @@
+import AgentTailCore
 import Foundation
 
 /// Turns normalized rows into spans: a session is a trace and its root `agent` span, an LLM call a `generation`, a

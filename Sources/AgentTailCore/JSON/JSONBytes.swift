@@ -4,52 +4,58 @@
 /// input costs an error, never a crash. Positions are absolute offsets into the buffer starting at `p`.
 /// The word-at-a-time helpers test eight bytes per step (SWAR); the lowest flagged byte of their masks is
 /// always exact, higher ones may be false positives, so callers only ever use the lowest one.
-struct JSONBytes {
+package struct JSONBytes {
     /// The first byte of the whole buffer.
-    let p: UnsafePointer<UInt8>
+    package let p: UnsafePointer<UInt8>
     /// Exclusive end of the bytes the routines may read.
-    let end: Int
+    package let end: Int
+
+    @inlinable
+    package init(p: UnsafePointer<UInt8>, end: Int) {
+        self.p = p
+        self.end = end
+    }
 
     /// The deepest nesting of objects and arrays that validation accepts.
-    static let maxDepth = 512
+    package static let maxDepth = 512
 
     // MARK: - Word-at-a-time helpers
 
     /// 0x01 in every byte.
-    static let ones: UInt64 = 0x0101_0101_0101_0101
+    package static let ones: UInt64 = 0x0101_0101_0101_0101
     /// 0x80 in every byte: the bit the masks flag.
-    static let highs: UInt64 = 0x8080_8080_8080_8080
+    package static let highs: UInt64 = 0x8080_8080_8080_8080
     /// A space in every byte.
-    static let spaces: UInt64 = 0x2020_2020_2020_2020
+    package static let spaces: UInt64 = 0x2020_2020_2020_2020
 
     /// Eight bytes starting at `pointer + offset` as a little-endian word (first byte in the low bits).
-    @inline(__always)
-    static func load(_ pointer: UnsafePointer<UInt8>, _ offset: Int) -> UInt64 {
+    @inlinable @inline(__always)
+    package static func load(_ pointer: UnsafePointer<UInt8>, _ offset: Int) -> UInt64 {
         UInt64(littleEndian: UnsafeRawPointer(pointer + offset).loadUnaligned(as: UInt64.self))
     }
 
     /// High bits set for bytes of `word` equal to `byte`.
-    @inline(__always)
-    static func equalMask(_ word: UInt64, _ byte: UInt8) -> UInt64 {
+    @inlinable @inline(__always)
+    package static func equalMask(_ word: UInt64, _ byte: UInt8) -> UInt64 {
         let x = word ^ (ones &* UInt64(byte))
         return (x &- ones) & ~x & highs
     }
 
     /// High bits set for bytes of `word` below `bound` (at most 128).
-    @inline(__always)
-    static func lessMask(_ word: UInt64, _ bound: UInt8) -> UInt64 {
+    @inlinable @inline(__always)
+    package static func lessMask(_ word: UInt64, _ bound: UInt8) -> UInt64 {
         (word &- ones &* UInt64(bound)) & ~word & highs
     }
 
     /// The index (0...7) of the lowest flagged byte of a non-zero mask.
-    @inline(__always)
-    static func firstByte(_ mask: UInt64) -> Int {
+    @inlinable @inline(__always)
+    package static func firstByte(_ mask: UInt64) -> Int {
         mask.trailingZeroBitCount &>> 3
     }
 
     /// Eight bytes of the buffer starting at `offset`, first byte in the low bits.
-    @inline(__always)
-    func load(_ offset: Int) -> UInt64 {
+    @inlinable @inline(__always)
+    package func load(_ offset: Int) -> UInt64 {
         Self.load(p, offset)
     }
 
@@ -57,15 +63,15 @@ struct JSONBytes {
 
     /// The error for a missing `expected` at `i`: an unexpected end or an unexpected byte.
     @inline(never)
-    func unexpected(at i: Int, expected: String) -> JSONError {
+    package func unexpected(at i: Int, expected: String) -> JSONError {
         i < end ? .unexpectedByte(p[i], expected: expected, offset: i) : .unexpectedEnd(expected: expected, offset: i)
     }
 
     // MARK: - Whitespace
 
     /// The first index at or after `start` that is not JSON whitespace.
-    @inline(__always)
-    func skipWhitespace(_ start: Int) -> Int {
+    @inlinable @inline(__always)
+    package func skipWhitespace(_ start: Int) -> Int {
         var i = start
         while i < end {
             let byte = p[i]
@@ -90,7 +96,7 @@ struct JSONBytes {
     // MARK: - Validation
 
     /// Validates one value starting at or after `start` (after whitespace) and returns the index just past it.
-    func validateValue(_ start: Int) throws(JSONError) -> Int {
+    package func validateValue(_ start: Int) throws(JSONError) -> Int {
         var i = skipWhitespace(start)
         var stack = NestingStack()
         parse: while true {
@@ -174,7 +180,7 @@ struct JSONBytes {
     /// Validates the string whose content starts at `start` (just after the opening quote).
     ///
     /// Returns the index just past the closing quote.
-    func validateString(_ start: Int) throws(JSONError) -> Int {
+    package func validateString(_ start: Int) throws(JSONError) -> Int {
         var i = start
         while true {
             while i &+ 8 <= end {
@@ -289,7 +295,7 @@ struct JSONBytes {
 
     /// The value of four hex digits at `i`, or nil when they are not all there.
     @inline(__always)
-    func hex4(_ i: Int) -> UInt32? {
+    package func hex4(_ i: Int) -> UInt32? {
         guard i &+ 4 <= end else { return nil }
         var value: UInt32 = 0
         for k in 0..<4 {
@@ -311,7 +317,7 @@ struct JSONBytes {
 
     /// The kind of the value whose first byte is at `i` (which must be a valid value start).
     @inline(__always)
-    func kind(at i: Int) -> JSONSlice.Kind {
+    package func kind(at i: Int) -> JSONSlice.Kind {
         switch p[i] {
         case 0x7B: return .object
         case 0x5B: return .array
@@ -323,7 +329,7 @@ struct JSONBytes {
     }
 
     /// The slice of the value whose first byte is at `i`.
-    func slice(at i: Int) throws(JSONError) -> JSONSlice {
+    package func slice(at i: Int) throws(JSONError) -> JSONSlice {
         let stop = try skipValue(i)
         return JSONSlice(kind: kind(at: i), range: i..<stop)
     }
@@ -331,7 +337,7 @@ struct JSONBytes {
     /// The index just past the value whose first byte is at `i`, without validating it.
     ///
     /// Strings are scanned for quotes and backslashes only, containers for strings and brackets only.
-    func skipValue(_ i: Int) throws(JSONError) -> Int {
+    package func skipValue(_ i: Int) throws(JSONError) -> Int {
         guard i < end else { throw .unexpectedEnd(expected: "a value", offset: i) }
         switch p[i] {
         case 0x22:
@@ -360,8 +366,8 @@ struct JSONBytes {
     }
 
     /// The index of the closing quote of the string whose content starts at `start`, and whether it has escapes.
-    @inline(__always)
-    func stringEnd(_ start: Int) throws(JSONError) -> (close: Int, escaped: Bool) {
+    @inlinable @inline(__always)
+    package func stringEnd(_ start: Int) throws(JSONError) -> (close: Int, escaped: Bool) {
         var i = start
         var escaped = false
         while true {
@@ -387,13 +393,13 @@ struct JSONBytes {
     }
 
     /// The index just past the closing quote of the string whose content starts at `start`.
-    @inline(__always)
-    func skipString(_ start: Int) throws(JSONError) -> Int {
+    @inlinable @inline(__always)
+    package func skipString(_ start: Int) throws(JSONError) -> Int {
         try stringEnd(start).close &+ 1
     }
 
     /// The index just past the object or array whose opening bracket is at `start`.
-    func skipContainer(_ start: Int) throws(JSONError) -> Int {
+    package func skipContainer(_ start: Int) throws(JSONError) -> Int {
         var depth = 0
         var i = start
         while true {
@@ -429,7 +435,7 @@ struct JSONBytes {
     // MARK: - Objects and arrays
 
     /// The index of the value of the first member named `key` in the object whose `{` is at `start`.
-    func memberValue(_ key: UnsafeBufferPointer<UInt8>, objectStart start: Int) throws(JSONError) -> Int? {
+    package func memberValue(_ key: UnsafeBufferPointer<UInt8>, objectStart start: Int) throws(JSONError) -> Int? {
         guard start < end && p[start] == 0x7B else { throw unexpected(at: start, expected: "'{'") }
         var i = skipWhitespace(start &+ 1)
         if i < end && p[i] == 0x7D { return nil }
@@ -458,7 +464,7 @@ struct JSONBytes {
     /// Calls `body` with the start of each element of the array whose `[` is at `start`.
     ///
     /// `body` returns the element's end to go on, or nil to stop.
-    func forEachElement(
+    package func forEachElement(
         arrayStart start: Int, _ body: (Int) throws(JSONError) -> Int?
     ) throws(JSONError) {
         guard start < end && p[start] == 0x5B else { throw unexpected(at: start, expected: "'['") }
@@ -483,7 +489,7 @@ struct JSONBytes {
     /// the name has escapes, and the value's start.
     ///
     /// `body` returns the value's end to go on, or nil to stop.
-    func forEachMember(
+    package func forEachMember(
         objectStart start: Int, _ body: (Range<Int>, Bool, Int) throws(JSONError) -> Int?
     ) throws(JSONError) {
         guard start < end && p[start] == 0x7B else { throw unexpected(at: start, expected: "'{'") }
@@ -510,7 +516,7 @@ struct JSONBytes {
     }
 
     /// Calls `body` with the start of each child value: array elements or object member values.
-    func forEachChild(of start: Int, _ body: (Int) throws(JSONError) -> Int?) throws(JSONError) {
+    package func forEachChild(of start: Int, _ body: (Int) throws(JSONError) -> Int?) throws(JSONError) {
         guard start < end else { return }
         if p[start] == 0x5B {
             try forEachElement(arrayStart: start, body)
@@ -520,7 +526,7 @@ struct JSONBytes {
     }
 
     /// The start of element `index` of the array whose `[` is at `start`; negative indexes count from the end.
-    func element(_ index: Int, arrayStart start: Int) throws(JSONError) -> Int? {
+    package func element(_ index: Int, arrayStart start: Int) throws(JSONError) -> Int? {
         var found: Int?
         if index >= 0 {
             var position = 0
@@ -546,7 +552,7 @@ struct JSONBytes {
     // MARK: - Strings
 
     /// Whether the string content `start..<close` equals `key` once unescaped.
-    func stringEquals(_ start: Int, _ close: Int, escaped: Bool, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+    package func stringEquals(_ start: Int, _ close: Int, escaped: Bool, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
         let count = close &- start
         if !escaped {
             guard count == key.count else { return false }
@@ -565,7 +571,7 @@ struct JSONBytes {
     }
 
     /// Whether `count` bytes at `a` and `b` are equal.
-    static func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+    package static func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
         var i = 0
         while i &+ 8 <= count {
             if load(a, i) != load(b, i) { return false }
@@ -579,7 +585,7 @@ struct JSONBytes {
     }
 
     /// The index of the first backslash in `start..<stop`, or `stop`.
-    func firstBackslash(_ start: Int, _ stop: Int) -> Int {
+    package func firstBackslash(_ start: Int, _ stop: Int) -> Int {
         var i = start
         while i &+ 8 <= stop {
             let mask = Self.equalMask(load(i), 0x5C)
@@ -594,7 +600,7 @@ struct JSONBytes {
     ///
     /// `out` needs room for `stop - start` bytes; decoding never grows the text. A lone surrogate escape becomes
     /// U+FFFD. On an invalid escape, `failure` is set to the backslash's offset and decoding stops.
-    func unescape(_ start: Int, _ stop: Int, into out: UnsafeMutablePointer<UInt8>, failure: inout Int?) -> Int {
+    package func unescape(_ start: Int, _ stop: Int, into out: UnsafeMutablePointer<UInt8>, failure: inout Int?) -> Int {
         var i = start
         var written = 0
         while i < stop {
@@ -667,7 +673,7 @@ struct JSONBytes {
 
     /// Writes `scalar` as UTF-8 to `out` and returns the number of bytes.
     @inline(__always)
-    static func encodeUTF8(_ scalar: UInt32, into out: UnsafeMutablePointer<UInt8>) -> Int {
+    package static func encodeUTF8(_ scalar: UInt32, into out: UnsafeMutablePointer<UInt8>) -> Int {
         if scalar < 0x80 {
             out[0] = UInt8(truncatingIfNeeded: scalar)
             return 1
@@ -692,7 +698,7 @@ struct JSONBytes {
 
     /// The decoded text of the string content `start..<stop`.
     /// - Parameter validUTF8: the content was validated, so the text needs no further check.
-    func decodeString(_ start: Int, _ stop: Int, validUTF8: Bool = false) throws(JSONError) -> String {
+    package func decodeString(_ start: Int, _ stop: Int, validUTF8: Bool = false) throws(JSONError) -> String {
         let count = stop &- start
         guard count > 0 else { return "" }
         if firstBackslash(start, stop) == stop {
@@ -719,14 +725,14 @@ struct JSONBytes {
 
     /// A String of `text`, which the caller knows to be valid UTF-8 (validated JSON, or text derived from it):
     /// copied without the check Swift otherwise runs on every new String.
-    static func string(validUTF8 text: UnsafeBufferPointer<UInt8>) -> String {
+    package static func string(validUTF8 text: UnsafeBufferPointer<UInt8>) -> String {
         String(copying: UTF8Span(unchecked: text.span))
     }
 
     /// Copies `start..<end` to `out` without whitespace outside strings and returns the bytes written.
     ///
     /// `out` needs room for `end - start` bytes. An unterminated string is copied to the end.
-    func compact(_ start: Int, into out: UnsafeMutablePointer<UInt8>) -> Int {
+    package func compact(_ start: Int, into out: UnsafeMutablePointer<UInt8>) -> Int {
         var i = start
         var written = 0
         while i < end {
@@ -750,7 +756,7 @@ struct JSONBytes {
     // MARK: - Numbers
 
     /// The number `start..<stop` as a `Double`, or nil when it is not a number.
-    func double(_ start: Int, _ stop: Int) -> Double? {
+    package func double(_ start: Int, _ stop: Int) -> Double? {
         if let whole = integer(start, stop), whole.magnitude < 1 << 53 {
             return whole == 0 && p[start] == 0x2D ? -0.0 : Double(whole)
         }
@@ -759,7 +765,7 @@ struct JSONBytes {
     }
 
     /// The number `start..<stop` as an `Int` when it is written as an integer that fits, else nil.
-    func integer(_ start: Int, _ stop: Int) -> Int? {
+    package func integer(_ start: Int, _ stop: Int) -> Int? {
         var i = start
         let negative = i < stop && p[i] == 0x2D
         if negative { i &+= 1 }
