@@ -143,30 +143,6 @@ struct IngestorTests {
         #expect(sink.received.withLock { $0 } == 6 * perFile)
     }
 
-    /// State left by a release that delivered the local store through the outbox: the rows the store had not taken
-    /// are handed over at start-up, and the outbox is emptied once no sink needs it.
-    @Test func rowsLeftForTheLocalStoreInTheOutboxAreHandedOver() async throws {
-        let workspace = try Workspace()
-        try workspace.write("agent_run_1.log", MiniAgentLog.simpleRun(task: "old " + String(repeating: "o", count: 600)).text)
-        // Fill the outbox through a sink that never acknowledges, then lose the store's copy and the record of the
-        // migration, as in a state database an earlier release wrote.
-        let first = try daemon(workspace, outboxSinks: [AcceptingSink()])
-        _ = try await first.ingestor.step(changed: nil)
-        #expect(try await first.store.outboxCount() == 4)
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: workspace.store + suffix) }
-        let state = try DatabaseQueue(path: workspace.state)
-        try await state.write { db in
-            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v2: local store written at commit'")
-        }
-
-        let upgraded = try daemon(workspace)
-        #expect(try workspace.count(.llmCalls) == 2)
-        #expect(try workspace.count(.agentSessions, where: "status = 'completed'") == 1)
-        #expect(try await upgraded.store.outboxCount() == 0)
-        #expect(try await state.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sink_cursors") } == 0)
-    }
-
-    /// Without a sink that reads the outbox, rows go to the local store only: the outbox stays empty.
     @Test func localStoreAloneLeavesTheOutboxEmpty() async throws {
         let workspace = try Workspace()
         try workspace.write("agent_run_1.log", MiniAgentLog.simpleRun(task: "alone " + String(repeating: "a", count: 600)).text)

@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// Gathers the slices of one ingest step into commits and runs them on a thread of their own, one at a time and in
 /// order, so that masking and the SQLite writes of one commit overlap with reading and parsing what follows: on two
@@ -10,15 +11,14 @@ import Dispatch
 ///   failed commit stops the step before anything that depends on it is committed, and the ingestor reloads from the
 ///   stored checkpoints as it does for any failed commit.
 /// - A slice that forgets a file is committed before `add` returns: that file cannot be read again.
-final class CommitPipeline: @unchecked Sendable {
-    // `failure` is written on `queue` before `group.leave()` and read only after `group.wait()`: the group orders the
-    // two. `pending` is used only by the thread that runs the step.
+final class CommitPipeline: Sendable {
     private let queue = DispatchQueue(label: "agenttail.commit")
     private let group = DispatchGroup()
-    private var failure: (any Error)?
+    /// The failure of the commit in flight: the only thing that crosses threads.
+    private let failure = Failure()
     private let commit: @Sendable (StateStore.Commit) throws -> Void
-    private var pending = StateStore.Commit()
-    private var pendingBytes = 0
+    /// What is gathered for the next commit; only the thread that runs the step uses it (the lock is uncontended).
+    private let gathered = Mutex((commit: StateStore.Commit(), bytes: 0))
     /// Small slices are gathered up to this size.
     static let gatherBytes = 4 << 20
     /// A slice with this many bytes of rows (a large file's read slice) is handed over at once instead of waiting for
@@ -31,16 +31,16 @@ final class CommitPipeline: @unchecked Sendable {
 
     /// Adds one slice; hands the gathered commit over once it is large enough.
     func add(_ slice: StateStore.Commit) throws {
-        pending.rows += slice.rows
-        pending.checkpoints += slice.checkpoints
-        pending.forget += slice.forget
         let sliceBytes = slice.rows.reduce(0) { $0 + $1.approximateBytes }
-        pendingBytes += sliceBytes
-        if sliceBytes >= Self.largeSlice || pendingBytes >= Self.gatherBytes || pending.rows.count >= 5000
-            || pending.checkpoints.count >= 1000 || !slice.forget.isEmpty
-        {
-            try handOver()
+        let full = gathered.withLock { gathered in
+            gathered.commit.rows += slice.rows
+            gathered.commit.checkpoints += slice.checkpoints
+            gathered.commit.forget += slice.forget
+            gathered.bytes += sliceBytes
+            return sliceBytes >= Self.largeSlice || gathered.bytes >= Self.gatherBytes
+                || gathered.commit.rows.count >= 5000 || gathered.commit.checkpoints.count >= 1000
         }
+        if full || !slice.forget.isEmpty { try handOver() }
         if !slice.forget.isEmpty { try wait() }
     }
 
@@ -50,36 +50,47 @@ final class CommitPipeline: @unchecked Sendable {
     /// (one small commit) then costs no thread hand-off.
     func finish() throws {
         try wait()
-        guard !pending.isEmpty else { return }
-        let gathered = pending
-        pending = StateStore.Commit()
-        pendingBytes = 0
-        try commit(gathered)
+        let next = take()
+        guard !next.isEmpty else { return }
+        try commit(next)
+    }
+
+    /// What is gathered, which starts afresh.
+    private func take() -> StateStore.Commit {
+        gathered.withLock { gathered in
+            defer { gathered = (StateStore.Commit(), 0) }
+            return gathered.commit
+        }
     }
 
     /// Waits until no commit is in flight; throws the failure of the last one, if it failed.
     func wait() throws {
         group.wait()
-        if let failure {
-            self.failure = nil
-            throw failure
-        }
+        if let error = failure.take() { throw error }
     }
 
     private func handOver() throws {
-        guard !pending.isEmpty else { return }
-        let gathered = pending
-        pending = StateStore.Commit()
-        pendingBytes = 0
+        let gathered = take()
+        guard !gathered.isEmpty else { return }
         try wait()
         group.enter()
-        queue.async { [commit] in
+        queue.async { [commit, failure, group] in
             do {
                 try commit(gathered)
             } catch {
-                self.failure = error
+                failure.record(error)
             }
-            self.group.leave()
+            group.leave()
         }
+    }
+
+    /// The failure of the commit in flight, handed from the commit thread to the step's.
+    private final class Failure: Sendable {
+        private let error = Mutex<(any Error)?>(nil)
+
+        func record(_ error: any Error) { self.error.withLock { $0 = error } }
+
+        /// The failure recorded, if any, which is then forgotten.
+        func take() -> (any Error)? { error.withLock { error in defer { error = nil }; return error } }
     }
 }

@@ -41,7 +41,6 @@ package struct Daemon: Sendable {
         rules = try Self.rulePacks(for: config)
         store = try StateStore(path: config.state.path)
         let localStore = try config.sinks.local.map { local throws(StateError) in try LocalStore(path: local.path) }
-        try store.handOverLocalBacklog(to: localStore)
         self.localStore = localStore
         let sinks = outboxSinks ?? Self.outboxSinks(config: config, logger: logger)
         self.sinks = sinks

@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -69,7 +70,11 @@ package struct RulesReloadService: Service {
     package func reload() async {
         let packs: [String: RulePack]
         do {
-            packs = try load()
+            // Reading, compiling and testing the rules blocks: not on the cooperative pool.
+            let load = self.load
+            packs = try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global().async { continuation.resume(with: Result { try load() }) }
+            }
         } catch {
             logger.error("rules not reloaded; the previous rules stay in force", metadata: ["error": "\(error)"])
             return
