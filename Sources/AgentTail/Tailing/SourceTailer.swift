@@ -168,13 +168,15 @@ final class SourceTailer {
         }
         // Another file used to live at this path: it was replaced.
         for file in index.files(at: path) { file.gone = true }
-        guard status.size > 0 else { return nil }
-        guard status.size >= Int64(FileIdentity.fingerprintLimit)
-            || now.timeIntervalSince1970 - status.modified >= FileIdentity.smallFileQuietSeconds
-        else {
+        switch FileIdentityRules.newcomer(size: status.size, quietFor: now.timeIntervalSince1970 - status.modified) {
+        case .leave:
+            return nil
+        case .waitForFingerprint:
             logger.trace("file too small to fingerprint yet", metadata: ["file.path": "\(path)"])
             waitingSmallFiles.insert(path)
             return nil
+        case .track:
+            break
         }
         makeRoomForDescriptor()
         let opened = LogFile.open(path)
@@ -194,10 +196,7 @@ final class SourceTailer {
         if let index = unclaimed.firstIndex(where: { $0.identity.device == status.device && $0.identity.inode == status.inode }) {
             let stored = unclaimed.remove(at: index)
             unreadable.remove(stored.fileKey)
-            let storedPrefix = Array(prefix.prefix(stored.identity.fingerprintLength))
-            if prefix.count >= stored.identity.fingerprintLength,
-                FileIdentity(status: status, prefix: storedPrefix).fingerprint == stored.identity.fingerprint
-            {
+            if FileIdentityRules.stored(stored.identity, prefix: prefix) == .resume {
                 var checkpoint = stored
                 checkpoint.path = path
                 // A file that has not shown a record yet was stopped in its preamble (the header before the first
@@ -248,7 +247,10 @@ final class SourceTailer {
             file.file = handle
         }
         guard let handle = file.file else { return }
-        if status.size < file.readOffset || !sameBeginning(file, handle: handle, size: status.size) {
+        let content = FileIdentityRules.content(
+            of: file.checkpoint.identity, size: status.size, readOffset: file.readOffset,
+            prefix: handle.prefix(file.checkpoint.identity.fingerprintLength))
+        guard content == .kept else {
             try restartTruncated(file, status: status, now: now, emit: emit)
             return
         }
@@ -296,15 +298,6 @@ final class SourceTailer {
     }
 
     /// True when the first bytes still hash to the recorded fingerprint.
-    private func sameBeginning(_ file: TrackedFile, handle: LogFile, size: Int64) -> Bool {
-        let identity = file.checkpoint.identity
-        guard size >= Int64(identity.fingerprintLength) else { return false }
-        let status = FileStatus(
-            device: identity.device, inode: identity.inode, size: size, modified: 0, isRegularFile: true)
-        return FileIdentity(status: status, prefix: handle.prefix(identity.fingerprintLength)).fingerprint
-            == identity.fingerprint
-    }
-
     private func extendFingerprint(_ file: TrackedFile, handle: LogFile, size: Int64) {
         let identity = file.checkpoint.identity
         guard identity.fingerprintLength < FileIdentity.fingerprintLimit, size > Int64(identity.fingerprintLength) else {
@@ -360,11 +353,12 @@ final class SourceTailer {
     /// True when the file at `path` is `file`, although `file`'s own path vanished: an open descriptor pins the
     /// inode (it cannot have been reused), otherwise its first bytes must match the fingerprint.
     private func isStill(_ file: TrackedFile, at path: String, status: FileStatus) -> Bool {
-        if let handle = file.file, let opened = handle.status, opened.inode == status.inode, opened.device == status.device {
-            return true
+        let pinned = file.file?.status.map { $0.inode == status.inode && $0.device == status.device } ?? false
+        var prefix: [UInt8]?
+        if !pinned, case .success(let handle) = LogFile.open(path) {
+            prefix = handle.prefix(file.checkpoint.identity.fingerprintLength)
         }
-        guard case .success(let handle) = LogFile.open(path) else { return false }
-        return sameBeginning(file, handle: handle, size: status.size)
+        return FileIdentityRules.isStill(file.checkpoint.identity, pinnedByDescriptor: pinned, prefix: prefix)
     }
 
     private func retireGoneFiles(now: Date, emit: (inout StateStore.Commit) throws -> Void) throws {
