@@ -39,8 +39,7 @@ package final class OTLPExportSink: Sink {
     private let logger: Logger
     private let mapper: SpanMapper
     private let encoder = OTLPJSONEncoder()
-    /// What this batch already got through, so that a retry sends only what is left.
-    private let memory = DeliveryMemory()
+    private let delivery = HTTPDelivery()
 
     package init(target: Target, client: HTTPClient? = nil, logger: Logger) {
         self.target = target
@@ -78,33 +77,17 @@ package final class OTLPExportSink: Sink {
     }
 
     package func send(_ rows: [NormalizedRow]) async throws(SinkError) -> [Rejection] {
-        let (pending, known) = memory.unsettled(rows)
-        var rejections = known
-        var progressed = false
-        let spans = pending.compactMap { row in mapper.span(for: row).map { (row, $0) } }
-        for export in exports(of: spans) {
-            do {
-                rejections += try await BatchSplitter.deliver(
-                    export, post: { (part) async throws(SinkError) in try await post(part.map(\.1)) },
-                    settled: { accepted, refused in
-                        progressed = true
-                        memory.settle(accepted: accepted.map(\.0), refused: refused.map { ($0.item.0, $0.reason) })
-                    }
-                ).map { Rejection(id: $0.item.0.id, reason: $0.reason) }
-            } catch .retryable(let message, let after, _) {
-                throw .retryable(message, after: after, progressed: progressed)
-            } catch {
-                throw error
-            }
+        try await delivery.send(rows) { pending in
+            exports(of: pending.compactMap { row in mapper.span(for: row).map { (row, $0) } })
+        } post: { (spans: [OTLPSpan]) async throws(SinkError) in
+            try await post(spans)
         }
-        memory.clear()
-        return rejections
     }
 
     /// Cuts spans into exports of at most `batchSpans` spans and `maxRequestBytes` bytes.
-    private func exports(of spans: [(NormalizedRow, OTLPSpan)]) -> [[(NormalizedRow, OTLPSpan)]] {
+    private func exports(of spans: [(row: NormalizedRow, payload: OTLPSpan)]) -> [[(row: NormalizedRow, payload: OTLPSpan)]] {
         BatchSplitter.chunks(spans, maxCount: target.batchSpans, maxBytes: target.maxRequestBytes, overhead: 512) {
-            OTLPJSONEncoder.size(of: $0.1)
+            OTLPJSONEncoder.size(of: $0.payload)
         }
     }
 

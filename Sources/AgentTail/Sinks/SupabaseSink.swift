@@ -16,8 +16,7 @@ package final class SupabaseSink: Sink {
     package let config: SupabaseSinkConfig
     private let client: HTTPClient
     private let logger: Logger
-    /// What this batch already got through, so that a retry sends only what is left.
-    private let memory = DeliveryMemory()
+    private let delivery = HTTPDelivery()
 
     package init(config: SupabaseSinkConfig, client: HTTPClient? = nil, logger: Logger) {
         self.config = config
@@ -29,29 +28,14 @@ package final class SupabaseSink: Sink {
 
     package func send(_ rows: [NormalizedRow]) async throws(SinkError) -> [Rejection] {
         let capped = rows.map { FieldCap.apply(to: $0, limit: config.maxFieldBytes) }
-        let (pending, known) = memory.unsettled(capped)
-        var rejections = known
-        var progressed = false
-        for table in NormalizedTable.allCases.sorted(by: { $0.deliveryRank < $1.deliveryRank }) {
-            for batch in batches(of: pending.filter { $0.table == table }) {
-                do {
-                    rejections += try await BatchSplitter.deliver(
-                        batch, post: { (part) async throws(SinkError) in try await post(part, to: table) },
-                        settled: { accepted, refused in
-                            progressed = true
-                            memory.settle(accepted: accepted, refused: refused.map { ($0.item, $0.reason) })
-                        }
-                    ).map { Rejection(id: $0.item.id, reason: $0.reason) }
-                } catch .retryable(let message, let after, _) {
-                    throw .retryable(message, after: after, progressed: progressed)
-                } catch {
-                    throw error
-                }
+        return try await delivery.send(capped) { pending in
+            // One table per request, sessions first so that later rows refer to existing ones.
+            NormalizedTable.allCases.sorted { $0.deliveryRank < $1.deliveryRank }.flatMap { table in
+                batches(of: pending.filter { $0.table == table }).map { batch in batch.map { ($0, $0) } }
             }
+        } post: { (batch: [NormalizedRow]) async throws(SinkError) in
+            try await post(batch, to: batch[0].table)
         }
-        // The shipper acknowledges the whole batch now: the memory of its rows is no longer needed.
-        memory.clear()
-        return rejections
     }
 
     /// Cuts rows into request bodies of at most `batchSize` rows and `maxRequestBytes` bytes.
