@@ -1,4 +1,4 @@
-import Crypto
+internal import Crypto
 
 /// SHA-1, for the two names that must keep it: version 5 UUIDs (RFC 9562 defines them with it) and the file
 /// fingerprints that stored checkpoints and event ids already use. It protects nothing.

@@ -1,8 +1,11 @@
 import AgentTailCore
+import Foundation
 import Synchronization
 
 #if canImport(Glibc)
 import Glibc
+// The struct timespec behind `st_mtim` is declared by the runtime's shims once swift-crypto is in the build.
+import SwiftOverlayShims
 /// `RLIMIT_NOFILE`, whose type differs between C libraries.
 private let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
 #elseif canImport(Musl)

@@ -1,9 +1,12 @@
 @preconcurrency import Dispatch
+import Foundation
 import Logging
 import Synchronization
 
 #if canImport(Glibc)
 import Glibc
+// The struct timespec behind `st_mtim` is declared by the runtime's shims once swift-crypto is in the build.
+import SwiftOverlayShims
 #elseif canImport(Musl)
 import Musl
 #elseif canImport(Darwin)
