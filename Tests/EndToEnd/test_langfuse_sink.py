@@ -199,13 +199,19 @@ def test_wrong_keys_stop_the_sink_and_check_reports_them(tmp_path, langfuse):
     assert "ok: Langfuse 4.16.0 at" in good.run("check").stdout
 
 
-def test_generic_otlp_sink_speaks_genai_conventions(tmp_path, langfuse):
+def otlp_workspace(tmp_path, langfuse, claude_code: bool = False) -> Workspace:
+    """A workspace whose only remote sink is the generic OTLP one, pointed at the test server's OTLP route."""
     token = base64.b64encode(f"{langfuse.public_key}:{langfuse.secret_key}".encode()).decode()
     sinks = f"""  otlp:
     endpoint: {langfuse.url}/api/public/otel/v1/traces
     headers:
       Authorization: ${{OTLP_AUTHORIZATION}}"""
-    workspace = Workspace(tmp_path, langfuse, sinks=sinks, env={"OTLP_AUTHORIZATION": f"Basic {token}"})
+    return Workspace(tmp_path, langfuse, sinks=sinks, claude_code=claude_code,
+                     env={"OTLP_AUTHORIZATION": f"Basic {token}"})
+
+
+def test_generic_otlp_sink_speaks_genai_conventions(tmp_path, langfuse):
+    workspace = otlp_workspace(tmp_path, langfuse)
     workspace.add_fixtures()
     workspace.run("run", "--once")
     assert "accepts OTLP exports" in workspace.run("check").stdout
@@ -221,13 +227,7 @@ def test_generic_otlp_sink_speaks_genai_conventions(tmp_path, langfuse):
 
 def test_generic_otlp_sink_carries_cache_tokens_and_cost(tmp_path, langfuse):
     """gen_ai.usage.input_tokens is the whole prompt; the cache parts and our cost (a double) go beside it."""
-    token = base64.b64encode(f"{langfuse.public_key}:{langfuse.secret_key}".encode()).decode()
-    sinks = f"""  otlp:
-    endpoint: {langfuse.url}/api/public/otel/v1/traces
-    headers:
-      Authorization: ${{OTLP_AUTHORIZATION}}"""
-    workspace = Workspace(tmp_path, langfuse, sinks=sinks, claude_code=True,
-                          env={"OTLP_AUTHORIZATION": f"Basic {token}"})
+    workspace = otlp_workspace(tmp_path, langfuse, claude_code=True)
     facts = workspace.add_claude_code_fixtures()
     workspace.run("run", "--once")
     runs = by_fixture(latest_copies(langfuse.store()), lambda root: root["attributes"]["agenttail.source_path"])
