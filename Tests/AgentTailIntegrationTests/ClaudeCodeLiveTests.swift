@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import AgentTail
+import AgentTailTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -18,8 +19,7 @@ struct ClaudeCodeLiveTests {
         """
 
     @Test func transcriptFollowedLiveThroughAKillMatchesOnePassOverTheFinishedFile() async throws {
-        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("AgentTailTests/Fixtures/claude-code/03_sidechain.jsonl")
+        let fixture = URL(fileURLWithPath: Fixtures.path("claude-code/03_sidechain.jsonl"))
         let lines = try String(contentsOf: fixture, encoding: .utf8).split(separator: "\n").map { $0 + "\n" }
         let logs = FileManager.default.temporaryDirectory.appendingPathComponent("agenttail-cc-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)

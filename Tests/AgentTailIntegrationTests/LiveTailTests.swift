@@ -57,9 +57,7 @@ struct LiveTailTests {
     @Test func runOnceTwiceLeavesTheStoreUnchanged() async throws {
         let workspace = try Workspace()
         for (index, file) in ["01_single_tool", "02_multi_tool_one_response", "03_failing_tool_missing_file"].enumerated() {
-            let text = try String(
-                contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                    .appendingPathComponent("AgentTailTests/Fixtures/mini-agent/\(file).log").path, encoding: .utf8)
+            let text = try String(contentsOfFile: Fixtures.path("mini-agent/\(file).log"), encoding: .utf8)
             try workspace.write("agent_run_\(index).log", text)
         }
         let first = try await AgentTailProcess.run(["run", "--once", "--config", workspace.config])
@@ -82,8 +80,7 @@ struct LiveTailTests {
     }
 
     @Test func parsePrintsJSONLinesWithoutTouchingState() async throws {
-        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("AgentTailTests/Fixtures/mini-agent/03_failing_tool_missing_file.log").path
+        let fixture = Fixtures.path("mini-agent/03_failing_tool_missing_file.log")
         let result = try await AgentTailProcess.run(["parse", fixture])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let rows = result.stdout.split(separator: "\n").map {

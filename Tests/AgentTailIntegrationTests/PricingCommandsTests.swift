@@ -7,8 +7,7 @@ import Testing
 /// What `run --once` and `check` say about tokens and cost, and the model a source takes from its agent's own
 /// configuration.
 struct PricingCommandsTests {
-    static let claudeFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("AgentTailTests/Fixtures/claude-code")
+    static let claudeFixtures = Fixtures.folder.appendingPathComponent("claude-code")
 
     /// A workspace whose only source reads copies of the Claude Code fixtures, with `pricing` in its config.
     func claudeWorkspace(pricing: String = "") throws -> Workspace {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import AgentTail
+import AgentTailTestSupport
 
 /// The built-in Claude Code rules against transcripts in Claude Code's format, checked against `expected.json`,
 /// which states each transcript's facts as the format defines them.

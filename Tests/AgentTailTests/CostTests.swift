@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import AgentTail
+import AgentTailTestSupport
 
 /// Tokens with their cache parts and the cost of each call and session, on Claude Code fixtures, against figures
 /// computed by hand from the price table (US dollars per million tokens).

@@ -3,6 +3,7 @@ import GRDB
 import Testing
 
 @testable import AgentTail
+import AgentTailTestSupport
 
 /// A store written by an earlier agenttail keeps its rows and gains the new columns when opened.
 struct LocalStoreMigrationTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import AgentTail
+import AgentTailTestSupport
 
 /// The built-in Mini-Agent rules against logs written by the real agent, checked against `expected.json`.
 struct MiniAgentFixtureTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import AgentTail
+import AgentTailTestSupport
 
 /// The parts of the rule language that JSON-lines formats need: rules over several elements of a record, fields
 /// with alternatives or sums, regex conditions, skipped lines without a time, and failure flags.

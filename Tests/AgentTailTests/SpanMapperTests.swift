@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import AgentTail
+import AgentTailTestSupport
 
 struct SpanMapperTests {
     func spans(_ fixture: String) throws -> (rows: [NormalizedRow], spans: [OTLPSpan]) {
