@@ -103,7 +103,7 @@ package struct Daemon: Sendable {
         let perSink = shipper.deliveries.map { _ in Wakeup() }
         let roundDone = Wakeup()
         let ended = EndedLoops()
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        try await withThrowingDiscardingTaskGroup { group in
             for (delivery, wakeup) in zip(shipper.deliveries, perSink) {
                 let loop = DeliveryLoop(delivery: delivery, roundDone: roundDone, giveUpAfter: maxWait)
                 group.addTask {
@@ -125,7 +125,6 @@ package struct Daemon: Sendable {
                 if await rounds.next() == nil { break }
             }
             perSink.forEach { $0.finish() }
-            try await group.waitForAll()
         }
         summary.unread = await ingestor.unread().filter { $0.bytes > 0 }
         let ends = ended.all

@@ -25,7 +25,7 @@ package struct ShipperService: Service {
         let ready = outboxReady
         let perSink = shipper.deliveries.map { _ in Wakeup() }
         await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
+            await withDiscardingTaskGroup { group in
                 group.addTask {
                     // Every sink hears of new rows; the input ends for all when the service shuts down.
                     for await _ in ready.stream { perSink.forEach { $0.poke() } }
