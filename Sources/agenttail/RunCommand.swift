@@ -58,7 +58,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("max-wait"),
         help: ArgumentHelp(
-            "With --once: how long to keep trying a sink that delivers nothing before giving up on it (ms, s, m, h).",
+            "With --once: how long to keep trying a sink that delivers nothing before giving up on it (ms, s, m, h; "
+                + "default 5m).",
             valueName: "duration"),
         transform: { text in
             guard let duration = Duration(text: text), duration > .zero else {
