@@ -124,7 +124,6 @@ package struct Daemon: Sendable {
                 if !ended.all.isEmpty { break }
                 if await rounds.next() == nil { break }
             }
-            perSink.forEach { $0.finish() }
         }
         summary.unread = await ingestor.unread().filter { $0.bytes > 0 }
         let ends = ended.all

@@ -6,7 +6,7 @@ import Synchronization
 package final class Shipper: Sendable {
     package let store: StateStore
     package let deliveries: [SinkDelivery]
-    private let lastRound = Mutex<(retryAfter: Duration?, progressed: Bool)>((nil, false))
+    private let lastRetryAfter = Mutex<Duration?>(nil)
 
     package init(
         store: StateStore, sinks: [any Sink], batchSize: Int = 500, redactor: Redactor = Redactor(), logger: Logger
@@ -25,10 +25,7 @@ package final class Shipper: Sendable {
     package var stoppedSinks: Set<String> { Set(deliveries.filter { $0.stopReason != nil }.map(\.name)) }
 
     /// The longest wait a destination asked for (`Retry-After`) in the last round that failed.
-    package var requestedDelay: Duration? { lastRound.withLock { $0.retryAfter } }
-
-    /// Whether the last round moved anything forward, even if it ended in a retry.
-    package var lastRoundProgressed: Bool { lastRound.withLock { $0.progressed } }
+    package var requestedDelay: Duration? { lastRetryAfter.withLock { $0 } }
 
     /// The outcome of one round over every sink.
     package enum Outcome: Sendable, Equatable {
@@ -45,14 +42,12 @@ package final class Shipper: Sendable {
             return await group.reduce(into: []) { $0.append($1) }
         }
         var retryAfter: Duration?
-        var progressed = false
         var outcome = Outcome.drained
-        for case .retry(let after, let partly) in rounds {
+        for case .retry(let after, _) in rounds {
             outcome = .retry
-            progressed = progressed || partly
             if let after { retryAfter = max(retryAfter ?? .zero, after) }
         }
-        lastRound.withLock { $0 = (retryAfter, progressed) }
+        lastRetryAfter.withLock { $0 = retryAfter }
         return outcome
     }
 }

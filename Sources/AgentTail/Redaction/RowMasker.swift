@@ -16,6 +16,9 @@ package struct RowMasker: Sendable {
     /// The most bytes of remembered elements, across sessions; the least recently used go first.
     private let budget: Int
     private var memory: [Key: Remembered] = [:]
+    /// The last trace context masked, as read and as masked with its count: every row of a session carries the same
+    /// one, so it is scanned once rather than once per row.
+    private var lastTrace: (read: TraceContext, masked: TraceContext, found: Int)?
     private var bytes = 0
     private var clock = 0
 
@@ -66,7 +69,16 @@ package struct RowMasker: Sendable {
                     break
                 }
             }
-            total += redactor.redact(traceOf: &rows[r])
+            if let trace = rows[r].trace {
+                if let last = lastTrace, last.read == trace {
+                    rows[r].trace = last.masked
+                    total += last.found
+                } else {
+                    let found = redactor.redact(traceOf: &rows[r])
+                    lastTrace = (trace, rows[r].trace!, found)
+                    total += found
+                }
+            }
         }
         return total
     }
