@@ -10,7 +10,7 @@ import Glibc
 import Darwin
 #endif
 
-/// What a test saw over several `nextChanges` calls.
+/// What a test saw over several change sets.
 private struct Observed {
     var paths: Set<String> = []
     var rescan = false
@@ -35,7 +35,7 @@ private func removeTemporaryDirectory(_ path: String) {
     try? FileManager.default.removeItem(atPath: path)
 }
 
-/// Calls `nextChanges` until `done` holds for what was seen, failing the test when `limit` passes first.
+/// Reads change sets until `done` holds for what was seen, failing the test when `limit` passes first.
 private func observe(
     _ watcher: DirectoryWatcher,
     within limit: Duration = .seconds(15),
@@ -45,8 +45,9 @@ private func observe(
     let clock = ContinuousClock()
     let deadline = clock.now + limit
     var seen = Observed()
+    var changeSets = watcher.changes.makeAsyncIterator()
     while clock.now < deadline {
-        guard let changes = await watcher.nextChanges(timeout: .milliseconds(200)) else {
+        guard let changes = await changeSets.next() else {
             seen.closed = true
             Issue.record("watcher returned nil", sourceLocation: sourceLocation)
             return seen
@@ -75,12 +76,14 @@ private func write(_ path: String, chunks: [String], append: Bool = false) throw
 private func makeWatcher(
     _ backend: DirectoryWatcher.Backend,
     pollInterval: Duration = .milliseconds(20),
-    rescanInterval: Duration = .seconds(30)
+    rescanInterval: Duration = .seconds(30),
+    heartbeat: Duration = .milliseconds(200)
 ) throws -> DirectoryWatcher {
     let watcher = try DirectoryWatcher(
         backend: backend,
         pollInterval: pollInterval,
         rescanInterval: rescanInterval,
+        heartbeat: heartbeat,
         logger: testLogger
     )
     #expect(watcher.backend == backend)
@@ -174,7 +177,8 @@ struct DirectoryWatcherTests {
         let watcher = try makeWatcher(backend)
         defer { watcher.close() }
         watcher.setDirectories([later])
-        let quiet = await watcher.nextChanges(timeout: .milliseconds(50))
+        var changeSets = watcher.changes.makeAsyncIterator()
+        let quiet = await changeSets.next()
         #expect(quiet == ChangeSet())
 
         try FileManager.default.createDirectory(atPath: later, withIntermediateDirectories: false)
@@ -269,27 +273,26 @@ struct DirectoryWatcherTests {
         try write(second + "/seen.log", chunks: ["yes\n"])
         let seen = await observe(watcher) { $0.paths.contains(second + "/seen.log") }
         // Both writes happened before the second one was seen; give stragglers one more short look.
-        let after = await watcher.nextChanges(timeout: .milliseconds(100))
+        var changeSets = watcher.changes.makeAsyncIterator()
+        let after = await changeSets.next()
         #expect(!seen.paths.contains(first + "/ignored.log"))
         #expect(after?.paths.contains(first + "/ignored.log") == false)
     }
 
     @Test(arguments: backends)
-    func timeoutReturnsEmptySet(backend: DirectoryWatcher.Backend) async throws {
+    func heartbeatYieldsEmptySet(backend: DirectoryWatcher.Backend) async throws {
         let dir = try makeTemporaryDirectory()
         defer { removeTemporaryDirectory(dir) }
-        let watcher = try makeWatcher(backend)
+        let watcher = try makeWatcher(backend, heartbeat: .milliseconds(100))
         defer { watcher.close() }
         watcher.setDirectories([dir])
         let clock = ContinuousClock()
         let start = clock.now
-        let changes = await watcher.nextChanges(timeout: .milliseconds(100))
-        let elapsed = clock.now - start
+        var changeSets = watcher.changes.makeAsyncIterator()
+        let changes = await changeSets.next()
         #expect(changes == ChangeSet())
-        #expect(changes?.isEmpty == true)
-        #expect(elapsed >= .milliseconds(95))
-        #expect(elapsed < .seconds(5))
-        #expect(await watcher.nextChanges(timeout: .zero) == ChangeSet())
+        #expect(clock.now - start < .seconds(5))
+        #expect(watcher.takeChanges() == ChangeSet())
     }
 
     @Test(arguments: backends)
@@ -305,70 +308,40 @@ struct DirectoryWatcherTests {
     }
 
     @Test(arguments: backends)
-    func closeEndsWaitingCall(backend: DirectoryWatcher.Backend) async throws {
+    func closeEndsTheSequence(backend: DirectoryWatcher.Backend) async throws {
         let dir = try makeTemporaryDirectory()
         defer { removeTemporaryDirectory(dir) }
-        let watcher = try makeWatcher(backend)
+        let watcher = try makeWatcher(backend, heartbeat: .seconds(3600))
         watcher.setDirectories([dir])
         let clock = ContinuousClock()
         let start = clock.now
-        async let waiting = watcher.nextChanges(timeout: .seconds(60))
+        let consumer = Task {
+            var changeSets = watcher.changes.makeAsyncIterator()
+            return await changeSets.next()
+        }
         watcher.close()
-        #expect(await waiting == nil)
+        #expect(await consumer.value == nil)
         #expect(clock.now - start < .seconds(10))
-        #expect(await watcher.nextChanges(timeout: .seconds(60)) == nil)
+        #expect(watcher.takeChanges() == nil)
         watcher.close()
     }
 
     @Test(arguments: backends)
-    func cancelledWaiterReturnsNilAndLosesNothing(backend: DirectoryWatcher.Backend) async throws {
+    func cancelledConsumerStopsPromptly(backend: DirectoryWatcher.Backend) async throws {
         let dir = try makeTemporaryDirectory()
         defer { removeTemporaryDirectory(dir) }
-        let watcher = try makeWatcher(backend)
+        let watcher = try makeWatcher(backend, heartbeat: .seconds(3600))
         defer { watcher.close() }
         watcher.setDirectories([dir])
-
-        // A waiting call that is cancelled returns nil promptly.
         let clock = ContinuousClock()
         let start = clock.now
-        let waiting = Task { await watcher.nextChanges(timeout: .seconds(60)) }
-        waiting.cancel()
-        #expect(await waiting.value == nil)
+        let consumer = Task {
+            var changeSets = watcher.changes.makeAsyncIterator()
+            return await changeSets.next()
+        }
+        consumer.cancel()
+        #expect(await consumer.value == nil)
         #expect(clock.now - start < .seconds(10))
-
-        // A change made meanwhile, then a call from an already cancelled task: nil, and the change stays.
-        let file = dir + "/meanwhile.log"
-        try write(file, chunks: ["kept\n"])
-        let cancelledResult = await withTaskGroup(of: ChangeSet?.self) { group in
-            group.cancelAll()
-            group.addTask { await watcher.nextChanges(timeout: .seconds(60)) }
-            return await group.next() ?? nil
-        }
-        #expect(cancelledResult == nil)
-
-        let seen = await observe(watcher) { $0.paths.contains(file) }
-        #expect(seen.paths.contains(file))
-    }
-
-    @Test(arguments: backends)
-    func concurrentWaitersNeitherHangNorLoseChanges(backend: DirectoryWatcher.Backend) async throws {
-        let dir = try makeTemporaryDirectory()
-        defer { removeTemporaryDirectory(dir) }
-        let watcher = try makeWatcher(backend)
-        defer { watcher.close() }
-        watcher.setDirectories([dir])
-        let first = Task { await watcher.nextChanges(timeout: .seconds(60)) }
-        let file = dir + "/one.log"
-        try write(file, chunks: ["1\n"])
-        // Whichever call waits second supersedes the other; the change goes to one of them or stays for later.
-        let second = await watcher.nextChanges(timeout: .seconds(60))
-        first.cancel()
-        let firstResult = await first.value
-        var seen = (firstResult?.paths ?? []).union(second?.paths ?? [])
-        if !seen.contains(file) {
-            seen.formUnion(await observe(watcher) { $0.paths.contains(file) }.paths)
-        }
-        #expect(seen.contains(file))
     }
 
     @Test(arguments: backends)

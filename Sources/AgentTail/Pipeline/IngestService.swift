@@ -4,6 +4,8 @@ import ServiceLifecycle
 
 /// Watches the log folders and feeds what changes through the ingestor, live.
 ///
+/// The watcher's heartbeat (an empty change set every second without changes) is when silent sessions are checked.
+///
 /// On graceful shutdown it stops watching, finishes the step in progress (which commits), and returns; nothing read
 /// is left uncommitted. On cancellation it returns at the next step boundary.
 package struct IngestService: Service {
@@ -14,8 +16,6 @@ package struct IngestService: Service {
     /// Poked by the shipper after it removed rows, to resume a paused tailer.
     package let outboxDrained: Wakeup
     package let logger: Logger
-    /// How often silent sessions are checked when nothing changes.
-    package var tick: Duration = .seconds(1)
     /// How long changes are gathered after the first one (`tailing.batch_window`).
     package var batchWindow: Duration = .zero
 
@@ -33,6 +33,7 @@ package struct IngestService: Service {
             watcher.setDirectories(ingestor.directories)
             var changed: Set<String>? = nil
             var drained = outboxDrained.stream.makeAsyncIterator()
+            var watched = watcher.changes.makeAsyncIterator()
             var backoff = RetryBackoff()
             while !Task.isCancelled {
                 let result: Ingestor.StepResult
@@ -60,7 +61,7 @@ package struct IngestService: Service {
                     changed = nil
                     continue
                 }
-                guard var changes = await watcher.nextChanges(timeout: tick) else { break }
+                guard var changes = await watched.next() else { break }
                 if !changes.isEmpty, !changes.rescan, batchWindow > .zero {
                     // The writes that follow the first one (the rest of the entry) join this step.
                     do {
@@ -68,7 +69,7 @@ package struct IngestService: Service {
                     } catch {
                         // Shutting down: read what arrived, then stop.
                     }
-                    if let more = await watcher.nextChanges(timeout: .zero) {
+                    if let more = watcher.takeChanges() {
                         changes.paths.formUnion(more.paths)
                         changes.rescan = changes.rescan || more.rescan
                     }

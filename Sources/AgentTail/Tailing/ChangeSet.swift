@@ -1,4 +1,4 @@
-/// What changed in the watched directories since the last call to `nextChanges`.
+/// What changed in the watched directories since the last change set a `DirectoryWatcher` handed out.
 ///
 /// `paths` holds the absolute paths of entries that were created, modified, moved in or out, deleted or had their
 /// attributes changed. When `rescan` is true the set is incomplete (the kernel queue overflowed, a watch was lost,

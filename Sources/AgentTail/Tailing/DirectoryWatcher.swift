@@ -12,9 +12,9 @@ import Darwin
 /// Watches a set of directories (not recursively) and reports which entries in them changed.
 ///
 /// Changes are gathered on a private serial dispatch queue, by inotify where the kernel offers it and by listing the
-/// directories every `pollInterval` otherwise, and handed out by `nextChanges(timeout:)`. Every `rescanInterval`
-/// the watcher reports `rescan = true` on its own as a safety net. Only one `nextChanges` call may wait at a time:
-/// a second concurrent call supersedes the first, which then returns an empty change set.
+/// directories every `pollInterval` otherwise, coalesced, and handed out by the `changes` sequence (one consumer).
+/// Every `heartbeat` without a change the sequence yields an empty change set, so its consumer can do periodic work;
+/// every `rescanInterval` the watcher reports `rescan = true` on its own as a safety net.
 package final class DirectoryWatcher: Sendable {
     /// How changes are detected.
     package enum Backend: Sendable {
@@ -37,11 +37,11 @@ package final class DirectoryWatcher: Sendable {
 
     /// The backend in use.
     package let backend: Backend
-    private let queue: DispatchQueue
     private let collector: ChangeCollector
     private let engine: any DirectoryWatcherBackend
-    /// The periodic safety rescan; dispatch sources are thread-safe.
+    /// The periodic safety rescan and the heartbeat; dispatch sources are thread-safe.
     private let rescanTimer: any DispatchSourceTimer
+    private let heartbeatTimer: any DispatchSourceTimer
     private let logger: Logger
 
     /// Creates a watcher that watches nothing until `setDirectories` is called.
@@ -52,10 +52,11 @@ package final class DirectoryWatcher: Sendable {
         backend: Backend? = nil,
         pollInterval: Duration = .milliseconds(250),
         rescanInterval: Duration = .seconds(30),
+        heartbeat: Duration = .seconds(1),
         logger: Logger
     ) throws {
         let queue = DispatchQueue(label: "agenttail.directory-watcher")
-        let collector = ChangeCollector(queue: queue)
+        let collector = ChangeCollector()
         let engine: any DirectoryWatcherBackend
         let chosen: Backend
         switch backend {
@@ -76,24 +77,21 @@ package final class DirectoryWatcher: Sendable {
             }
         }
         self.backend = chosen
-        self.queue = queue
         self.collector = collector
         self.engine = engine
         self.logger = logger
 
-        rescanTimer = DispatchSource.makeTimerSource(queue: queue)
-        let interval = ChangeCollector.dispatchInterval(max(rescanInterval, .milliseconds(1)))
-        if let interval {
-            rescanTimer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(100))
-        } else {
-            rescanTimer.schedule(deadline: .distantFuture)
-        }
-        rescanTimer.setEventHandler { [engine, collector, logger] in
+        rescanTimer = Self.repeatingTimer(queue: queue, every: rescanInterval, leeway: .milliseconds(100)) {
+            [engine, collector, logger] in
             logger.trace("periodic rescan")
             engine.safetyRescan()
             collector.requestRescan()
         }
-        rescanTimer.activate()
+        heartbeatTimer = Self.repeatingTimer(queue: queue, every: heartbeat, leeway: .milliseconds(10)) {
+            [engine, collector] in
+            if engine.hasPendingDirectories { engine.retryPendingDirectories() }
+            collector.heartbeat()
+        }
         logger.debug("directory watcher started", metadata: ["watcher.backend": "\(chosen)"])
     }
 
@@ -111,29 +109,73 @@ package final class DirectoryWatcher: Sendable {
         engine.setDirectories(Set(directories.map(Self.normalized)))
     }
 
-    /// Makes the next `nextChanges` report a rescan: the caller then looks at every file.
+    /// Makes the next change set report a rescan: the consumer then looks at every file.
     package func requestRescan() {
         collector.requestRescan()
     }
 
-    /// Waits until something changed or `timeout` passed, then returns and clears what accumulated.
-    ///
-    /// Returns an empty `ChangeSet` on timeout and nil once `close()` was called. Cancellation-safe: a cancelled
-    /// caller returns nil promptly and nothing accumulated is lost for the next call. Only one call may wait at a
-    /// time; a second concurrent call makes the first return an empty change set.
-    package func nextChanges(timeout: Duration) async -> ChangeSet? {
-        if engine.hasPendingDirectories {
-            queue.async { [engine] in engine.retryPendingDirectories() }
-        }
-        return await collector.wait(timeout: timeout)
+    /// What changed, one coalesced set per wake-up, or an empty set at a heartbeat; ends at `close()` or when its
+    /// consumer is cancelled. It has one consumer at a time.
+    package var changes: Changes { Changes(collector: collector) }
+
+    /// Returns and clears what accumulated since the last change set, without waiting; nil once closed.
+    package func takeChanges() -> ChangeSet? {
+        collector.take()
     }
 
-    /// Stops watching, releases the inotify descriptor and makes a waiting and every later `nextChanges` return nil.
+    /// Stops watching, releases the inotify descriptor and ends the `changes` sequence.
     package func close() {
         guard collector.close() else { return }
         rescanTimer.cancel()
+        heartbeatTimer.cancel()
         engine.close()
         logger.debug("directory watcher closed")
+    }
+
+    /// The changes of a watcher as an asynchronous sequence.
+    package struct Changes: AsyncSequence, Sendable {
+        package typealias Element = ChangeSet
+        fileprivate let collector: ChangeCollector
+
+        package struct AsyncIterator: AsyncIteratorProtocol {
+            fileprivate var signals: AsyncStream<Void>.AsyncIterator
+            fileprivate let collector: ChangeCollector
+
+            package mutating func next() async -> ChangeSet? {
+                guard await signals.next() != nil else { return nil }
+                return collector.take()
+            }
+        }
+
+        package func makeAsyncIterator() -> AsyncIterator {
+            AsyncIterator(signals: collector.signals.makeAsyncIterator(), collector: collector)
+        }
+    }
+
+    /// A started timer that runs `handler` on `queue` every `interval` (never, when it is too long to represent).
+    private static func repeatingTimer(
+        queue: DispatchQueue,
+        every interval: Duration,
+        leeway: DispatchTimeInterval,
+        handler: @escaping @Sendable () -> Void
+    ) -> any DispatchSourceTimer {
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        if let interval = dispatchInterval(max(interval, .milliseconds(1))) {
+            timer.schedule(deadline: .now() + interval, repeating: interval, leeway: leeway)
+        } else {
+            timer.schedule(deadline: .distantFuture)
+        }
+        timer.setEventHandler(handler: handler)
+        timer.activate()
+        return timer
+    }
+
+    /// `duration` as a dispatch interval, or nil when it is too long to represent (about 30 years or more).
+    package static func dispatchInterval(_ duration: Duration) -> DispatchTimeInterval? {
+        let (seconds, attoseconds) = duration.components
+        guard seconds < 1_000_000_000 else { return nil }
+        let nanoseconds = max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        return .nanoseconds(Int(nanoseconds))
     }
 
     private static func makeInotify(

@@ -50,7 +50,7 @@ package final class PollingBackend: DirectoryWatcherBackend {
         self.collector = collector
         self.logger = logger
         timer = DispatchSource.makeTimerSource(queue: queue)
-        let dispatchInterval = ChangeCollector.dispatchInterval(max(interval, .milliseconds(1))) ?? .seconds(1)
+        let dispatchInterval = DirectoryWatcher.dispatchInterval(max(interval, .milliseconds(1))) ?? .seconds(1)
         timer.schedule(deadline: .now() + dispatchInterval, repeating: dispatchInterval, leeway: .milliseconds(5))
         timer.setEventHandler { [self] in poll() }
         timer.activate()
