@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         // Insecure.SHA1 for name-based (version 5) UUIDs.
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        // Aligned tables in reports.
+        .package(url: "https://github.com/ordo-one/TextTable", from: "0.0.2"),
     ],
     targets: [
         // The leaf: JSON scanning and writing, timestamp formats and name-based ids, which know nothing of logs,
@@ -47,6 +49,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "TextTable", package: "TextTable"),
             ],
             resources: [.copy("Resources/rules"), .copy("Resources/secrets"), .copy("Resources/pricing")],
             swiftSettings: upcoming
@@ -70,7 +73,7 @@ let package = Package(
         ),
         .target(
             name: "AgentTailTestSupport",
-            dependencies: ["AgentTail"],
+            dependencies: ["AgentTail", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/AgentTailTestSupport",
             swiftSettings: upcoming
         ),

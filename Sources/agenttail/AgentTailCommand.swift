@@ -15,8 +15,15 @@ struct AgentTailCommand: AsyncParsableCommand {
             Start with `agenttail check --config agenttail.yaml`, then `agenttail run --config agenttail.yaml`.
             """,
         version: AgentTail.version,
-        subcommands: [RunCommand.self, ParseCommand.self, StatusCommand.self, CheckCommand.self, TestRulesCommand.self]
+        subcommands: [
+            RunCommand.self, ReportCommand.self, StatusCommand.self, CheckCommand.self, ParseCommand.self,
+            TestRulesCommand.self,
+        ]
     )
+
+    static func main() async {
+        await main(ReportCommand.withWeekDefault(Array(CommandLine.arguments.dropFirst())))
+    }
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}

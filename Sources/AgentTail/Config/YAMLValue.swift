@@ -221,9 +221,9 @@ enum Suggestion {
 }
 
 extension Duration {
-    /// A duration written as `250ms`, `30s`, `10m` or `1h`; nil for anything else.
+    /// A duration written as `250ms`, `30s`, `10m`, `1h`, `7d` or `2w`; nil for anything else.
     package init?(text: String) {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400), ("w", 604_800)]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
             let number = text.dropLast(suffix.count)
             if let value = Double(number), value >= 0, value.isFinite {

@@ -1,0 +1,130 @@
+import AgentTail
+import ArgumentParser
+import Foundation
+import Logging
+
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Summarize a period: sessions, LLM calls, cost, tools, errors, the slowest and costliest runs.",
+        discussion: """
+            Reads the embedded store (the `local` sink of the configuration) and prints what happened in a period: \
+            sessions by outcome, LLM calls with latency and tokens, cost by model, each tool's calls, failures and \
+            durations, the most frequent error patterns, and the slowest and the costliest sessions.
+
+            The period is the last 24 hours unless --since, --day, --week or --from is given. Days and weeks are \
+            UTC; a week is an ISO week (Monday to Sunday), and `--week` alone is the last one that has ended.
+
+            --format json is a stable contract for scripts (see docs/report.md); text is for a terminal, markdown \
+            for a chat or a pull request.
+
+            Examples:
+              agenttail report --config agenttail.yaml
+              agenttail report --config agenttail.yaml --week --by model --format markdown
+              agenttail report --config agenttail.yaml --day 2026-12-01 --format json --output day.json
+            """)
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var configOption: ConfigOption
+
+    @Option(help: ArgumentHelp("The period up to now: 90m, 24h, 7d, 2w.", valueName: "duration"))
+    var since: String?
+
+    @Option(help: ArgumentHelp("One UTC day.", valueName: "YYYY-MM-DD"))
+    var day: String?
+
+    @Option(help: ArgumentHelp("One ISO week, or `last` (the default when --week has no value).", valueName: "YYYY-Www"))
+    var week: String?
+
+    @Option(help: ArgumentHelp("The start of the period: a day or an RFC 3339 time.", valueName: "time"))
+    var from: String?
+
+    @Option(help: ArgumentHelp("The end of the period (excluded; default now), with --from.", valueName: "time"))
+    var to: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Split the period by \(ReportQuery.Dimension.allCases.map(\.rawValue).joined(separator: ", ")).",
+            valueName: "dimension"))
+    var by: ReportQuery.Dimension?
+
+    @Option(help: ArgumentHelp("text, markdown or json.", valueName: "format"))
+    var format: ReportFormat = .text
+
+    @Option(help: ArgumentHelp("Write the report to this file instead of standard output.", valueName: "path"))
+    var output: String?
+
+    func validate() throws {
+        let chosen = [since != nil, day != nil, week != nil, from != nil].filter { $0 }.count
+        if chosen > 1 { throw ValidationError("give one of --since, --day, --week and --from") }
+        if to != nil, from == nil { throw ValidationError("--to needs --from") }
+    }
+
+    func run() async throws {
+        _ = common.bootstrapLogging(default: .notice)
+        let config = try configOption.load()
+        guard let local = config.sinks.local else {
+            printError(
+                "the configuration has no local store to report from; add `local: {path: ...}` under `sinks:`")
+            throw ExitCode(2)
+        }
+        let now = Date()
+        let period: ReportPeriod
+        do {
+            period = try requestedPeriod(now: now)
+        } catch {
+            printError(error.description)
+            throw ExitCode(2)
+        }
+        let report: Report
+        do {
+            report = try await LocalReportReader(path: local.path).report(
+                ReportQuery(period: period.resolve(now: now), by: by))
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+        let text: String
+        switch format {
+        case .json: text = String(decoding: try Report.jsonEncoder.encode(report), as: UTF8.self) + "\n"
+        case .text: text = ReportRenderer(.text).render(report)
+        case .markdown: text = ReportRenderer(.markdown).render(report)
+        }
+        if let output {
+            do {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+            } catch {
+                printError("cannot write the report to \(output): \(error.localizedDescription)")
+                throw ExitCode(1)
+            }
+        } else {
+            print(text, terminator: "")
+        }
+    }
+
+    private func requestedPeriod(now: Date) throws(ReportPeriod.Problem) -> ReportPeriod {
+        if let since { return try .since(since) }
+        if let day { return try .day(day) }
+        if let week { return try .week(week) }
+        if let from { return try .range(from: from, to: to, now: now) }
+        return .since(.seconds(86_400))
+    }
+
+    /// The arguments with a bare `--week` (no value after it) given its default, `last`.
+    static func withWeekDefault(_ arguments: [String]) -> [String] {
+        var result: [String] = []
+        for (index, argument) in arguments.enumerated() {
+            result.append(argument)
+            if argument == "--week", index + 1 == arguments.count || arguments[index + 1].hasPrefix("-") {
+                result.append("last")
+            }
+        }
+        return result
+    }
+}
+
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, markdown, json
+}
+
+extension ReportQuery.Dimension: ExpressibleByArgument {}
