@@ -65,6 +65,16 @@ package struct LocalStore: Sendable {
                     CREATE INDEX llm_calls_model ON llm_calls (model, started_at);
                     """)
         }
+        migrator.registerMigration("v4: report views and indexes") { db in
+            for view in LocalStoreViews.all { try db.execute(sql: view) }
+            // A report reads one period of each table.
+            try db.execute(
+                sql: """
+                    CREATE INDEX llm_calls_started ON llm_calls (started_at);
+                    CREATE INDEX tool_executions_started ON tool_executions (started_at);
+                    CREATE INDEX agent_errors_occurred ON agent_errors (occurred_at);
+                    """)
+        }
         return migrator
     }
 
