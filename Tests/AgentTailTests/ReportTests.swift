@@ -123,8 +123,11 @@ struct ReportTests {
         #expect(c.p50Ms == 250)
         #expect(c.p95Ms == 385)
         #expect(c.costUsd == 0.35)
-        #expect(report.notes.count == 1)
-        #expect(report.notes.first?.contains("m-c") == true)
+        #expect(report.notes.count == 2)
+        #expect(report.notes.contains { $0.hasPrefix("No price is known for m-c: 1 LLM call is left out") })
+        // Five sessions and no days before them: nothing can be judged, and the report says so.
+        #expect(report.notes.contains { $0.hasPrefix("Too little data to judge anything for anomalies") })
+        #expect(report.anomalies.isEmpty)
     }
 
     @Test func modelsToolsAndErrors() async throws {

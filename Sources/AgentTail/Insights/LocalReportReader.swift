@@ -38,6 +38,7 @@ package struct LocalReportReader: Sendable {
             costliestSessions: try topSessions(
                 window, order: "cost_usd", limit: query.sessionLimit, textLimit: query.textLimit, db),
             groups: try query.by.map { try groups(window, by: $0, db) })
+        (report.anomalies, report.notes) = try anomalies(query, db)
         if report.llmCalls.unpricedCalls > 0 {
             let names = report.models.filter { $0.costUsd == nil }.map(\.model).joined(separator: ", ")
             let calls = report.llmCalls.unpricedCalls

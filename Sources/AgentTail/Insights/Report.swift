@@ -141,6 +141,9 @@ package struct Report: Sendable, Codable, Equatable {
         package var baseline: Double
         /// One line a person reads: what, how much, against what, on how many cases.
         package var explanation: String
+        /// `period` (the report's period against the baseline before it) or `week_over_week` (the last seven days
+        /// against the seven before: a slow drift).
+        package var comparison: String
     }
 
     package struct Problem: Sendable, Codable, Equatable {

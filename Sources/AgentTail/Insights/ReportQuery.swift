@@ -24,6 +24,8 @@ package struct ReportQuery: Sendable {
     package var sessionLimit = 5
     /// How much of a session's task and of an error message it keeps.
     package var textLimit = 200
+    /// How far back before the period the baseline of the anomalies reaches.
+    package var baselineSeconds: Double = 7 * 86_400
 
     package init(period: Report.Period, by: Dimension? = nil) {
         self.period = period

@@ -60,7 +60,7 @@ package struct ReportRenderer: Sendable {
         out.append(heading(2, "Costliest sessions"))
         out.append(sessionTable(report.costliestSessions))
         out.append(heading(2, "Anomalies"))
-        out.append(list(report.anomalies.map(\.explanation), none: "None found against the baseline."))
+        out.append(list(report.anomalies.map(\.explanation), none: "None found."))
         out.append(heading(2, "Problems"))
         out.append(list(
             report.problems.map { "\($0.kind) in session \($0.sessionId.prefix(8)): \($0.explanation)" },
