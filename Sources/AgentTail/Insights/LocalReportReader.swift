@@ -38,7 +38,11 @@ package struct LocalReportReader: Sendable {
             costliestSessions: try topSessions(
                 window, order: "cost_usd", limit: query.sessionLimit, textLimit: query.textLimit, db),
             groups: try query.by.map { try groups(window, by: $0, db) })
-        (report.anomalies, report.notes) = try anomalies(query, db)
+        let (anomalies, anomalyNotes) = try anomalies(query, db)
+        let (problems, problemNotes) = try problems(query, db)
+        report.anomalies = anomalies
+        report.problems = problems
+        report.notes = anomalyNotes + problemNotes
         if report.llmCalls.unpricedCalls > 0 {
             let names = report.models.filter { $0.costUsd == nil }.map(\.model).joined(separator: ", ")
             let calls = report.llmCalls.unpricedCalls

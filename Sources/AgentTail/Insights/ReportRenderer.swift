@@ -8,6 +8,8 @@ package struct ReportRenderer: Sendable {
     }
 
     package let flavor: Flavor
+    /// How many problems are listed (JSON has them all).
+    package static let problemLimit = 20
 
     package init(_ flavor: Flavor) {
         self.flavor = flavor
@@ -63,7 +65,9 @@ package struct ReportRenderer: Sendable {
         out.append(list(report.anomalies.map(\.explanation), none: "None found."))
         out.append(heading(2, "Problems"))
         out.append(list(
-            report.problems.map { "\($0.kind) in session \($0.sessionId.prefix(8)): \($0.explanation)" },
+            report.problems.prefix(ReportRenderer.problemLimit).map {
+                "\($0.kind) in session \($0.sessionId.prefix(8)): \($0.explanation)"
+            },
             none: "None found in the period's sessions."))
         if !report.notes.isEmpty {
             out.append(heading(2, "Notes"))
