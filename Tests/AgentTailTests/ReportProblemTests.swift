@@ -148,7 +148,7 @@ struct ReportProblemTests {
         #expect(problems.map(\.kind) == ["no_final_answer", "no_final_answer"])
         for rows in [miniRows, claudeRows] {
             let problem = try #require(problems.first { $0.sessionId == ids(rows, .agentSessions).first })
-            #expect(problem.explanation.hasPrefix("the session ended abandoned without a final answer after 1 LLM"))
+            #expect(problem.explanation.hasPrefix("the session ended abandoned without a final answer after 1 LLM call and 1 tool run"))
             #expect(problem.evidence == ids(rows, .llmCalls).suffix(1))
         }
     }

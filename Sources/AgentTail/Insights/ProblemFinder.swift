@@ -6,7 +6,7 @@ import Foundation
 /// - `repeated_read`: one file read `minimumRereads` times or more.
 /// - `failing_streak`: `minimumFailingStreak` tool runs or more failing one after another.
 /// - `llm_retries_exhausted`: the last LLM call failed, or the request after it failed, and the session ended there.
-/// - `no_final_answer`: the session ended, not by the user, and gave no final answer (when no failed call explains it).
+/// - `no_final_answer`: the session failed or was abandoned without a final answer (when no failed call explains it).
 /// - `outlier_session`: far longer or costlier than the agent's usual (see `SessionNorm`).
 package struct ProblemFinder: Sendable {
     /// One session as the finder sees it.
@@ -144,10 +144,10 @@ package struct ProblemFinder: Sendable {
             add("llm_retries_exhausted", what + ", and the session ended \(session.status) with it", [last.id])
             explained = true
         }
-        if ended, !session.hasFinalAnswer, !explained {
+        if ended, session.status != "completed", !session.hasFinalAnswer, !explained {
             add("no_final_answer",
-                "the session ended \(session.status) without a final answer after \(session.calls.count) LLM calls "
-                    + "and \(session.tools.count) tool runs",
+                "the session ended \(session.status) without a final answer after "
+                    + "\(Self.count(session.calls.count, "LLM call")) and \(Self.count(session.tools.count, "tool run"))",
                 session.calls.suffix(1).map(\.id))
         }
         if let norm, norm.sessions >= minimumNormSessions, session.status != "running" {
@@ -188,6 +188,10 @@ package struct ProblemFinder: Sendable {
     private func slowestSteps(_ session: Session) -> [String] {
         let steps = session.calls.map { ($0.id, $0.latencyMs ?? 0) } + session.tools.map { ($0.id, $0.durationMs ?? 0) }
         return steps.sorted { $0.1 > $1.1 }.prefix(3).map(\.0)
+    }
+
+    private static func count(_ number: Int, _ noun: String) -> String {
+        "\(number) \(noun)\(number == 1 ? "" : "s")"
     }
 
     private static func times(_ ratio: Double) -> String {
