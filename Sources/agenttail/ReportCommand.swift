@@ -18,6 +18,9 @@ struct ReportCommand: AsyncParsableCommand {
             --format json is a stable contract for scripts (see docs/report.md); text is for a terminal, markdown \
             for a chat or a pull request.
 
+            Exit status: 0 when the report was written; 1 when it could not be made; 2 for a bad configuration or \
+            period; 3 when --fail-on names something the report found (the report is written all the same).
+
             Examples:
               agenttail report --config agenttail.yaml
               agenttail report --config agenttail.yaml --week --by model --format markdown
@@ -53,6 +56,13 @@ struct ReportCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Write the report to this file instead of standard output.", valueName: "path"))
     var output: String?
+
+    @Option(
+        name: .customLong("fail-on"),
+        help: ArgumentHelp(
+            "Exit with status 3 when the report finds anomalies or problems (repeat for both), for CI and alerting.",
+            valueName: "finding"))
+    var failOn: [Finding] = []
 
     func validate() throws {
         let chosen = [since != nil, day != nil, week != nil, from != nil].filter { $0 }.count
@@ -100,6 +110,22 @@ struct ReportCommand: AsyncParsableCommand {
         } else {
             print(text, terminator: "")
         }
+        let found = failOn.filter { finding in
+            switch finding {
+            case .anomalies: !report.anomalies.isEmpty
+            case .problems: !report.problems.isEmpty
+            }
+        }
+        if !found.isEmpty {
+            printError(
+                found.map { finding in
+                    switch finding {
+                    case .anomalies: report.anomalies.count == 1 ? "1 anomaly" : "\(report.anomalies.count) anomalies"
+                    case .problems: report.problems.count == 1 ? "1 problem" : "\(report.problems.count) problems"
+                    }
+                }.joined(separator: " and ") + " found (--fail-on)")
+            throw ExitCode(3)
+        }
     }
 
     private func requestedPeriod(now: Date) throws(ReportPeriod.Problem) -> ReportPeriod {
@@ -121,6 +147,10 @@ struct ReportCommand: AsyncParsableCommand {
         }
         return result
     }
+}
+
+enum Finding: String, ExpressibleByArgument, CaseIterable {
+    case anomalies, problems
 }
 
 enum ReportFormat: String, ExpressibleByArgument, CaseIterable {

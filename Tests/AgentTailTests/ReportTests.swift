@@ -251,3 +251,63 @@ struct ReportPeriodTests {
         #expect(Percentile.continuous(Array(1...100), 0.95) == 95.1)
     }
 }
+
+@Suite("Report of untrusted text")
+struct ReportUntrustedTextTests {
+    /// What an agent's log may hold: markup, a Markdown table's pipes, terminal escapes, a bidi override.
+    static let hostile = "<script>alert(1)</script></svg>| a | b |\u{1B}[31mred\u{1B}[0m\u{1B}]0;title\u{07}\u{202E}gnp.exe\n*bold*"
+
+    func report() async throws -> Report {
+        let folder = try TemporaryFolder()
+        let store = try SeededStore(path: folder.file("events.sqlite"))
+        try store.insert(.agentSessions, [
+            "id": "s1", "agent": "mini-agent", "status": "failed", "duration_ms": 10, "cost_usd": 0.5,
+            "task": Self.hostile, "started_at": "2026-12-01T10:00:00.000Z", "workspace": Self.hostile,
+        ])
+        try store.insert(.toolExecutions, [
+            "id": "t1", "session_id": "s1", "tool_name": "bash|\u{1B}[2J", "category": Self.hostile, "success": false,
+            "duration_ms": 3, "result": Self.hostile, "started_at": "2026-12-01T10:00:01.000Z",
+        ])
+        try store.insert(.agentErrors, [
+            "id": "e1", "session_id": "s1", "source": "tool", "fingerprint": Self.hostile, "message": Self.hostile,
+            "occurred_at": "2026-12-01T10:00:01.000Z",
+        ])
+        let period = try ReportPeriod.day("2026-12-01").resolve(now: Date())
+        let report = try await LocalReportReader(path: store.path).report(ReportQuery(period: period, by: .workspace))
+        withExtendedLifetime(folder) {}
+        return report
+    }
+
+    @Test func textKeepsTheTerminalIntact() async throws {
+        let text = ReportRenderer(.text).render(try await report())
+        #expect(!text.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
+        #expect(!text.unicodeScalars.contains { $0.value == 0x202E || (0x80..<0xA0).contains($0.value) })
+        #expect(text.contains("␛[31mred"))
+        for line in text.split(separator: "\n") { #expect(line.count <= 100, "too wide: \(line)") }
+    }
+
+    @Test func markdownKeepsTablesAndMarkupAsText() async throws {
+        let markdown = ReportRenderer(.markdown).render(try await report())
+        #expect(!markdown.contains("<script>"))
+        #expect(!markdown.contains("</svg>"))
+        #expect(markdown.contains("&lt;script&gt;"))
+        #expect(!markdown.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
+        // Every row of a table has as many cell separators (unescaped pipes) as its header.
+        var columns: Int?
+        for line in markdown.split(separator: "\n", omittingEmptySubsequences: false) {
+            guard line.hasPrefix("|") else {
+                columns = nil
+                continue
+            }
+            let separators = line.replacingOccurrences(of: "\\|", with: "").filter { $0 == "|" }.count
+            if let columns { #expect(separators == columns, "broken row: \(line)") } else { columns = separators }
+        }
+    }
+
+    @Test func jsonCarriesTheTextUnchanged() async throws {
+        let report = try await report()
+        let decoded = try Report.jsonDecoder.decode(Report.self, from: try Report.jsonEncoder.encode(report))
+        #expect(decoded.errors.first?.example == Self.hostile)
+        #expect(decoded.slowestSessions.first?.task == Self.hostile)
+    }
+}
