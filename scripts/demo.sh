@@ -14,4 +14,7 @@ echo
 echo "Rows of one session, as JSON lines:"
 .build/debug/agenttail parse demo/logs/03_failing_tool_missing_file.log | cut -c1-160
 echo
+echo "The report of these runs (agenttail report --help for periods, groups and formats):"
+.build/debug/agenttail report --config examples/agenttail.yaml --from 2026-11-01
+echo
 echo "Query the store yourself: sqlite3 demo/events.sqlite 'SELECT tool_name, success, duration_ms FROM tool_executions'"

@@ -64,6 +64,14 @@ struct ReportCommand: AsyncParsableCommand {
             valueName: "finding"))
     var failOn: [Finding] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "Also post the report, as Markdown, to a chat webhook (Slack-compatible: {\"text\": ...}). Give the URL, "
+                + "or @FILE to read it from a file: a webhook's URL is its credential, and a command line is "
+                + "visible to every user of the machine.",
+            valueName: "url"))
+    var webhook: String?
+
     func validate() throws {
         let chosen = [since != nil, day != nil, week != nil, from != nil].filter { $0 }.count
         if chosen > 1 { throw ValidationError("give one of --since, --day, --week and --from") }
@@ -80,10 +88,12 @@ struct ReportCommand: AsyncParsableCommand {
         }
         let now = Date()
         let period: ReportPeriod
+        let hook: ReportWebhook?
         do {
             period = try requestedPeriod(now: now)
+            hook = try webhook.map { value throws(ReportWebhook.Problem) in try ReportWebhook(try webhookAddress(value)) }
         } catch {
-            printError(error.description)
+            printError("\(error)")
             throw ExitCode(2)
         }
         let report: Report
@@ -110,6 +120,14 @@ struct ReportCommand: AsyncParsableCommand {
         } else {
             print(text, terminator: "")
         }
+        if let hook {
+            do {
+                try await hook.post(ReportRenderer(.markdown).render(report))
+            } catch {
+                printError("\(error)")
+                throw ExitCode(1)
+            }
+        }
         let found = failOn.filter { finding in
             switch finding {
             case .anomalies: !report.anomalies.isEmpty
@@ -125,6 +143,18 @@ struct ReportCommand: AsyncParsableCommand {
                     }
                 }.joined(separator: " and ") + " found (--fail-on)")
             throw ExitCode(3)
+        }
+    }
+
+    /// The webhook's URL: as given, or read from the file after `@`.
+    private func webhookAddress(_ value: String) throws(ReportWebhook.Problem) -> String {
+        guard value.hasPrefix("@") else { return value }
+        let path = String(value.dropFirst())
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ReportWebhook.Problem(
+                description: "cannot read the webhook's URL from \(path): \(error.localizedDescription)")
         }
     }
 

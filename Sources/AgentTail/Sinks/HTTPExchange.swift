@@ -41,7 +41,7 @@ package enum HTTPExchange {
             return "the server's TLS certificate does not name this host; use the host name the certificate was made for"
         }
         if text.contains("Connection refused") || text.contains("errno: 111") {
-            return "connection refused: nothing listens at that address; check the sink's URL and that the server is up"
+            return "connection refused: nothing listens at that address; check the URL and that the server is up"
         }
         if text.contains("deadlineExceeded") || text.contains("readTimeout") || text.contains("connectTimeout") {
             return "no answer within the sink's timeout (\(text))"
