@@ -19,6 +19,13 @@ command -v openssl >/dev/null && command -v setpriv >/dev/null || {
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq openssl util-linux
 }
 
+# The HTML report is rendered in a headless Chromium.
+command -v chromium >/dev/null || {
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    chromium fonts-dejavu-core
+}
+
 swift build --build-tests
 swift test --skip-build 2>&1 | tee .build/test-output.txt
 python3 -m pytest -q -p no:cacheprovider Tests/Schema Tests/Servers Tests/EndToEnd Tests/Redaction Tests/Faults

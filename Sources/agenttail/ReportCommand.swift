@@ -16,7 +16,7 @@ struct ReportCommand: AsyncParsableCommand {
             UTC; a week is an ISO week (Monday to Sunday), and `--week` alone is the last one that has ended.
 
             --format json is a stable contract for scripts (see docs/report.md); text is for a terminal, markdown \
-            for a chat or a pull request.
+            for a chat or a pull request, html for a browser (charts, tables that sort; nothing from the network).
 
             Exit status: 0 when the report was written; 1 when it could not be made; 2 for a bad configuration or \
             period; 3 when --fail-on names something the report found (the report is written all the same).
@@ -25,6 +25,7 @@ struct ReportCommand: AsyncParsableCommand {
               agenttail report --config agenttail.yaml
               agenttail report --config agenttail.yaml --week --by model --format markdown
               agenttail report --config agenttail.yaml --day 2026-12-01 --format json --output day.json
+              agenttail report --config agenttail.yaml --since 7d --format html --output week.html
             """)
 
     @OptionGroup var common: CommonOptions
@@ -51,7 +52,10 @@ struct ReportCommand: AsyncParsableCommand {
             valueName: "dimension"))
     var by: ReportQuery.Dimension?
 
-    @Option(help: ArgumentHelp("text, markdown or json.", valueName: "format"))
+    @Option(
+        help: ArgumentHelp(
+            "text, markdown, json, or html (one self-contained page with charts, to open in a browser).",
+            valueName: "format"))
     var format: ReportFormat = .text
 
     @Option(help: ArgumentHelp("Write the report to this file instead of standard output.", valueName: "path"))
@@ -109,6 +113,7 @@ struct ReportCommand: AsyncParsableCommand {
         case .json: text = String(decoding: try Report.jsonEncoder.encode(report), as: UTF8.self) + "\n"
         case .text: text = ReportRenderer(.text).render(report)
         case .markdown: text = ReportRenderer(.markdown).render(report)
+        case .html: text = ReportHTML.render(report)
         }
         if let output {
             do {
@@ -184,7 +189,7 @@ enum Finding: String, ExpressibleByArgument, CaseIterable {
 }
 
 enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, markdown, json
+    case text, markdown, json, html
 }
 
 extension ReportQuery.Dimension: ExpressibleByArgument {}

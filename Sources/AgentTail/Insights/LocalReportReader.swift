@@ -43,6 +43,7 @@ package struct LocalReportReader: Sendable {
         report.anomalies = anomalies
         report.problems = problems
         report.notes = anomalyNotes + problemNotes
+        report.days = try days(query, patterns: report.errors, db)
         if report.llmCalls.unpricedCalls > 0 {
             let names = report.models.filter { $0.costUsd == nil }.map(\.model).joined(separator: ", ")
             let calls = report.llmCalls.unpricedCalls

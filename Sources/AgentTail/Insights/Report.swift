@@ -29,6 +29,23 @@ package struct Report: Sendable, Codable, Equatable {
     package var problems: [Problem] = []
     /// What the reader should know about the figures (models without a price, too little data).
     package var notes: [String] = []
+    /// Day by day, from the start of the baseline to the end of the period, for charts.
+    package var days: [Day] = []
+
+    /// One UTC day of the timeline.
+    package struct Day: Sendable, Codable, Equatable {
+        /// `YYYY-MM-DD`.
+        package var day: String
+        /// False for the baseline's days before the period.
+        package var inPeriod: Bool
+        package var sessions = 0
+        package var completed = 0
+        package var failed = 0
+        /// LLM cost per model; models without a priced call are left out.
+        package var costByModel: [String: Double] = [:]
+        /// Occurrences per error pattern of `errors`, keyed `SOURCE FINGERPRINT`.
+        package var errorsByPattern: [String: Int] = [:]
+    }
 
     /// The half-open interval `[from, to)` the report covers, in UTC.
     package struct Period: Sendable, Codable, Equatable {

@@ -1,0 +1,60 @@
+import Foundation
+import GRDB
+
+extension LocalReportReader {
+    /// Every UTC day from the baseline's start to the period's end, with its sessions, cost by model, and the
+    /// occurrences of the report's error patterns.
+    static func days(_ query: ReportQuery, patterns: [Report.ErrorPattern], _ db: Database) throws -> [Report.Day] {
+        let start = query.period.from.addingTimeInterval(-query.baselineSeconds)
+        let window = Window(Report.Period(from: start, to: query.period.to))
+        let firstPeriodDay = String(query.period.from.rfc3339.prefix(10))
+        var days: [String: Report.Day] = [:]
+        var day = ReportPeriod.calendar.startOfDay(for: start)
+        while day < query.period.to {
+            let key = String(day.rfc3339.prefix(10))
+            days[key] = Report.Day(day: key, inPeriod: key >= firstPeriodDay)
+            day = ReportPeriod.calendar.date(byAdding: .day, value: 1, to: day)!
+        }
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT substr(started_at, 1, 10) AS day, count(*) AS sessions,
+                       count(*) FILTER (WHERE status = 'completed') AS completed,
+                       count(*) FILTER (WHERE status = 'failed') AS failed
+                FROM agent_sessions WHERE started_at >= ? AND started_at < ? GROUP BY 1
+                """,
+            arguments: window.arguments)
+        {
+            let key: String = row["day"]
+            days[key]?.sessions = row["sessions"]
+            days[key]?.completed = row["completed"]
+            days[key]?.failed = row["failed"]
+        }
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT substr(started_at, 1, 10) AS day, coalesce(model, '(no model)') AS model, sum(cost_usd) AS cost
+                FROM llm_calls WHERE started_at >= ? AND started_at < ? AND cost_usd IS NOT NULL GROUP BY 1, 2
+                """,
+            arguments: window.arguments)
+        {
+            days[row["day"] as String]?.costByModel[row["model"]] = ReportRounding.dollars(row["cost"])
+        }
+        let wanted = Set(patterns.map { "\($0.source) \($0.fingerprint)" })
+        if !wanted.isEmpty {
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT substr(occurred_at, 1, 10) AS day, source || ' ' || coalesce(fingerprint, '') AS pattern,
+                           count(*) AS n
+                    FROM agent_errors WHERE occurred_at >= ? AND occurred_at < ? GROUP BY 1, 2
+                    """,
+                arguments: window.arguments)
+            {
+                let pattern: String = row["pattern"]
+                if wanted.contains(pattern) { days[row["day"] as String]?.errorsByPattern[pattern] = row["n"] }
+            }
+        }
+        return days.values.sorted { $0.day < $1.day }
+    }
+}
