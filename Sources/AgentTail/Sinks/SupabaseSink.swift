@@ -94,7 +94,7 @@ package final class SupabaseSink: Sink {
                 switch response.status {
                 case 200, 201, 204:
                     continue
-                case 401, 403 where response.code == "42501":
+                case 401 where response.code == "42501", 403 where response.code == "42501":
                     // The key was taken; the table is not granted to the service role (new projects grant nothing
                     // by default).
                     problems.append(
