@@ -58,6 +58,13 @@ struct ReportCommand: AsyncParsableCommand {
             valueName: "format"))
     var format: ReportFormat = .text
 
+    @Option(
+        help: ArgumentHelp(
+            "local (the embedded store) or supabase (the project's rows, read with report.supabase's keys or the "
+                + "Supabase sink's; one report across every host that ships there).",
+            valueName: "source"))
+    var source: ReportSource = .local
+
     @Option(help: ArgumentHelp("Write the report to this file instead of standard output.", valueName: "path"))
     var output: String?
 
@@ -85,9 +92,16 @@ struct ReportCommand: AsyncParsableCommand {
     func run() async throws {
         _ = common.bootstrapLogging(default: .notice)
         let config = try configOption.load()
-        guard let local = config.sinks.local else {
+        if source == .local, config.sinks.local == nil {
             printError(
-                "the configuration has no local store to report from; add `local: {path: ...}` under `sinks:`")
+                "the configuration has no local store to report from; add `local: {path: ...}` under `sinks:`, "
+                    + "or read Supabase with --source supabase")
+            throw ExitCode(2)
+        }
+        if source == .supabase, config.report.supabase == nil {
+            printError(
+                "the configuration says nothing of Supabase; add a supabase sink, or `report: {supabase: {url: ..., "
+                    + "api_key: ${SUPABASE_PUBLISHABLE_KEY}, access_token: ${SUPABASE_ACCESS_TOKEN}}}`")
             throw ExitCode(2)
         }
         let now = Date()
@@ -100,10 +114,14 @@ struct ReportCommand: AsyncParsableCommand {
             printError("\(error)")
             throw ExitCode(2)
         }
+        var query = ReportQuery(period: period.resolve(now: now), by: by)
+        query.baselineSeconds = Double(config.report.baseline.components.seconds)
         let report: Report
         do {
-            report = try await LocalReportReader(path: local.path).report(
-                ReportQuery(period: period.resolve(now: now), by: by))
+            switch source {
+            case .local: report = try await LocalReportReader(path: config.sinks.local!.path).report(query)
+            case .supabase: report = try await SupabaseReportReader(config: config.report.supabase!).report(query)
+            }
         } catch {
             printError("\(error)")
             throw ExitCode(1)
@@ -182,6 +200,10 @@ struct ReportCommand: AsyncParsableCommand {
         }
         return result
     }
+}
+
+enum ReportSource: String, ExpressibleByArgument, CaseIterable {
+    case local, supabase
 }
 
 enum Finding: String, ExpressibleByArgument, CaseIterable {

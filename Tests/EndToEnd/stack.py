@@ -30,7 +30,7 @@ JSON_COLUMNS = {"input", "arguments", "metadata"}
 class Server:
     """The PostgREST-compatible server in a subprocess, with its keys and fault controls."""
 
-    def __init__(self, database_port: int):
+    def __init__(self, database_port: int, max_rows: int | None = None):
         now = int(time.time())
         self.service_key = make_jwt(SECRET, {"role": "service_role", "iss": "supabase", "iat": now, "exp": now + 86400})
         self.anon_key = make_jwt(SECRET, {"role": "anon", "iss": "supabase", "iat": now, "exp": now + 86400})
@@ -41,7 +41,8 @@ class Server:
             [sys.executable, str(ROOT / "Tests/Servers/postgrest_emulator.py"),
              "--database-url", f"postgresql://authenticator:authenticator@127.0.0.1:{database_port}/postgres",
              "--jwt-secret", SECRET, "--anon-key", self.anon_key, "--service-key", self.service_key,
-             "--secret-key", self.sb_secret_key, "--publishable-key", self.sb_publishable_key, "--port", "0"],
+             "--secret-key", self.sb_secret_key, "--publishable-key", self.sb_publishable_key, "--port", "0",
+             *(["--max-rows", str(max_rows)] if max_rows else [])],
             stdout=subprocess.PIPE, text=True)
         line = self.process.stdout.readline()
         assert line.startswith("listening on "), f"test server did not start: {line!r}"

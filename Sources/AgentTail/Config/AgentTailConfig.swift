@@ -17,6 +17,8 @@ package struct AgentTailConfig: Sendable {
     package var delivery = DeliveryConfig()
     /// Reload the rules when a rules file changes on disk, as on SIGHUP.
     package var watchRules = false
+    /// How `agenttail report` compares and where else it may read (`report:`).
+    package var report = ReportConfig()
 
     /// The rules files the sources use (built-in packs are not files to watch).
     package var ruleFiles: [String] {
@@ -25,6 +27,35 @@ package struct AgentTailConfig: Sendable {
             if case .file(let path) = source.rules, !files.contains(path) { files.append(path) }
         }
         return files
+    }
+}
+
+/// How `agenttail report` works: the baseline of its anomalies, and the Supabase project it reads with
+/// `--source supabase`.
+package struct ReportConfig: Sendable {
+    /// How far before the period the baseline of the anomalies reaches.
+    package var baseline: Duration = .seconds(7 * 86_400)
+    /// Where `--source supabase` reads: `report.supabase`, or else the Supabase sink with its own key.
+    package var supabase: SupabaseReadConfig?
+
+    package init() {}
+}
+
+/// A Supabase project read through its Data API.
+package struct SupabaseReadConfig: Sendable {
+    package var url: String
+    /// The project's key for the `apikey` header: its publishable (or legacy anon) key, or its secret key.
+    package var apiKey: Secret
+    /// A user's access token (a JWT of role `authenticated`), sent as the bearer token: rows are read as that user,
+    /// under row-level security. Without one, a JWT `apiKey` is its own bearer token.
+    package var accessToken: Secret?
+    package var timeout: Duration = .seconds(30)
+    package var tls = TLSSettings()
+
+    package init(url: String, apiKey: Secret, accessToken: Secret? = nil) {
+        self.url = url
+        self.apiKey = apiKey
+        self.accessToken = accessToken
     }
 }
 

@@ -45,7 +45,7 @@ package struct ConfigLoader: Sendable {
     package func decode(_ root: YAMLValue, base: String) throws(ConfigError) -> AgentTailConfig {
         let top = try root.mapping(allowed: [
             "host", "sources", "state", "tailing", "sinks", "redaction", "delivery", "watch_rules",
-            "allow_inline_secrets", "pricing",
+            "allow_inline_secrets", "pricing", "report",
         ])
         let host = try top.optional("host")?.nonEmptyString() ?? defaultHost
         let secrets = SecretReader(
@@ -128,7 +128,44 @@ package struct ConfigLoader: Sendable {
         }
         if let node = top.optional("redaction") { config.redaction = try decodeRedaction(node) }
         if let node = top.optional("pricing") { config.pricing = try decodePricing(node) }
+        if let node = top.optional("report") { config.report = try decodeReport(node, secrets: secrets) }
+        if config.report.supabase == nil, let sink = config.sinks.supabase {
+            var read = SupabaseReadConfig(url: sink.url, apiKey: sink.key.value)
+            read.tls = sink.tls
+            read.timeout = sink.timeout
+            config.report.supabase = read
+        }
         return config
+    }
+
+    /// `report: {baseline: 7d, supabase: {url, api_key, access_token, ca_file, timeout}}`.
+    private func decodeReport(_ node: YAMLValue, secrets: SecretReader) throws(ConfigError) -> ReportConfig {
+        let map = try node.mapping(allowed: ["baseline", "supabase"])
+        var report = ReportConfig()
+        if let value = map.optional("baseline") {
+            report.baseline = try positive(value)
+            guard report.baseline >= .seconds(86_400) else { throw value.error("must be at least 1d") }
+        }
+        if let supabaseNode = map.optional("supabase") {
+            let supabase = try supabaseNode.mapping(allowed: ["url", "api_key", "access_token", "ca_file", "timeout"])
+            let urlNode = try supabase.required("url")
+            let url = try urlNode.nonEmptyString()
+            guard let parsed = URL(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
+                parsed.host != nil
+            else {
+                throw urlNode.error("expected the project URL, such as https://abcd.supabase.co, got '\(url)'")
+            }
+            var read = SupabaseReadConfig(
+                url: url.hasSuffix("/") ? String(url.dropLast()) : url,
+                apiKey: try secrets.read(supabase.required("api_key"), suggesting: "${SUPABASE_PUBLISHABLE_KEY}"))
+            if let token = supabase.optional("access_token") {
+                read.accessToken = try secrets.read(token, suggesting: "${SUPABASE_ACCESS_TOKEN}")
+            }
+            read.tls = try tls(supabase, base: base(of: supabaseNode))
+            if let value = supabase.optional("timeout") { read.timeout = try positive(value) }
+            report.supabase = read
+        }
+        return report
     }
 
     /// `pricing: {model: {input: 3, output: 15, cache_read: 0.3, cache_write: 3.75}}`, US dollars per million.
