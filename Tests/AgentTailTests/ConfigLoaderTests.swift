@@ -120,6 +120,34 @@ struct ConfigLoaderTests {
                 == "/etc/agenttail.yaml:1:14: error: watch_rules: expected true or false, got 'maybe'")
     }
 
+    @Test func reportSectionReadsSupabaseWithItsOwnCredentialsOrTheSinks() throws {
+        let loader = ConfigLoader(
+            environment: ["KEY": "sb_publishable_abc", "TOKEN": "eyJ.x.y", "SECRET": "sb_secret_xyz"], defaultHost: "box")
+        let own = try loader.load(
+            text: """
+                sources: [{name: a, paths: /logs/*.log}]
+                report:
+                  baseline: 14d
+                  supabase: {url: "https://p.supabase.co/", api_key: "${KEY}", access_token: "${TOKEN}"}
+                """, file: "/etc/agenttail.yaml")
+        #expect(own.report.baseline == .seconds(14 * 86_400))
+        #expect(own.report.supabase?.url == "https://p.supabase.co")
+        #expect(own.report.supabase?.apiKey.value == "sb_publishable_abc")
+        #expect(own.report.supabase?.accessToken?.value == "eyJ.x.y")
+        let sinks = try loader.load(
+            text: """
+                sources: [{name: a, paths: /logs/*.log}]
+                sinks: {supabase: {url: "https://p.supabase.co", secret_key: "${SECRET}"}}
+                """, file: "/etc/agenttail.yaml")
+        #expect(sinks.report.baseline == .seconds(7 * 86_400))
+        #expect(sinks.report.supabase?.apiKey.value == "sb_secret_xyz")
+        #expect(sinks.report.supabase?.accessToken == nil)
+        let short = error("sources: [{name: a, paths: /logs/*.log}]\nreport: {baseline: 2h}\n")
+        #expect(short?.description.contains("must be at least 1d") == true)
+        let typo = error("sources: [{name: a, paths: /logs/*.log}]\nreport: {supabase: {url: https://p.co, apikey: x}}\n")
+        #expect(typo?.description.contains("did you mean 'api_key'") == true)
+    }
+
     @Test func wrongTypeNamesLocation() {
         let error = error(
             """

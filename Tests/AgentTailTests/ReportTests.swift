@@ -153,6 +153,16 @@ struct ReportTests {
         #expect(report.costliestSessions.map(\.id) == ["s2", "s1", "s3"])
         #expect(report.costliestSessions.first?.task == "add a test")
         #expect(report.groups == nil)
+        // The timeline: the seven days before, then the day; the day before holds the rows left out above.
+        #expect(report.days.map(\.day).first == "2026-11-24")
+        #expect(report.days.count == 8)
+        let before = try #require(report.days.first { $0.day == "2026-11-30" })
+        #expect(!before.inPeriod && before.sessions == 1 && before.completed == 1)
+        #expect(before.costByModel == ["m-a": 5] && before.errorsByPattern == ["llm F2": 1])
+        let day = try #require(report.days.last)
+        #expect(day.inPeriod && [day.sessions, day.completed, day.failed] == [5, 2, 1] as [Int])
+        #expect(day.costByModel == ["m-a": 0.1, "m-b": 0.25])
+        #expect(day.errorsByPattern == ["tool F1": 2, "llm F2": 1])
     }
 
     @Test func groupsBySessionDimension() async throws {

@@ -156,15 +156,21 @@ package struct AnomalyDetector: Sendable {
         _ subject: Subject, metric: String, _ period: [Double], _ baseline: [Double], _ comparison: Comparison,
         minimumRise: Double, format: (Double) -> String, words: String, suffix: String
     ) -> Report.Anomaly? {
-        guard let median = RobustStatistics.median(period), let baselineMedian = RobustStatistics.median(baseline)
+        // Sorted once: the logarithm keeps the order, and the medians are read off the sorted values.
+        let sortedPeriod = period.sorted()
+        let sortedBaseline = baseline.sorted()
+        guard let median = RobustStatistics.median(ofSorted: sortedPeriod),
+            let baselineMedian = RobustStatistics.median(ofSorted: sortedBaseline)
         else { return nil }
-        let logs = period.map { log1p(max(0, $0)) }
-        let baselineLogs = baseline.map { log1p(max(0, $0)) }
+        let baselineLogs = sortedBaseline.map { log1p(max(0, $0)) }
+        let baselineLogMedian = RobustStatistics.median(ofSorted: baselineLogs)!
+        let logMedian = RobustStatistics.median(ofSorted: sortedPeriod.map { log1p(max(0, $0)) })!
         // A floor on the spread: a baseline of identical values would make any change infinitely significant.
-        let spread = max(RobustStatistics.mad(baselineLogs) ?? 0, 0.05) * 1.4826
+        let mad = RobustStatistics.median(baselineLogs.map { abs($0 - baselineLogMedian) }) ?? 0
+        let spread = max(mad, 0.05) * 1.4826
         // The standard error of a median is about 1.25 times that of a mean.
         let standardError = 1.2533 * spread / Double(period.count).squareRoot()
-        let z = (RobustStatistics.median(logs)! - RobustStatistics.median(baselineLogs)!) / standardError
+        let z = (logMedian - baselineLogMedian) / standardError
         let ratio = comparison == .period ? minimumRatio : minimumDriftRatio
         guard z >= minimumRobustZ, median >= ratio * baselineMedian, median - baselineMedian >= minimumRise
         else { return nil }

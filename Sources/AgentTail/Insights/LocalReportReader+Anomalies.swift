@@ -14,16 +14,17 @@ extension LocalReportReader {
 
         var found: [Report.Anomaly] = []
         var undecided: [String] = []
-        let current = try observations(Window(period), db)
-        let baseline = try observations(Window(baselinePeriod), db)
+        // One pass over each table gathers all windows; a week's report with a week's baseline is its own drift.
+        let drift = lastWeek != period || weekBefore != baselinePeriod
+        let windows = try observations(drift ? [period, baselinePeriod, lastWeek, weekBefore] : [period, baselinePeriod], db)
+        let (current, baseline) = (windows[0], windows[1])
+        let (recent, before) = drift ? (windows[2], windows[3]) : ([:], [:])
         for subject in current.keys.sorted(by: { $0.id < $1.id }) {
             let result = detector.compare(
                 subject, period: current[subject]!, baseline: baseline[subject] ?? .init())
             found += result.anomalies
             if result.tooLittleData { undecided.append(subject.id) }
         }
-        let recent = try observations(Window(lastWeek), db)
-        let before = try observations(Window(weekBefore), db)
         for subject in recent.keys.sorted(by: { $0.id < $1.id }) {
             for drift in detector.compare(
                 subject, period: recent[subject]!, baseline: before[subject] ?? .init(), comparison: .weekOverWeek
@@ -43,51 +44,77 @@ extension LocalReportReader {
         return (found, notes)
     }
 
-    /// What each agent, tool and model did in `window`.
-    static func observations(_ window: Window, _ db: Database)
-        throws -> [AnomalyDetector.Subject: AnomalyDetector.Observations]
+    /// What each agent, tool and model did in each of `periods`, read in one pass over each table: SQL tells in
+    /// which periods a row falls (a bit each), and columns are read by position.
+    static func observations(_ periods: [Report.Period], _ db: Database)
+        throws -> [[AnomalyDetector.Subject: AnomalyDetector.Observations]]
     {
-        var result: [AnomalyDetector.Subject: AnomalyDetector.Observations] = [:]
+        var result = Array(repeating: [AnomalyDetector.Subject: AnomalyDetector.Observations](), count: periods.count)
+        // The periods' bounds cut time into segments; SQL tells a row's segment with a few comparisons, and each
+        // segment stands for the periods that hold it.
+        let cuts = Set(periods.flatMap { [$0.from, $0.to] }).sorted()
+        let masks: [Int] = cuts.indices.dropLast().map { segment in
+            periods.indices.reduce(0) { mask, index in
+                periods[index].from <= cuts[segment] && cuts[segment + 1] <= periods[index].to ? mask | 1 << index : mask
+            }
+        }
+        let bounds = cuts.map(\.rfc3339)
+        func membership(_ column: String) -> String {
+            "CASE " + bounds.dropFirst().indices.map { "WHEN \(column) < ? THEN \($0 - 1) " }.joined() + "END"
+        }
+        let arguments = StatementArguments(Array(bounds.dropFirst()) + [bounds.first!, bounds.last!])
+        /// Adds one row to every period its segment belongs to.
+        func add(
+            _ segment: Int, _ subject: AnomalyDetector.Subject, failed: Bool, duration: Double?, cost: Double? = nil
+        ) {
+            let mask = masks[segment]
+            for index in periods.indices where mask & (1 << index) != 0 {
+                result[index][subject, default: .init()].add(failed: failed, duration: duration, cost: cost)
+            }
+        }
         let sessions = try Row.fetchCursor(
             db,
             sql: """
-                SELECT agent, status, duration_ms, cost_usd FROM agent_sessions
+                SELECT \(membership("started_at")), coalesce(agent, '(no agent)'), status <> 'completed', duration_ms,
+                       cost_usd
+                FROM agent_sessions
                 WHERE started_at >= ? AND started_at < ? AND status IN ('completed', 'failed', 'abandoned')
                 """,
-            arguments: window.arguments)
+            arguments: arguments)
         while let row = try sessions.next() {
-            let subject = AnomalyDetector.Subject(.agent, row["agent"] ?? "(no agent)")
-            result[subject, default: .init()].trials += 1
-            if (row["status"] as String) != "completed" { result[subject, default: .init()].failures += 1 }
-            if let duration = row["duration_ms"] as Double? { result[subject, default: .init()].durations.append(duration) }
-            if let cost = row["cost_usd"] as Double? { result[subject, default: .init()].costs.append(cost) }
+            add(row[0], .init(.agent, row[1]), failed: row[2], duration: row[3], cost: row[4])
         }
         let tools = try Row.fetchCursor(
             db,
             sql: """
-                SELECT tool_name, success, duration_ms FROM tool_executions WHERE started_at >= ? AND started_at < ?
+                SELECT \(membership("started_at")), tool_name, success = 0, duration_ms FROM tool_executions
+                WHERE started_at >= ? AND started_at < ?
                 """,
-            arguments: window.arguments)
+            arguments: arguments)
         while let row = try tools.next() {
-            let subject = AnomalyDetector.Subject(.tool, row["tool_name"])
-            result[subject, default: .init()].trials += 1
-            if (row["success"] as Bool?) == false { result[subject, default: .init()].failures += 1 }
-            if let duration = row["duration_ms"] as Double? { result[subject, default: .init()].durations.append(duration) }
+            add(row[0], .init(.tool, row[1]), failed: row[2] ?? false, duration: row[3])
         }
         let calls = try Row.fetchCursor(
             db,
             sql: """
-                SELECT model, status, latency_ms FROM llm_calls
+                SELECT \(membership("started_at")), model, status <> 'ok', latency_ms FROM llm_calls
                 WHERE started_at >= ? AND started_at < ? AND model IS NOT NULL
                   AND status IN ('ok', 'error', 'no_response')
                 """,
-            arguments: window.arguments)
+            arguments: arguments)
         while let row = try calls.next() {
-            let subject = AnomalyDetector.Subject(.model, row["model"])
-            result[subject, default: .init()].trials += 1
-            if (row["status"] as String) != "ok" { result[subject, default: .init()].failures += 1 }
-            if let latency = row["latency_ms"] as Double? { result[subject, default: .init()].durations.append(latency) }
+            add(row[0], .init(.model, row[1]), failed: row[2], duration: row[3])
         }
         return result
+    }
+}
+
+extension AnomalyDetector.Observations {
+    /// Counts one case.
+    mutating func add(failed: Bool, duration: Double?, cost: Double?) {
+        trials += 1
+        if failed { failures += 1 }
+        if let duration { durations.append(duration) }
+        if let cost { costs.append(cost) }
     }
 }

@@ -3,8 +3,8 @@ import GRDB
 
 extension LocalReportReader {
     /// Every UTC day from the baseline's start to the period's end, with its sessions, cost by model, and the
-    /// occurrences of the report's error patterns.
-    static func days(_ query: ReportQuery, patterns: [Report.ErrorPattern], _ db: Database) throws -> [Report.Day] {
+    /// occurrences of each error pattern (the report keeps those of its top patterns).
+    static func days(_ query: ReportQuery, _ db: Database) throws -> [Report.Day] {
         let start = query.period.from.addingTimeInterval(-query.baselineSeconds)
         let window = Window(Report.Period(from: start, to: query.period.to))
         let firstPeriodDay = String(query.period.from.rfc3339.prefix(10))
@@ -40,20 +40,16 @@ extension LocalReportReader {
         {
             days[row["day"] as String]?.costByModel[row["model"]] = ReportRounding.dollars(row["cost"])
         }
-        let wanted = Set(patterns.map { "\($0.source) \($0.fingerprint)" })
-        if !wanted.isEmpty {
-            for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT substr(occurred_at, 1, 10) AS day, source || ' ' || coalesce(fingerprint, '') AS pattern,
-                           count(*) AS n
-                    FROM agent_errors WHERE occurred_at >= ? AND occurred_at < ? GROUP BY 1, 2
-                    """,
-                arguments: window.arguments)
-            {
-                let pattern: String = row["pattern"]
-                if wanted.contains(pattern) { days[row["day"] as String]?.errorsByPattern[pattern] = row["n"] }
-            }
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT substr(occurred_at, 1, 10) AS day, source || ' ' || coalesce(fingerprint, '') AS pattern,
+                       count(*) AS n
+                FROM agent_errors WHERE occurred_at >= ? AND occurred_at < ? GROUP BY 1, 2
+                """,
+            arguments: window.arguments)
+        {
+            days[row["day"] as String]?.errorsByPattern[row["pattern"]] = row["n"]
         }
         return days.values.sorted { $0.day < $1.day }
     }

@@ -2,91 +2,78 @@ import Foundation
 import GRDB
 
 extension LocalReportReader {
-    /// The problems of the sessions that started in the period, at most `limit` (with a note when there are more).
-    static func problems(_ query: ReportQuery, _ db: Database) throws -> (problems: [Report.Problem], notes: [String]) {
-        let window = Window(query.period)
-        let norms = try sessionNorms(query, db)
-        let inPeriod = "SELECT id FROM agent_sessions WHERE started_at >= ? AND started_at < ?"
-        var errors: [String: [String]] = [:]
-        for row in try Row.fetchAll(
-            db,
+    /// The sessions that started in the period, in order, and each agent's usual session.
+    static func problemSessions(_ query: ReportQuery, _ db: Database) throws
+        -> (ids: [String], norms: [String: ProblemFinder.SessionNorm])
+    {
+        let ids = try String.fetchAll(
+            db, sql: "SELECT id FROM agent_sessions WHERE started_at >= ? AND started_at < ? ORDER BY started_at, id",
+            arguments: Window(query.period).arguments)
+        return (ids, try sessionNorms(query, db))
+    }
+
+    /// The problems of the sessions `ids`, in their order.
+    ///
+    /// Sessions are looked at one by one, each with its calls, tool runs and LLM errors read through the tables'
+    /// session indexes: memory holds one session at a time however long the period.
+    static func problems(of ids: [String], norms: [String: ProblemFinder.SessionNorm], _ db: Database) throws
+        -> [Report.Problem]
+    {
+        let sessions = try db.cachedStatement(
+            sql: """
+                SELECT id, agent, status, final_output IS NOT NULL AND final_output <> '', duration_ms, cost_usd
+                FROM agent_sessions WHERE id = ?
+                """)
+        let errors = try db.cachedStatement(
             sql: """
                 SELECT related_id, message FROM agent_errors
-                WHERE source = 'llm' AND related_id IS NOT NULL AND session_id IN (\(inPeriod))
-                ORDER BY occurred_at, id
-                """,
-            arguments: window.arguments)
-        {
-            errors[row["related_id"], default: []].append(row["message"] ?? "")
-        }
-        var calls: [String: [ProblemFinder.Call]] = [:]
-        for row in try Row.fetchAll(
-            db,
+                WHERE session_id = ? AND source = 'llm' AND related_id IS NOT NULL ORDER BY occurred_at, id
+                """)
+        let calls = try db.cachedStatement(
             sql: """
-                SELECT session_id, id, seq, status, latency_ms, cost_usd FROM llm_calls
-                WHERE session_id IN (\(inPeriod)) ORDER BY session_id, seq, started_at, id
-                """,
-            arguments: window.arguments)
-        {
-            let id: String = row["id"]
-            calls[row["session_id"], default: []].append(
-                ProblemFinder.Call(
-                    id: id, seq: row["seq"] ?? 0, status: row["status"] ?? "ok", latencyMs: row["latency_ms"],
-                    costUsd: row["cost_usd"], errors: errors[id] ?? []))
-        }
-        var sessions: [String: ProblemFinder.Session] = [:]
-        var order: [String] = []
-        for row in try Row.fetchAll(
-            db,
+                SELECT id, seq, status, latency_ms, cost_usd FROM llm_calls
+                WHERE session_id = ? ORDER BY seq, started_at, id
+                """)
+        let tools = try db.cachedStatement(
             sql: """
-                SELECT id, agent, status, final_output IS NOT NULL AND final_output <> '' AS answered, duration_ms,
-                       cost_usd
-                FROM agent_sessions WHERE started_at >= ? AND started_at < ? ORDER BY started_at, id
-                """,
-            arguments: window.arguments)
-        {
-            let id: String = row["id"]
-            var session = ProblemFinder.Session(
-                id: id, agent: row["agent"], status: row["status"] ?? "running", hasFinalAnswer: row["answered"],
-                durationMs: row["duration_ms"], costUsd: row["cost_usd"])
-            session.calls = calls[id] ?? []
-            sessions[id] = session
-            order.append(id)
-        }
-        // Tool runs stream by session: only their arguments can be large.
-        let tools = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT session_id, id, tool_name, arguments, success, duration_ms,
+                SELECT id, tool_name, arguments, success, duration_ms,
                        CASE WHEN (lower(tool_name) LIKE '%read%' OR lower(tool_name) IN ('view', 'cat'))
                                  AND json_valid(arguments)
                             THEN coalesce(json_extract(arguments, '$.path'), json_extract(arguments, '$.file_path'),
                                           json_extract(arguments, '$.filename'))
-                       END AS read_path
-                FROM tool_executions WHERE session_id IN (\(inPeriod)) ORDER BY session_id, started_at, id
-                """,
-            arguments: window.arguments)
-        while let row = try tools.next() {
-            let sessionID: String = row["session_id"]
-            sessions[sessionID]?.tools.append(
-                ProblemFinder.Tool(
-                    id: row["id"], name: row["tool_name"], arguments: row["arguments"],
-                    readPath: String.fromDatabaseValue(row["read_path"]),
-                    success: row["success"] ?? true, durationMs: row["duration_ms"]))
-        }
+                       END
+                FROM tool_executions WHERE session_id = ? ORDER BY started_at, id
+                """)
         let finder = ProblemFinder()
         var found: [Report.Problem] = []
-        for id in order {
-            let session = sessions[id]!
+        for id in ids {
+            guard let row = try Row.fetchOne(sessions, arguments: [id]) else { continue }
+            var session = ProblemFinder.Session(
+                id: id, agent: row[1], status: row[2] ?? "running", hasFinalAnswer: row[3], durationMs: row[4],
+                costUsd: row[5])
+            if finder.needsCalls(session, norm: norms[session.agent ?? ""]) {
+                var messages: [String: [String]] = [:]
+                let errorRows = try Row.fetchCursor(errors, arguments: [id])
+                while let error = try errorRows.next() { messages[error[0], default: []].append(error[1] ?? "") }
+                let callRows = try Row.fetchCursor(calls, arguments: [id])
+                while let call = try callRows.next() {
+                    let callID: String = call[0]
+                    session.calls.append(
+                        ProblemFinder.Call(
+                            id: callID, seq: call[1] ?? 0, status: call[2] ?? "ok", latencyMs: call[3],
+                            costUsd: call[4], errors: messages[callID] ?? []))
+                }
+            }
+            let toolRows = try Row.fetchCursor(tools, arguments: [id])
+            while let tool = try toolRows.next() {
+                session.tools.append(
+                    ProblemFinder.Tool(
+                        id: tool[0], name: tool[1], arguments: tool[2], readPath: String.fromDatabaseValue(tool[5]),
+                        success: tool[3] ?? true, durationMs: tool[4]))
+            }
             found += finder.problems(in: session, norm: norms[session.agent ?? ""])
         }
-        var notes: [String] = []
-        if found.count > ReportRenderer.problemLimit {
-            notes.append(
-                "\(found.count) problems were found; the first \(ReportRenderer.problemLimit) are listed here, "
-                    + "--format json lists them all.")
-        }
-        return (found, notes)
+        return found
     }
 
     /// Each agent's usual session, from the ended sessions of the baseline and the period.

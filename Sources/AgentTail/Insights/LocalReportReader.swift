@@ -2,10 +2,12 @@ import AgentTailCore
 import Foundation
 import GRDB
 
-/// Computes a report from the embedded store, in one read transaction.
+/// Computes a report from the embedded store.
 ///
 /// Counts and sums are computed by SQLite; percentiles are computed here from the sorted values, as PostgreSQL's
-/// `percentile_cont` does, so that a report from Supabase gives the same figures for the same rows.
+/// `percentile_cont` does, so that a report from Supabase gives the same figures for the same rows. The figures,
+/// the anomalies, the timeline and the problems (in as many shares as there are cores) are computed side by side,
+/// each on a read-only connection of its own.
 package struct LocalReportReader: Sendable {
     package let path: String
 
@@ -19,13 +21,57 @@ package struct LocalReportReader: Sendable {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.label = "agenttail.report"
-        let queue = try DatabaseQueue(path: path, configuration: configuration)
-        return try await queue.read { db in try Self.report(query, in: db) }
+        // Parts read in transactions of their own: while agenttail writes, a row committed meanwhile may count in
+        // one part and not yet in another.
+        let store = try DatabasePool(path: path, configuration: configuration)
+        let sessions = try await store.read { db in try Self.problemSessions(query, db) }
+        let shares = max(1, min(ProcessInfo.processInfo.activeProcessorCount, sessions.ids.count / 200))
+        async let figures = store.read { db in try Self.figures(query, db) }
+        async let anomalies = store.read { db in try Self.anomalies(query, db) }
+        async let days = store.read { db in try Self.days(query, db) }
+        let problems = try await withThrowingTaskGroup(of: (Int, [Report.Problem]).self) { group in
+            for share in 0..<shares {
+                let ids = sessions.ids.indices.filter { $0 % shares == share }.map { sessions.ids[$0] }
+                group.addTask {
+                    (share, try await store.read { db in try Self.problems(of: ids, norms: sessions.norms, db) })
+                }
+            }
+            var found = Array(repeating: [Report.Problem](), count: shares)
+            for try await (share, problems) in group { found[share] = problems }
+            // Back in the sessions' order: the shares took every n-th session.
+            let order = Dictionary(uniqueKeysWithValues: sessions.ids.enumerated().map { ($1, $0) })
+            return found.flatMap { $0 }.sorted { order[$0.sessionId]! < order[$1.sessionId]! }
+        }
+        var report = try await figures
+        let (found, anomalyNotes) = try await anomalies
+        report.anomalies = found
+        report.problems = problems
+        report.notes = anomalyNotes
+        let patterns = Set(report.errors.map { "\($0.source) \($0.fingerprint)" })
+        report.days = try await days.map { day in
+            var day = day
+            day.errorsByPattern = day.errorsByPattern.filter { patterns.contains($0.key) }
+            return day
+        }
+        if problems.count > ReportRenderer.problemLimit {
+            report.notes.append(
+                "\(problems.count) problems were found; the first \(ReportRenderer.problemLimit) are listed here, "
+                    + "--format json lists them all.")
+        }
+        if report.llmCalls.unpricedCalls > 0 {
+            let names = report.models.filter { $0.costUsd == nil }.map { $0.model }.joined(separator: ", ")
+            let calls = report.llmCalls.unpricedCalls
+            report.notes.append(
+                "No price is known for \(names): \(calls) LLM call\(calls == 1 ? " is" : "s are") left out of the "
+                    + "cost. Give the price under `pricing:` in the configuration.")
+        }
+        return report
     }
 
-    static func report(_ query: ReportQuery, in db: Database) throws -> Report {
+    /// The figures of the period: sessions, calls, models, tools, errors, top sessions and groups.
+    static func figures(_ query: ReportQuery, _ db: Database) throws -> Report {
         let window = Window(query.period)
-        var report = Report(
+        return Report(
             source: "local",
             period: query.period,
             sessions: try sessions(window, db),
@@ -38,20 +84,6 @@ package struct LocalReportReader: Sendable {
             costliestSessions: try topSessions(
                 window, order: "cost_usd", limit: query.sessionLimit, textLimit: query.textLimit, db),
             groups: try query.by.map { try groups(window, by: $0, db) })
-        let (anomalies, anomalyNotes) = try anomalies(query, db)
-        let (problems, problemNotes) = try problems(query, db)
-        report.anomalies = anomalies
-        report.problems = problems
-        report.notes = anomalyNotes + problemNotes
-        report.days = try days(query, patterns: report.errors, db)
-        if report.llmCalls.unpricedCalls > 0 {
-            let names = report.models.filter { $0.costUsd == nil }.map(\.model).joined(separator: ", ")
-            let calls = report.llmCalls.unpricedCalls
-            report.notes.append(
-                "No price is known for \(names): \(calls) LLM call\(calls == 1 ? " is" : "s are") left out of the "
-                    + "cost. Give the price under `pricing:` in the configuration.")
-        }
-        return report
     }
 
     /// The period's bounds as the store writes times, for `started_at >= from AND started_at < to`.

@@ -150,26 +150,52 @@ package struct ProblemFinder: Sendable {
                     + "\(Self.count(session.calls.count, "LLM call")) and \(Self.count(session.tools.count, "tool run"))",
                 session.calls.suffix(1).map(\.id))
         }
-        if let norm, norm.sessions >= minimumNormSessions, session.status != "running" {
-            if let duration = session.durationMs, let usual = norm.medianDurationMs, usual > 0,
-                duration >= outlierRatio * usual,
-                log1p(duration) - log1p(usual) >= outlierDeviations * norm.durationSpread
-            {
-                add("outlier_session",
-                    "lasted \(ReportText.duration(duration)), \(Self.times(duration / usual)) the "
-                        + "\(session.agent ?? "agent")'s usual \(ReportText.duration(usual)) "
-                        + "(median of \(norm.sessions) sessions)",
-                    slowestSteps(session))
-            } else if let cost = session.costUsd, let usual = norm.medianCostUsd, usual > 0, cost >= outlierRatio * usual,
-                log1p(cost * 1000) - log1p(usual * 1000) >= outlierDeviations * norm.costSpread
-            {
-                add("outlier_session",
-                    "cost \(ReportText.dollars(cost)), \(Self.times(cost / usual)) the \(session.agent ?? "agent")'s "
-                        + "usual \(ReportText.dollars(usual)) (median of \(norm.sessions) sessions)",
-                    session.calls.sorted { ($0.costUsd ?? 0) > ($1.costUsd ?? 0) }.prefix(3).map(\.id))
-            }
+        switch outlier(session, norm: norm) {
+        case .longer(let usual, let sessions):
+            add("outlier_session",
+                "lasted \(ReportText.duration(session.durationMs)), \(Self.times(session.durationMs! / usual)) the "
+                    + "\(session.agent ?? "agent")'s usual \(ReportText.duration(usual)) (median of \(sessions) sessions)",
+                slowestSteps(session))
+        case .costlier(let usual, let sessions):
+            add("outlier_session",
+                "cost \(ReportText.dollars(session.costUsd)), \(Self.times(session.costUsd! / usual)) the "
+                    + "\(session.agent ?? "agent")'s usual \(ReportText.dollars(usual)) (median of \(sessions) sessions)",
+                session.calls.sorted { ($0.costUsd ?? 0) > ($1.costUsd ?? 0) }.prefix(3).map(\.id))
+        case nil:
+            break
         }
         return found
+    }
+
+    /// How a session stands out from its agent's usual ones.
+    package enum Outlier: Sendable {
+        /// Far longer than the usual duration (the median, in milliseconds), among `sessions` sessions.
+        case longer(usual: Double, sessions: Int)
+        /// Far costlier than the usual cost (the median, in dollars), among `sessions` sessions.
+        case costlier(usual: Double, sessions: Int)
+    }
+
+    /// Whether `session` is far longer or costlier than its agent's usual session: decided by the session alone.
+    package func outlier(_ session: Session, norm: SessionNorm?) -> Outlier? {
+        guard let norm, norm.sessions >= minimumNormSessions, session.status != "running" else { return nil }
+        if let duration = session.durationMs, let usual = norm.medianDurationMs, usual > 0,
+            duration >= outlierRatio * usual,
+            log1p(duration) - log1p(usual) >= outlierDeviations * norm.durationSpread
+        {
+            return .longer(usual: usual, sessions: norm.sessions)
+        }
+        if let cost = session.costUsd, let usual = norm.medianCostUsd, usual > 0, cost >= outlierRatio * usual,
+            log1p(cost * 1000) - log1p(usual * 1000) >= outlierDeviations * norm.costSpread
+        {
+            return .costlier(usual: usual, sessions: norm.sessions)
+        }
+        return nil
+    }
+
+    /// Whether finding the problems of `session` needs its LLM calls: those of a session that ended otherwise than
+    /// completed, or of an outlier (its evidence). Loops, rereads and failing streaks need only its tool runs.
+    package func needsCalls(_ session: Session, norm: SessionNorm?) -> Bool {
+        (session.status != "completed" && session.status != "running") || outlier(session, norm: norm) != nil
     }
 
     /// The longest run of neighbours that `same` joins (the first one found among equally long runs).

@@ -5,8 +5,12 @@ import Foundation
 package enum RobustStatistics {
     /// The median of `values` (the mean of the two middle ones for an even count); nil for none.
     package static func median(_ values: [Double]) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
+        median(ofSorted: values.sorted())
+    }
+
+    /// The median of values already in ascending order.
+    package static func median(ofSorted sorted: [Double]) -> Double? {
+        guard !sorted.isEmpty else { return nil }
         let middle = sorted.count / 2
         return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }

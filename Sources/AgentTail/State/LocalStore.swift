@@ -67,11 +67,15 @@ package struct LocalStore: Sendable {
         }
         migrator.registerMigration("v4: report views and indexes") { db in
             for view in LocalStoreViews.all { try db.execute(sql: view) }
-            // A report reads one period of each table.
+            // A report reads one period of each table, and only these columns: the indexes cover them, so that a
+            // period is one range of an index and no row of the wide tables (inputs, outputs, results) is visited.
             try db.execute(
                 sql: """
-                    CREATE INDEX llm_calls_started ON llm_calls (started_at);
-                    CREATE INDEX tool_executions_started ON tool_executions (started_at);
+                    CREATE INDEX llm_calls_report ON llm_calls (
+                        started_at, model, status, latency_ms, prompt_tokens, completion_tokens, cache_read_tokens,
+                        cache_creation_tokens, cost_usd, session_id);
+                    CREATE INDEX tool_executions_report ON tool_executions (
+                        started_at, tool_name, category, success, duration_ms);
                     CREATE INDEX agent_errors_occurred ON agent_errors (occurred_at);
                     """)
         }
