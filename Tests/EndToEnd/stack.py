@@ -67,6 +67,27 @@ class Server:
         self.process.wait(timeout=10)
 
 
+def fixture_store(root: Path, claude_code: bool = False) -> Path:
+    """The Mini-Agent fixtures (and Claude Code's when asked), as finished runs, read by `run --once` into a local
+    store under `root`; returns the configuration that reads it."""
+    sources = [("mini-agent", FIXTURES, "*.log")] + ([("claude-code", CLAUDE_CODE_FIXTURES, "*.jsonl")] if claude_code else [])
+    config = [f"state:\n  path: {root}/state.sqlite\nsinks:\n  local:\n    path: {root}/events.sqlite\nsources:"]
+    for name, fixtures, pattern in sources:
+        folder = root / name
+        folder.mkdir(parents=True)
+        for path in fixtures.glob(pattern):
+            (folder / path.name).write_bytes(path.read_bytes())
+            # Dated in the past, so that silence has concluded them.
+            os.utime(folder / path.name, (time.time() - 7200, time.time() - 7200))
+        config.append(f"  - name: {name}\n    paths: ['{folder}/{pattern}']\n    rules: builtin:{name}\n"
+                      "    start_at: beginning")
+    path = root / "agenttail.yaml"
+    path.write_text("\n".join(config) + "\n")
+    subprocess.run([str(BINARY), "run", "--once", "--config", str(path), "--log-level", "error"], check=True,
+                   capture_output=True)
+    return path
+
+
 class Workspace:
     """Logs, a config with the local and Supabase sinks, and helpers to run agenttail on them."""
 

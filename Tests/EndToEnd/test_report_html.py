@@ -1,16 +1,14 @@
 """The HTML report in a headless Chromium, offline: it renders, its charts are there, its own script runs, and
 nothing planted in the logs does. The screenshot is kept in .build/artefacts/ for a person to look at."""
-import os
 import re
 import shutil
 import sqlite3
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from stack import BINARY, CLAUDE_CODE_FIXTURES, FIXTURES, ROOT
+from stack import BINARY, ROOT, fixture_store
 
 ARTEFACTS = ROOT / ".build" / "artefacts"
 # What an agent may write: markup that would run, close the SVG, break a table, or move the terminal's cursor.
@@ -35,25 +33,7 @@ def browse(page: Path, *arguments):
 
 @pytest.fixture
 def report_page(tmp_path):
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    for log in FIXTURES.glob("*.log"):
-        (logs / log.name).write_bytes(log.read_bytes())
-    claude = tmp_path / "claude"
-    claude.mkdir()
-    for log in CLAUDE_CODE_FIXTURES.glob("*.jsonl"):
-        (claude / log.name).write_bytes(log.read_bytes())
-    config = tmp_path / "agenttail.yaml"
-    config.write_text(
-        f"sources:\n  - name: mini-agent\n    paths: ['{logs}/*.log']\n    rules: builtin:mini-agent\n"
-        f"    start_at: beginning\n  - name: claude-code\n    paths: ['{claude}/*.jsonl']\n"
-        f"    rules: builtin:claude-code\n    start_at: beginning\n"
-        f"state:\n  path: {tmp_path}/state.sqlite\nsinks:\n  local:\n    path: {tmp_path}/events.sqlite\n")
-    # Finished runs: dated in the past, so that silence has concluded them.
-    for log in list(logs.iterdir()) + list(claude.iterdir()):
-        os.utime(log, (time.time() - 7200, time.time() - 7200))
-    subprocess.run([str(BINARY), "run", "--once", "--config", str(config), "--log-level", "error"], check=True,
-                   capture_output=True)
+    config = fixture_store(tmp_path, claude_code=True)
     # The planted text goes where the report shows logged text: a task, a tool's name and an error message.
     with sqlite3.connect(tmp_path / "events.sqlite") as store:
         store.execute("UPDATE agent_sessions SET task = ? WHERE rowid = (SELECT min(rowid) FROM agent_sessions)",

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from stack import BINARY, FIXTURES
+from stack import BINARY, fixture_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "Servers"))
 from chat_webhook_server import ChatWebhook  # noqa: E402
@@ -16,18 +16,7 @@ PERIOD = ["--from", "2026-11-01", "--to", "2026-12-01"]
 @pytest.fixture
 def config(tmp_path):
     """A local store holding the Mini-Agent fixtures."""
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    for log in FIXTURES.glob("*.log"):
-        (logs / log.name).write_bytes(log.read_bytes())
-    path = tmp_path / "agenttail.yaml"
-    path.write_text(
-        f"sources:\n  - name: mini-agent\n    paths: ['{logs}/*.log']\n    rules: builtin:mini-agent\n"
-        f"    start_at: beginning\nstate:\n  path: {tmp_path}/state.sqlite\n"
-        f"sinks:\n  local:\n    path: {tmp_path}/events.sqlite\n")
-    subprocess.run([str(BINARY), "run", "--once", "--config", str(path), "--log-level", "error"], check=True,
-                   capture_output=True)
-    return path
+    return fixture_store(tmp_path)
 
 
 def report(config, *arguments):
