@@ -91,8 +91,10 @@ package enum ReportHTML {
             ("LLM calls", ReportText.count(c.total),
              "\(c.failed) failed; latency p50 \(ReportText.duration(c.p50Ms)), p95 \(ReportText.duration(c.p95Ms))"),
             ("Cost", ReportText.dollars(c.costUsd), c.unpricedCalls > 0 ? "\(c.unpricedCalls) calls without a price" : "LLM calls"),
-            ("Tokens", ReportText.count(c.promptTokens + c.completionTokens),
-             "\(ReportText.count(c.promptTokens)) prompt (\(ReportText.count(c.cacheReadTokens)) cache read), \(ReportText.count(c.completionTokens)) output"),
+            c.promptTokens + c.completionTokens == 0
+                ? ("Tokens", "-", "none counted in the logs")
+                : ("Tokens", ReportText.count(c.promptTokens + c.completionTokens),
+                   "\(ReportText.count(c.promptTokens)) prompt (\(ReportText.count(c.cacheReadTokens)) cache read), \(ReportText.count(c.completionTokens)) output"),
         ]
         return "<section class=\"cards\">"
             + items.map { "<div class=\"card\"><h3>\(escape($0.0))</h3><p class=\"figure\">\(escape($0.1))</p><p>\(escape($0.2))</p></div>" }
@@ -180,7 +182,7 @@ package enum ReportHTML {
             models.map { model in
                 [Cell(model.model), number(model.calls), number(model.promptTokens), number(model.cacheReadTokens),
                  number(model.cacheCreationTokens), number(model.completionTokens),
-                 model.costUsd == nil ? Cell("no price", sort: -1) : dollars(model.costUsd)]
+                 Cell(ReportText.cost(of: model), sort: model.costUsd ?? -1)]
             }, caption: "Tokens and cost per model")
     }
 

@@ -28,7 +28,7 @@ package struct ReportRenderer: Sendable {
             report.models.map { model in
                 [model.model, ReportText.count(model.calls), ReportText.count(model.promptTokens),
                  ReportText.count(model.cacheReadTokens), ReportText.count(model.cacheCreationTokens),
-                 ReportText.count(model.completionTokens), model.costUsd.map { ReportText.dollars($0) } ?? "no price"]
+                 ReportText.count(model.completionTokens), ReportText.cost(of: model)]
             }, widths: [24]))
         if let groups = report.groups {
             out.append(heading(2, "By \(groups.by)"))
@@ -95,8 +95,10 @@ package struct ReportRenderer: Sendable {
                 + "cost \(ReportText.dollars(s.costUsd))",
             "LLM calls: \(ReportText.count(c.total)) (\(ReportText.count(c.failed)) failed); latency p50 "
                 + "\(ReportText.duration(c.p50Ms)), p95 \(ReportText.duration(c.p95Ms)); cost \(ReportText.dollars(c.costUsd))",
-            "Tokens: \(ReportText.count(c.promptTokens)) prompt (\(ReportText.count(c.cacheReadTokens)) cache read, "
-                + "\(ReportText.count(c.cacheCreationTokens)) cache write), \(ReportText.count(c.completionTokens)) output",
+            c.promptTokens + c.completionTokens == 0
+                ? "Tokens: none counted in the logs"
+                : "Tokens: \(ReportText.count(c.promptTokens)) prompt (\(ReportText.count(c.cacheReadTokens)) cache read, "
+                    + "\(ReportText.count(c.cacheCreationTokens)) cache write), \(ReportText.count(c.completionTokens)) output",
         ]
         switch flavor {
         case .markdown: lines = lines.map { "- " + $0 }

@@ -78,6 +78,13 @@ package enum ReportText {
         return lines.joined(separator: "\n")
     }
 
+    /// A model's cost: dollars, `no price` when its calls counted tokens the price list cannot price, `-` when they
+    /// counted none (the agent's log has no token counts).
+    package static func cost(of model: Report.ModelUsage) -> String {
+        if let cost = model.costUsd { return dollars(cost) }
+        return model.promptTokens + model.completionTokens > 0 ? "no price" : "-"
+    }
+
     /// A count with thousands separators: `1,234,567`.
     package static func count(_ value: Int?) -> String {
         guard let value else { return "-" }
