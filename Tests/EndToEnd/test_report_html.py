@@ -1,5 +1,6 @@
 """The HTML report in a headless Chromium, offline: it renders, its charts are there, its own script runs, and
 nothing planted in the logs does. The screenshot is kept in .build/artefacts/ for a person to look at."""
+import json
 import re
 import shutil
 import sqlite3
@@ -7,6 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import urllib.request
+import websocket
 
 from stack import BINARY, ROOT, fixture_store
 
@@ -86,3 +89,83 @@ def test_a_screenshot_is_kept_for_people_to_look_at(report_page):
         taken = browse(report_page, f"--screenshot={shot}", f"--window-size={size}", "--hide-scrollbars")
         assert taken.returncode == 0, taken.stderr
         assert shot.stat().st_size > 20_000, f"{name} looks empty"
+
+
+class DevTools:
+    """A headless Chromium driven through the DevTools protocol: evaluate script, press keys."""
+
+    def __init__(self, page: Path, profile: Path):
+        self.process = subprocess.Popen(
+            [chromium(), "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--host-resolver-rules=MAP * ~NOTFOUND", "--remote-debugging-port=0", f"--user-data-dir={profile}",
+             page.as_uri()], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for line in self.process.stderr:
+            match = re.search(r"DevTools listening on ws://127\.0\.0\.1:(\d+)/", line)
+            if match:
+                break
+        else:
+            pytest.fail("Chromium did not open its DevTools port")
+        targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{match.group(1)}/json"))
+        target = next(target for target in targets if target["type"] == "page")
+        self.socket = websocket.create_connection(target["webSocketDebuggerUrl"], timeout=30)
+        self.counter = 0
+        # The page has loaded once its own script has marked the document.
+        self.wait_for("document.documentElement?.getAttribute('data-tables') === 'sortable'")
+
+    def call(self, method: str, **params):
+        self.counter += 1
+        self.socket.send(json.dumps({"id": self.counter, "method": method, "params": params}))
+        while True:
+            answer = json.loads(self.socket.recv())
+            if answer.get("id") == self.counter:
+                assert "error" not in answer, answer
+                return answer["result"]
+
+    def evaluate(self, expression: str):
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        assert "exceptionDetails" not in result, result
+        return result["result"].get("value")
+
+    def wait_for(self, expression: str):
+        for _ in range(200):
+            if self.evaluate(f"Boolean({expression})"):
+                return
+            self.call("Runtime.evaluate", expression="new Promise(r => requestAnimationFrame(r))", awaitPromise=True)
+        pytest.fail(f"never true: {expression}")
+
+    def press(self, key: str, code: int):
+        for kind in ("keyDown", "keyUp"):
+            self.call("Input.dispatchKeyEvent", type=kind, key=key, code=key, windowsVirtualKeyCode=code,
+                      nativeVirtualKeyCode=code, text="\r" if kind == "keyDown" else "")
+
+    def close(self):
+        self.socket.close()
+        self.process.kill()
+        self.process.wait()
+
+
+def test_tables_sort_by_click_and_by_keyboard(report_page, tmp_path):
+    browser = DevTools(report_page, tmp_path / "profile")
+    try:
+        table = "document.querySelectorAll('table.sortable')"
+        # The tools table: the one whose first header is "tool".
+        find = (f"Array.from({table}).find(t => t.tHead.rows[0].cells[0].textContent === 'tool')")
+        column = lambda index: browser.evaluate(
+            f"Array.from({find}.tBodies[0].rows).map(r => parseFloat(r.cells[{index}].dataset.sort))")
+        names = lambda: browser.evaluate(f"Array.from({find}.tBodies[0].rows).map(r => r.cells[0].textContent)")
+        before = names()
+        # Click "p50" (column 5): ascending, then descending.
+        browser.evaluate(f"{find}.tHead.rows[0].cells[5].querySelector('button').click()")
+        assert column(5) == sorted(column(5))
+        assert browser.evaluate(f"{find}.tHead.rows[0].cells[5].getAttribute('aria-sort')") == "ascending"
+        browser.evaluate(f"{find}.tHead.rows[0].cells[5].querySelector('button').click()")
+        assert column(5) == sorted(column(5), reverse=True)
+        # By keyboard: focus the "tool" header and press Enter; names sort as text.
+        browser.evaluate(f"{find}.tHead.rows[0].cells[0].querySelector('button').focus()")
+        browser.press("Enter", 13)
+        browser.wait_for(f"{find}.tHead.rows[0].cells[0].getAttribute('aria-sort') === 'ascending'")
+        after = names()
+        assert sorted(after, key=str.lower) == after or after == sorted(after)
+        assert set(after) == set(before) and len(after) == len(before)
+    finally:
+        browser.close()
