@@ -98,7 +98,7 @@ class DevTools:
         self.process = subprocess.Popen(
             [chromium(), "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--host-resolver-rules=MAP * ~NOTFOUND", "--remote-debugging-port=0", f"--user-data-dir={profile}",
-             page.as_uri()], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         for line in self.process.stderr:
             match = re.search(r"DevTools listening on ws://127\.0\.0\.1:(\d+)/", line)
             if match:
@@ -109,7 +109,13 @@ class DevTools:
         target = next(target for target in targets if target["type"] == "page")
         self.socket = websocket.create_connection(target["webSocketDebuggerUrl"], timeout=30)
         self.counter = 0
-        # The page has loaded once its own script has marked the document.
+        self.events = []
+        # The report is opened only now, from a blank page already connected to: no navigation can then destroy the
+        # context a later evaluation runs in. It has loaded once the load event came and its script marked it.
+        self.call("Page.enable")
+        self.call("Page.navigate", url=page.as_uri())
+        while "Page.loadEventFired" not in self.events:
+            self.events.append(json.loads(self.socket.recv()).get("method"))
         self.wait_for("document.documentElement?.getAttribute('data-tables') === 'sortable'")
 
     def call(self, method: str, **params):
@@ -117,6 +123,8 @@ class DevTools:
         self.socket.send(json.dumps({"id": self.counter, "method": method, "params": params}))
         while True:
             answer = json.loads(self.socket.recv())
+            if "method" in answer:
+                self.events.append(answer["method"])
             if answer.get("id") == self.counter:
                 assert "error" not in answer, answer
                 return answer["result"]
