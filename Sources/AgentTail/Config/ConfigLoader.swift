@@ -148,15 +148,8 @@ package struct ConfigLoader: Sendable {
         }
         if let supabaseNode = map.optional("supabase") {
             let supabase = try supabaseNode.mapping(allowed: ["url", "api_key", "access_token", "ca_file", "timeout"])
-            let urlNode = try supabase.required("url")
-            let url = try urlNode.nonEmptyString()
-            guard let parsed = URL(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
-                parsed.host != nil
-            else {
-                throw urlNode.error("expected the project URL, such as https://abcd.supabase.co, got '\(url)'")
-            }
             var read = SupabaseReadConfig(
-                url: url.hasSuffix("/") ? String(url.dropLast()) : url,
+                url: try projectURL(supabase.required("url")),
                 apiKey: try secrets.read(supabase.required("api_key"), suggesting: "${SUPABASE_PUBLISHABLE_KEY}"))
             if let token = supabase.optional("access_token") {
                 read.accessToken = try secrets.read(token, suggesting: "${SUPABASE_ACCESS_TOKEN}")
@@ -286,15 +279,8 @@ package struct ConfigLoader: Sendable {
             "url", "secret_key", "service_role_key", "batch_size", "max_request_bytes", "max_field_bytes", "timeout",
             "ca_file",
         ])
-        let urlNode = try map.required("url")
-        let url = try urlNode.nonEmptyString()
-        guard let parsed = URL(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
-            parsed.host != nil
-        else {
-            throw urlNode.error("expected the project URL, such as https://abcd.supabase.co, got '\(url)'")
-        }
         var config = SupabaseSinkConfig(
-            url: url.hasSuffix("/") ? String(url.dropLast()) : url, key: try supabaseKey(map, secrets: secrets))
+            url: try projectURL(map.required("url")), key: try supabaseKey(map, secrets: secrets))
         config.tls = try tls(map, base: base(of: node))
         if let value = map.optional("batch_size") { config.batchSize = try value.int(min: 1, max: 10_000) }
         if let value = map.optional("max_request_bytes") {
@@ -308,6 +294,17 @@ package struct ConfigLoader: Sendable {
         if let value = map.optional("timeout") { config.timeout = try positive(value) }
         config.maxFieldBytes = min(config.maxFieldBytes, config.maxRequestBytes / 4)
         return config
+    }
+
+    /// A Supabase project URL (http or https, with a host), without a trailing slash.
+    private func projectURL(_ node: YAMLValue) throws(ConfigError) -> String {
+        let url = try node.nonEmptyString()
+        guard let parsed = URL(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
+            parsed.host != nil
+        else {
+            throw node.error("expected the project URL, such as https://abcd.supabase.co, got '\(url)'")
+        }
+        return url.hasSuffix("/") ? String(url.dropLast()) : url
     }
 
     /// `secret_key` (the documented key), or `service_role_key` (a legacy JWT), never both; a key of the wrong
