@@ -2,6 +2,7 @@ import AgentTail
 import AgentTailCore
 import AgentTailTestSupport
 import Foundation
+import GRDB
 import Testing
 
 /// Logs of both agents, each written to show one problem, read by the real rules into a real local store.
@@ -21,6 +22,23 @@ private struct Runs {
         let rows = try FileParser.rows(path: path, rules: rules, host: "test-host")
         try store.writeBlocking(rows)
         return rows
+    }
+
+    /// The ended sessions whose problems the store kept, and how many problems it kept.
+    func kept() throws -> (checked: Int, problems: Int) {
+        try DatabaseQueue(path: store.path).read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM session_problem_checks") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM session_problems") ?? 0
+            )
+        }
+    }
+
+    /// Forgets what the store kept, as in a store written before problems were kept.
+    func forgetKept() throws {
+        try DatabaseQueue(path: store.path).write { db in
+            try db.execute(sql: "DELETE FROM session_problem_checks; DELETE FROM session_problems")
+        }
     }
 
     func problems() async throws -> [Report.Problem] {
@@ -195,5 +213,52 @@ struct ReportProblemTests {
         #expect(outliers.contains { $0.explanation.hasPrefix("lasted 1h 00m") && $0.explanation.contains("mini-agent") })
         #expect(outliers.contains { $0.explanation.hasPrefix("lasted 1h 30m") && $0.explanation.contains("claude-code") })
         #expect(outliers.allSatisfy { !$0.evidence.isEmpty })
+    }
+
+    @Test func keptProblemsAreWhatTheReportFindsItself() async throws {
+        let runs = try Runs()
+        var loop = MiniAgentLog()
+        for _ in 0..<3 { loop.step("bash", ["command": "npm test"], success: false, output: "1 failing") }
+        loop.finish()
+        try runs.add("agent_run_loop.log", loop.text, rules: try Fixtures.miniAgentRules)
+        var reads = MiniAgentLog(start: "2026-11-26 11:00:00")
+        for _ in 0..<4 { reads.step("read_file", ["path": "a.py"]) }
+        try runs.add("agent_run_reads.log", reads.text, rules: try Fixtures.miniAgentRules)  // no final answer
+        var claude = ClaudeCodeLog()
+        claude.user("Deploy it.")
+        for command in ["kubectl apply -f a.yaml", "kubectl apply -f b.yaml", "helm install x"] {
+            claude.toolResult(claude.toolUse("Bash", ["command": command]), "Error: forbidden", isError: true)
+        }
+        claude.answer("I lack the rights.")
+        try runs.add("streak.jsonl", claude.text, rules: try Fixtures.claudeCodeRules)
+
+        let kept = try runs.kept()
+        let fromKept = try await runs.problems()
+        #expect(Set(fromKept.map(\.kind)).isSuperset(of: ["loop", "repeated_read", "failing_streak"]))
+        #expect(kept.problems == fromKept.count, "every problem came from what the store kept")
+        try runs.forgetKept()
+        #expect(try await runs.problems() == fromKept)
+        // Opening the store again checks the sessions it has not checked.
+        #expect(try LocalStore(path: runs.store.path).backfilled == kept.checked)
+        #expect(try runs.kept() == kept)
+    }
+
+    @Test func rowsWrittenAfterASessionEndedAreLookedAtAgain() async throws {
+        let runs = try Runs()
+        var mini = MiniAgentLog()
+        mini.step("bash", ["command": "make"], success: true)
+        for path in ["a.txt", "b.txt", "c.txt"] {
+            mini.step("read_file", ["path": path], success: false, output: "File not found")
+        }
+        mini.finish("I could not do it.")
+        let path = try runs.folder.write("agent_run_late.log", mini.text)
+        let rows = try FileParser.rows(path: path, rules: try Fixtures.miniAgentRules, host: "test-host")
+        let late = try #require(rows.last { $0.table == .toolExecutions })
+        try runs.store.writeBlocking(rows.filter { $0 != late })
+        #expect(try await runs.problems().filter { $0.kind == "failing_streak" }.isEmpty)
+        try runs.store.writeBlocking([late])
+        let streak = try #require(try await runs.problems().first { $0.kind == "failing_streak" })
+        #expect(streak.evidence.count == 3)
+        #expect(streak.evidence.last == late.id.lowercased)
     }
 }

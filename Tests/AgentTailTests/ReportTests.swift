@@ -259,6 +259,21 @@ struct ReportPeriodTests {
         #expect(Percentile.continuous([1, 2, 3, 4], 0.5) == 2.5)
         #expect(Percentile.continuous([10, 20, 30], 0.95) == 29)
         #expect(Percentile.continuous(Array(1...100), 0.95) == 95.1)
+        // Selection finds the ranks sorting would, in any order and with repeated values.
+        var generator = SystemRandomNumberGenerator()
+        for count in [2, 3, 10, 101, 5_000] {
+            for spread in [3, 1_000_000] {
+                let values = (0..<count).map { _ in Int.random(in: 0..<spread, using: &generator) }
+                for q in [0.0, 0.5, 0.95, 1.0] {
+                    let sorted = values.sorted()
+                    let position = q * Double(count - 1)
+                    let lower = Int(position.rounded(.down))
+                    let upper = min(lower + 1, count - 1)
+                    let expected = Double(sorted[lower]) + (position - Double(lower)) * Double(sorted[upper] - sorted[lower])
+                    #expect(Percentile.continuous(values, q) == (expected * 10).rounded() / 10, "\(count) values, q \(q)")
+                }
+            }
+        }
     }
 }
 

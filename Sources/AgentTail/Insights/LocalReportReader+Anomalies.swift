@@ -45,66 +45,75 @@ extension LocalReportReader {
     }
 
     /// What each agent, tool and model did in each of `periods`, read in one pass over each table: SQL tells in
-    /// which periods a row falls (a bit each), and columns are read by position.
+    /// which periods a row falls (a bit each), and columns are read in place.
     static func observations(_ periods: [Report.Period], _ db: Database)
         throws -> [[AnomalyDetector.Subject: AnomalyDetector.Observations]]
     {
-        var result = Array(repeating: [AnomalyDetector.Subject: AnomalyDetector.Observations](), count: periods.count)
         // The periods' bounds cut time into segments; SQL tells a row's segment with a few comparisons, and each
         // segment stands for the periods that hold it.
         let cuts = Set(periods.flatMap { [$0.from, $0.to] }).sorted()
-        let masks: [Int] = cuts.indices.dropLast().map { segment in
-            periods.indices.reduce(0) { mask, index in
-                periods[index].from <= cuts[segment] && cuts[segment + 1] <= periods[index].to ? mask | 1 << index : mask
-            }
+        let segments: [[Int]] = cuts.indices.dropLast().map { segment in
+            periods.indices.filter { periods[$0].from <= cuts[segment] && cuts[segment + 1] <= periods[$0].to }
         }
         let bounds = cuts.map(\.rfc3339)
         func membership(_ column: String) -> String {
             "CASE " + bounds.dropFirst().indices.map { "WHEN \(column) < ? THEN \($0 - 1) " }.joined() + "END"
         }
         let arguments = StatementArguments(Array(bounds.dropFirst()) + [bounds.first!, bounds.last!])
-        /// Adds one row to every period its segment belongs to.
-        func add(
-            _ segment: Int, _ subject: AnomalyDetector.Subject, failed: Bool, duration: Double?, cost: Double? = nil
-        ) {
-            let mask = masks[segment]
-            for index in periods.indices where mask & (1 << index) != 0 {
-                result[index][subject, default: .init()].add(failed: failed, duration: duration, cost: cost)
+        var result = Array(repeating: [AnomalyDetector.Subject: AnomalyDetector.Observations](), count: periods.count)
+        /// One table's rows: (segment, subject, failed, duration, cost) by position.
+        func read(_ kind: AnomalyDetector.Subject.Kind, _ sql: String, noName: String) throws {
+            var names = TextNumbers()
+            // Period by period, subject by subject (numbered as first seen).
+            var observed = Array(repeating: [AnomalyDetector.Observations](), count: periods.count)
+            let rows = try ColumnScan(db, sql: sql, arguments: arguments)
+            var noNameNumber: Int?
+            while try rows.next() {
+                guard let segment = rows.int(0) else { continue }
+                let subject: Int
+                if let number = rows.text(1, in: &names) {
+                    subject = number
+                } else {
+                    subject = noNameNumber ?? names.number(of: noName)
+                    noNameNumber = subject
+                }
+                let failed = rows.bool(2) ?? false
+                let duration = rows.double(3)
+                let cost = rows.double(4)
+                for index in segments[segment] {
+                    while observed[index].count <= subject { observed[index].append(.init()) }
+                    observed[index][subject].add(failed: failed, duration: duration, cost: cost)
+                }
+            }
+            for index in periods.indices {
+                for (subject, observations) in observed[index].enumerated() where observations.trials > 0 {
+                    result[index][.init(kind, names[subject])] = observations
+                }
             }
         }
-        let sessions = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT \(membership("started_at")), coalesce(agent, '(no agent)'), status <> 'completed', duration_ms,
-                       cost_usd
-                FROM agent_sessions
-                WHERE started_at >= ? AND started_at < ? AND status IN ('completed', 'failed', 'abandoned')
-                """,
-            arguments: arguments)
-        while let row = try sessions.next() {
-            add(row[0], .init(.agent, row[1]), failed: row[2], duration: row[3], cost: row[4])
-        }
-        let tools = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT \(membership("started_at")), tool_name, success = 0, duration_ms FROM tool_executions
-                WHERE started_at >= ? AND started_at < ?
-                """,
-            arguments: arguments)
-        while let row = try tools.next() {
-            add(row[0], .init(.tool, row[1]), failed: row[2] ?? false, duration: row[3])
-        }
-        let calls = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT \(membership("started_at")), model, status <> 'ok', latency_ms FROM llm_calls
-                WHERE started_at >= ? AND started_at < ? AND model IS NOT NULL
-                  AND status IN ('ok', 'error', 'no_response')
-                """,
-            arguments: arguments)
-        while let row = try calls.next() {
-            add(row[0], .init(.model, row[1]), failed: row[2], duration: row[3])
-        }
+        try read(
+            .agent,
+            """
+            SELECT \(membership("started_at")), agent, status <> 'completed', duration_ms, cost_usd
+            FROM agent_sessions
+            WHERE started_at >= ? AND started_at < ? AND status IN ('completed', 'failed', 'abandoned')
+            """,
+            noName: "(no agent)")
+        try read(
+            .tool,
+            """
+            SELECT \(membership("started_at")), tool_name, success = 0, duration_ms, NULL FROM tool_executions
+            WHERE started_at >= ? AND started_at < ?
+            """,
+            noName: "")
+        try read(
+            .model,
+            """
+            SELECT \(membership("started_at")), model, status <> 'ok', latency_ms, NULL FROM llm_calls
+            WHERE started_at >= ? AND started_at < ? AND model IS NOT NULL
+              AND status IN ('ok', 'error', 'no_response')
+            """,
+            noName: "")
         return result
     }
 }

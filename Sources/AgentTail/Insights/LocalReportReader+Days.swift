@@ -30,15 +30,28 @@ extension LocalReportReader {
             days[key]?.completed = row["completed"]
             days[key]?.failed = row["failed"]
         }
-        for row in try Row.fetchAll(
+        // Cost by day and model in one pass over the calls, in the covering index's order (by time).
+        var dayNumbers = TextNumbers()
+        var models = TextNumbers()
+        var costs: [[Double?]] = []
+        let rows = try ColumnScan(
             db,
             sql: """
-                SELECT substr(started_at, 1, 10) AS day, coalesce(model, '(no model)') AS model, sum(cost_usd) AS cost
-                FROM llm_calls WHERE started_at >= ? AND started_at < ? AND cost_usd IS NOT NULL GROUP BY 1, 2
+                SELECT started_at, model, cost_usd FROM llm_calls
+                WHERE started_at >= ? AND started_at < ? AND cost_usd IS NOT NULL
                 """,
             arguments: window.arguments)
-        {
-            days[row["day"] as String]?.costByModel[row["model"]] = ReportRounding.dollars(row["cost"])
+        while try rows.next() {
+            guard let day = rows.text(0, in: &dayNumbers, prefix: 10), let cost = rows.double(2) else { continue }
+            let model = rows.text(1, in: &models) ?? models.number(of: "(no model)")
+            if day == costs.count { costs.append([]) }
+            while costs[day].count <= model { costs[day].append(nil) }
+            costs[day][model] = (costs[day][model] ?? 0) + cost
+        }
+        for (day, byModel) in costs.enumerated() {
+            for (model, cost) in byModel.enumerated() {
+                if let cost { days[dayNumbers[day]]?.costByModel[models[model]] = ReportRounding.dollars(cost) }
+            }
         }
         for row in try Row.fetchAll(
             db,

@@ -2,76 +2,52 @@ import Foundation
 import GRDB
 
 extension LocalReportReader {
-    /// The sessions that started in the period, in order, and each agent's usual session.
-    static func problemSessions(_ query: ReportQuery, _ db: Database) throws
-        -> (ids: [String], norms: [String: ProblemFinder.SessionNorm])
-    {
-        let ids = try String.fetchAll(
-            db, sql: "SELECT id FROM agent_sessions WHERE started_at >= ? AND started_at < ? ORDER BY started_at, id",
-            arguments: Window(query.period).arguments)
-        return (ids, try sessionNorms(query, db))
+    /// What finding the problems of a period starts from.
+    struct ProblemInputs: Sendable {
+        /// The sessions that started in the period, in order, without their calls and tool runs.
+        var sessions: [ProblemFinder.Session]
+        /// Each agent's usual session.
+        var norms: [String: ProblemFinder.SessionNorm]
+        /// The checked sessions of the period, and what the store kept for them (nil for a store without them).
+        var kept: (checked: Set<String>, problems: [String: [Report.Problem]])?
     }
 
-    /// The problems of the sessions `ids`, in their order.
+    static func problemInputs(_ query: ReportQuery, _ db: Database) throws -> ProblemInputs {
+        let window = Window(query.period)
+        return ProblemInputs(
+            sessions: try ProblemSessionRows.sessions(
+                db,
+                sql: """
+                    SELECT id, agent, status, final_output IS NOT NULL AND final_output <> '', duration_ms, cost_usd
+                    FROM agent_sessions WHERE started_at >= ? AND started_at < ? ORDER BY started_at, id
+                    """,
+                arguments: window.arguments),
+            norms: try sessionNorms(query, db),
+            kept: try StoredProblems.read(window, db))
+    }
+
+    /// The problems of `sessions`, in their order.
     ///
-    /// Sessions are looked at one by one, each with its calls, tool runs and LLM errors read through the tables'
-    /// session indexes: memory holds one session at a time however long the period.
-    static func problems(of ids: [String], norms: [String: ProblemFinder.SessionNorm], _ db: Database) throws
+    /// What the store kept for a checked session is taken as it is; the others (running, or in a store that was
+    /// not checked) are looked at one by one, each with its tool runs (and, when needed, its calls and LLM errors)
+    /// read through the tables' session indexes. Whether a session is an outlier depends on the period's norms and
+    /// is always decided here.
+    static func problems(of sessions: [ProblemFinder.Session], _ inputs: ProblemInputs, _ db: Database) throws
         -> [Report.Problem]
     {
-        let sessions = try db.cachedStatement(
-            sql: """
-                SELECT id, agent, status, final_output IS NOT NULL AND final_output <> '', duration_ms, cost_usd
-                FROM agent_sessions WHERE id = ?
-                """)
-        let errors = try db.cachedStatement(
-            sql: """
-                SELECT related_id, message FROM agent_errors
-                WHERE session_id = ? AND source = 'llm' AND related_id IS NOT NULL ORDER BY occurred_at, id
-                """)
-        let calls = try db.cachedStatement(
-            sql: """
-                SELECT id, seq, status, latency_ms, cost_usd FROM llm_calls
-                WHERE session_id = ? ORDER BY seq, started_at, id
-                """)
-        let tools = try db.cachedStatement(
-            sql: """
-                SELECT id, tool_name, arguments, success, duration_ms,
-                       CASE WHEN (lower(tool_name) LIKE '%read%' OR lower(tool_name) IN ('view', 'cat'))
-                                 AND json_valid(arguments)
-                            THEN coalesce(json_extract(arguments, '$.path'), json_extract(arguments, '$.file_path'),
-                                          json_extract(arguments, '$.filename'))
-                       END
-                FROM tool_executions WHERE session_id = ? ORDER BY started_at, id
-                """)
+        var rows = try ProblemSessionRows(db)
         let finder = ProblemFinder()
         var found: [Report.Problem] = []
-        for id in ids {
-            guard let row = try Row.fetchOne(sessions, arguments: [id]) else { continue }
-            var session = ProblemFinder.Session(
-                id: id, agent: row[1], status: row[2] ?? "running", hasFinalAnswer: row[3], durationMs: row[4],
-                costUsd: row[5])
-            if finder.needsCalls(session, norm: norms[session.agent ?? ""]) {
-                var messages: [String: [String]] = [:]
-                let errorRows = try Row.fetchCursor(errors, arguments: [id])
-                while let error = try errorRows.next() { messages[error[0], default: []].append(error[1] ?? "") }
-                let callRows = try Row.fetchCursor(calls, arguments: [id])
-                while let call = try callRows.next() {
-                    let callID: String = call[0]
-                    session.calls.append(
-                        ProblemFinder.Call(
-                            id: callID, seq: call[1] ?? 0, status: call[2] ?? "ok", latencyMs: call[3],
-                            costUsd: call[4], errors: messages[callID] ?? []))
-                }
+        for var session in sessions {
+            let norm = inputs.norms[session.agent ?? ""]
+            let outlier = finder.outlier(session, norm: norm) != nil
+            let kept = inputs.kept.flatMap { $0.checked.contains(session.id) ? $0.problems[session.id] ?? [] : nil }
+            if kept == nil || outlier {
+                try rows.addTools(to: &session)
+                if outlier || finder.needsCalls(session) { try rows.addCalls(to: &session) }
             }
-            let toolRows = try Row.fetchCursor(tools, arguments: [id])
-            while let tool = try toolRows.next() {
-                session.tools.append(
-                    ProblemFinder.Tool(
-                        id: tool[0], name: tool[1], arguments: tool[2], readPath: String.fromDatabaseValue(tool[5]),
-                        success: tool[3] ?? true, durationMs: tool[4]))
-            }
-            found += finder.problems(in: session, norm: norms[session.agent ?? ""])
+            found += kept ?? finder.sessionProblems(in: session)
+            if outlier, let problem = finder.outlierProblem(in: session, norm: norm) { found.append(problem) }
         }
         return found
     }

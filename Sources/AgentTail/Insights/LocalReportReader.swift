@@ -21,25 +21,28 @@ package struct LocalReportReader: Sendable {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.label = "agenttail.report"
+        configuration.prepareDatabase { db in
+            // Enough pages to keep the inner pages of the big tables' trees: with SQLite's 2 MB, a walk through
+            // a session index reads the same pages from the file again and again.
+            try db.execute(sql: "PRAGMA cache_size = -\(Self.cacheKiB)")
+        }
         // Parts read in transactions of their own: while agenttail writes, a row committed meanwhile may count in
         // one part and not yet in another.
         let store = try DatabasePool(path: path, configuration: configuration)
-        let sessions = try await store.read { db in try Self.problemSessions(query, db) }
-        let shares = max(1, min(ProcessInfo.processInfo.activeProcessorCount, sessions.ids.count / 200))
+        let inputs = try await store.read { db in try Self.problemInputs(query, db) }
+        let shares = max(1, min(ProcessInfo.processInfo.activeProcessorCount, inputs.sessions.count / 200))
         async let figures = store.read { db in try Self.figures(query, db) }
         async let anomalies = store.read { db in try Self.anomalies(query, db) }
         async let days = store.read { db in try Self.days(query, db) }
         let problems = try await withThrowingTaskGroup(of: (Int, [Report.Problem]).self) { group in
             for share in 0..<shares {
-                let ids = sessions.ids.indices.filter { $0 % shares == share }.map { sessions.ids[$0] }
-                group.addTask {
-                    (share, try await store.read { db in try Self.problems(of: ids, norms: sessions.norms, db) })
-                }
+                let sessions = inputs.sessions.indices.filter { $0 % shares == share }.map { inputs.sessions[$0] }
+                group.addTask { (share, try await store.read { db in try Self.problems(of: sessions, inputs, db) }) }
             }
             var found = Array(repeating: [Report.Problem](), count: shares)
             for try await (share, problems) in group { found[share] = problems }
             // Back in the sessions' order: the shares took every n-th session.
-            let order = Dictionary(uniqueKeysWithValues: sessions.ids.enumerated().map { ($1, $0) })
+            let order = Dictionary(uniqueKeysWithValues: inputs.sessions.enumerated().map { ($1.id, $0) })
             return found.flatMap { $0 }.sorted { order[$0.sessionId]! < order[$1.sessionId]! }
         }
         var report = try await figures
@@ -68,15 +71,19 @@ package struct LocalReportReader: Sendable {
         return report
     }
 
+    /// The page cache of each of the report's connections, in KiB.
+    static let cacheKiB = 8 * 1024
+
     /// The figures of the period: sessions, calls, models, tools, errors, top sessions and groups.
     static func figures(_ query: ReportQuery, _ db: Database) throws -> Report {
         let window = Window(query.period)
+        let callFigures = try calls(window, db)
         return Report(
             source: "local",
             period: query.period,
             sessions: try sessions(window, db),
-            llmCalls: try llmCalls(window, db),
-            models: try models(window, db),
+            llmCalls: callFigures.figures,
+            models: callFigures.models,
             tools: try tools(window, db),
             errors: try errors(window, limit: query.errorLimit, textLimit: query.textLimit, db),
             slowestSessions: try topSessions(
@@ -128,107 +135,11 @@ package struct LocalReportReader: Sendable {
             sql: """
                 SELECT duration_ms FROM agent_sessions
                 WHERE started_at >= ? AND started_at < ? AND status <> 'running' AND duration_ms IS NOT NULL
-                ORDER BY duration_ms
                 """,
             arguments: window.arguments)
         sessions.p50DurationMs = Percentile.continuous(durations, 0.5)
         sessions.p95DurationMs = Percentile.continuous(durations, 0.95)
         return sessions
-    }
-
-    private static func llmCalls(_ window: Window, _ db: Database) throws -> Report.LLMCalls {
-        var calls = Report.LLMCalls()
-        if let row = try Row.fetchOne(
-            db,
-            sql: """
-                SELECT count(*) AS n,
-                       count(*) FILTER (WHERE status IN ('error', 'no_response')) AS failed,
-                       coalesce(sum(prompt_tokens), 0) AS prompt, coalesce(sum(completion_tokens), 0) AS completion,
-                       coalesce(sum(cache_read_tokens), 0) AS cache_read,
-                       coalesce(sum(cache_creation_tokens), 0) AS cache_creation,
-                       sum(cost_usd) AS cost,
-                       count(*) FILTER (WHERE cost_usd IS NULL AND model IS NOT NULL
-                           AND (prompt_tokens IS NOT NULL OR completion_tokens IS NOT NULL)) AS unpriced
-                FROM llm_calls WHERE started_at >= ? AND started_at < ?
-                """,
-            arguments: window.arguments)
-        {
-            calls.total = row["n"]
-            calls.failed = row["failed"]
-            calls.promptTokens = row["prompt"]
-            calls.completionTokens = row["completion"]
-            calls.cacheReadTokens = row["cache_read"]
-            calls.cacheCreationTokens = row["cache_creation"]
-            calls.costUsd = (row["cost"] as Double?).map(ReportRounding.dollars)
-            calls.unpricedCalls = row["unpriced"]
-        }
-        let latencies = try Int.fetchAll(
-            db,
-            sql: """
-                SELECT latency_ms FROM llm_calls
-                WHERE started_at >= ? AND started_at < ? AND latency_ms IS NOT NULL ORDER BY latency_ms
-                """,
-            arguments: window.arguments)
-        calls.p50Ms = Percentile.continuous(latencies, 0.5)
-        calls.p95Ms = Percentile.continuous(latencies, 0.95)
-        return calls
-    }
-
-    private static func models(_ window: Window, _ db: Database) throws -> [Report.ModelUsage] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT coalesce(model, '(no model)') AS model, count(*) AS calls,
-                       coalesce(sum(prompt_tokens), 0) AS prompt, coalesce(sum(completion_tokens), 0) AS completion,
-                       coalesce(sum(cache_read_tokens), 0) AS cache_read,
-                       coalesce(sum(cache_creation_tokens), 0) AS cache_creation, sum(cost_usd) AS cost
-                FROM llm_calls WHERE started_at >= ? AND started_at < ?
-                GROUP BY 1 ORDER BY coalesce(sum(cost_usd), -1) DESC, count(*) DESC, 1
-                """,
-            arguments: window.arguments
-        ).map { row in
-            Report.ModelUsage(
-                model: row["model"], calls: row["calls"], promptTokens: row["prompt"],
-                completionTokens: row["completion"], cacheReadTokens: row["cache_read"],
-                cacheCreationTokens: row["cache_creation"],
-                costUsd: (row["cost"] as Double?).map(ReportRounding.dollars))
-        }
-    }
-
-    private static func tools(_ window: Window, _ db: Database) throws -> [Report.ToolUsage] {
-        var tools: [Report.ToolUsage] = []
-        var durations: [Int] = []
-        func close() {
-            guard var tool = tools.popLast() else { return }
-            tool.failureRate = ReportRounding.rate(Double(tool.failures) / Double(tool.calls))
-            tool.p50Ms = Percentile.continuous(durations, 0.5)
-            tool.p95Ms = Percentile.continuous(durations, 0.95)
-            tools.append(tool)
-            durations.removeAll(keepingCapacity: true)
-        }
-        // One pass over the period's runs, sorted by tool and duration; no durations come before the known ones.
-        let cursor = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT tool_name, category, success, duration_ms FROM tool_executions
-                WHERE started_at >= ? AND started_at < ?
-                ORDER BY tool_name, category, duration_ms IS NULL, duration_ms
-                """,
-            arguments: window.arguments)
-        while let row = try cursor.next() {
-            let name: String = row["tool_name"]
-            let category: String? = row["category"]
-            if tools.last?.name != name || tools.last?.category != category {
-                close()
-                tools.append(
-                    Report.ToolUsage(name: name, category: category, calls: 0, failures: 0, failureRate: 0))
-            }
-            tools[tools.count - 1].calls += 1
-            if (row["success"] as Bool?) == false { tools[tools.count - 1].failures += 1 }
-            if let duration = row["duration_ms"] as Int? { durations.append(duration) }
-        }
-        close()
-        return tools.sorted { ($0.calls, $1.name, $1.category ?? "") > ($1.calls, $0.name, $0.category ?? "") }
     }
 
     private static func errors(_ window: Window, limit: Int, textLimit: Int, _ db: Database) throws

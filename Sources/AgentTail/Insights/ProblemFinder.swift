@@ -103,9 +103,19 @@ package struct ProblemFinder: Sendable {
     package var outlierDeviations = 6.0
     package var outlierRatio = 5.0
 
+    /// The version of what `sessionProblems(in:)` finds: findings stored by another version are found again.
+    package static let version = 1
+
     package init() {}
 
+    /// Every problem of `session`.
     package func problems(in session: Session, norm: SessionNorm?) -> [Report.Problem] {
+        sessionProblems(in: session) + [outlierProblem(in: session, norm: norm)].compactMap { $0 }
+    }
+
+    /// What the session shows by itself (every kind but `outlier_session`): the same whenever it is looked at, so
+    /// the embedded store keeps it from when the session ends.
+    package func sessionProblems(in session: Session) -> [Report.Problem] {
         var found: [Report.Problem] = []
         func add(_ kind: String, _ explanation: String, _ evidence: [String]) {
             found.append(Report.Problem(kind: kind, sessionId: session.id, explanation: explanation, evidence: evidence))
@@ -150,21 +160,29 @@ package struct ProblemFinder: Sendable {
                     + "\(Self.count(session.calls.count, "LLM call")) and \(Self.count(session.tools.count, "tool run"))",
                 session.calls.suffix(1).map(\.id))
         }
+        return found
+    }
+
+    /// Whether `session` is far longer or costlier than its agent's usual session (`norm`), with the steps that
+    /// made it so.
+    package func outlierProblem(in session: Session, norm: SessionNorm?) -> Report.Problem? {
+        func problem(_ explanation: String, _ evidence: [String]) -> Report.Problem {
+            Report.Problem(kind: "outlier_session", sessionId: session.id, explanation: explanation, evidence: evidence)
+        }
         switch outlier(session, norm: norm) {
         case .longer(let usual, let sessions):
-            add("outlier_session",
+            return problem(
                 "lasted \(ReportText.duration(session.durationMs)), \(Self.times(session.durationMs! / usual)) the "
                     + "\(session.agent ?? "agent")'s usual \(ReportText.duration(usual)) (median of \(sessions) sessions)",
                 slowestSteps(session))
         case .costlier(let usual, let sessions):
-            add("outlier_session",
+            return problem(
                 "cost \(ReportText.dollars(session.costUsd)), \(Self.times(session.costUsd! / usual)) the "
                     + "\(session.agent ?? "agent")'s usual \(ReportText.dollars(usual)) (median of \(sessions) sessions)",
                 session.calls.sorted { ($0.costUsd ?? 0) > ($1.costUsd ?? 0) }.prefix(3).map(\.id))
         case nil:
-            break
+            return nil
         }
-        return found
     }
 
     /// How a session stands out from its agent's usual ones.
@@ -192,10 +210,10 @@ package struct ProblemFinder: Sendable {
         return nil
     }
 
-    /// Whether finding the problems of `session` needs its LLM calls: those of a session that ended otherwise than
-    /// completed, or of an outlier (its evidence). Loops, rereads and failing streaks need only its tool runs.
-    package func needsCalls(_ session: Session, norm: SessionNorm?) -> Bool {
-        (session.status != "completed" && session.status != "running") || outlier(session, norm: norm) != nil
+    /// Whether `sessionProblems(in:)` needs the session's LLM calls: those of a session that ended otherwise than
+    /// completed. Loops, rereads and failing streaks need only its tool runs.
+    package func needsCalls(_ session: Session) -> Bool {
+        session.status != "completed" && session.status != "running"
     }
 
     /// The longest run of neighbours that `same` joins (the first one found among equally long runs).

@@ -42,6 +42,11 @@ package struct Daemon: Sendable {
         store = try StateStore(path: config.state.path)
         let localStore = try config.sinks.local.map { local throws(StateError) in try LocalStore(path: local.path) }
         self.localStore = localStore
+        if let localStore, localStore.backfilled > 0 {
+            logger.info(
+                "looked for problems in the ended sessions the local store held",
+                metadata: ["sessions": "\(localStore.backfilled)", "store": "\(localStore.path)"])
+        }
         let sinks = outboxSinks ?? Self.outboxSinks(config: config, logger: logger)
         self.sinks = sinks
         try store.pruneOutbox(enabled: sinks.map(\.name))

@@ -11,6 +11,8 @@ import GRDB
 package struct LocalStore: Sendable {
     package let path: String
     private let writer: any DatabaseWriter
+    /// Ended sessions of an older store checked for problems when it was opened.
+    package let backfilled: Int
 
     /// Opens (creating with mode 0600) the store at `path`.
     package init(path: String) throws(StateError) {
@@ -22,6 +24,7 @@ package struct LocalStore: Sendable {
             // every commit (GRDB's WAL default, NORMAL, survives a crash but may lose the last commits to a power cut).
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Self.migrator.migrate(pool)
+            backfilled = try StoredProblems.backfill(pool)
             writer = pool
         } catch let error as StateError {
             throw error
@@ -79,6 +82,20 @@ package struct LocalStore: Sendable {
                     CREATE INDEX agent_errors_occurred ON agent_errors (occurred_at);
                     """)
         }
+        migrator.registerMigration("v5: covering indexes for sessions and errors") { db in
+            // Sessions and errors are read by period too, and their rows hold long texts (tasks, final outputs,
+            // messages) that a report does not read.
+            try db.execute(
+                sql: """
+                    CREATE INDEX agent_sessions_report ON agent_sessions (
+                        started_at, status, agent, duration_ms, cost_usd, id);
+                    DROP INDEX agent_errors_occurred;
+                    CREATE INDEX agent_errors_report ON agent_errors (occurred_at, source, fingerprint, session_id);
+                    """)
+        }
+        migrator.registerMigration("v6: problems kept per session") { db in
+            try db.execute(sql: StoredProblems.schema)
+        }
         return migrator
     }
 
@@ -111,11 +128,37 @@ package struct LocalStore: Sendable {
     package func writeBlocking(_ rows: [NormalizedRow]) throws(StateError) {
         guard !rows.isEmpty else { return }
         do {
-            try writer.write { db in try Self.upsert(rows, in: db) }
+            try writer.write { db in
+                try Self.upsert(rows, in: db)
+                try StoredProblems.refresh(Self.sessions(of: rows), in: db)
+            }
         } catch {
             throw StateError.storage(path: path, reason: StateStore.message(error))
         }
     }
+
+    /// The sessions `rows` belong to, each once.
+    private static func sessions(of rows: [NormalizedRow]) -> [String] {
+        var seen = Set<String>()
+        return rows.compactMap { row -> String? in
+            let id: String? =
+                if row.table == .agentSessions {
+                    row.id.lowercased
+                } else if let column = sessionColumn[row.table], case .uuid(let session) = row.values[column] {
+                    session.lowercased
+                } else {
+                    nil
+                }
+            guard let id, seen.insert(id).inserted else { return nil }
+            return id
+        }
+    }
+
+    /// Where each table but the sessions' holds its session's id.
+    private static let sessionColumn: [NormalizedTable: Int] = Dictionary(
+        uniqueKeysWithValues: NormalizedTable.allCases.compactMap { table in
+            table.columns.firstIndex(of: "session_id").map { (table, $0) }
+        })
 
     private static func upsert(_ rows: [NormalizedRow], in db: Database) throws {
         for row in rows {

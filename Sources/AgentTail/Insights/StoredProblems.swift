@@ -1,0 +1,108 @@
+import Foundation
+import GRDB
+
+/// The problems each ended session shows by itself, kept in the embedded store from when the session ends.
+///
+/// A report over months would otherwise read every tool run of the period again to look for loops, rereads and
+/// failing streaks. The store finds them once, in the transaction that writes a session's rows, and again whenever
+/// rows of an ended session change; a session still running is looked at by the report itself. A check records the
+/// finder's version, so that what an older version found is not trusted.
+package enum StoredProblems {
+    /// The tables, created by a migration of the store.
+    static let schema = """
+        CREATE TABLE session_problem_checks (session_id TEXT PRIMARY KEY NOT NULL, finder INTEGER NOT NULL);
+        CREATE TABLE session_problems (
+            session_id TEXT NOT NULL, ordinal INTEGER NOT NULL, kind TEXT NOT NULL, explanation TEXT NOT NULL,
+            evidence TEXT NOT NULL, PRIMARY KEY (session_id, ordinal));
+        """
+
+    /// Looks again at the sessions `ids` after their rows were written: an ended one is checked and its problems
+    /// kept; one still running (or not yet written) loses what was kept for it.
+    static func refresh(_ ids: some Sequence<String>, in db: Database) throws {
+        var rows = try ProblemSessionRows(db)
+        let finder = ProblemFinder()
+        for id in ids {
+            try db.execute(sql: "DELETE FROM session_problems WHERE session_id = ?", arguments: [id])
+            guard var session = try rows.session(id), session.status != "running" else {
+                try db.execute(sql: "DELETE FROM session_problem_checks WHERE session_id = ?", arguments: [id])
+                continue
+            }
+            try rows.addTools(to: &session)
+            if finder.needsCalls(session) { try rows.addCalls(to: &session) }
+            for (ordinal, problem) in finder.sessionProblems(in: session).enumerated() {
+                try db.execute(
+                    sql: """
+                        INSERT INTO session_problems (session_id, ordinal, kind, explanation, evidence)
+                        VALUES (?, ?, ?, ?, ?)
+                        """,
+                    arguments: [id, ordinal, problem.kind, problem.explanation, try Self.json(problem.evidence)])
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO session_problem_checks (session_id, finder) VALUES (?, ?)
+                    ON CONFLICT(session_id) DO UPDATE SET finder = excluded.finder
+                    """,
+                arguments: [id, ProblemFinder.version])
+        }
+    }
+
+    /// Checks the ended sessions that have no check of this version (the sessions of a store written before
+    /// problems were kept, or by an older finder), a thousand per transaction; the number checked.
+    static func backfill(_ writer: any DatabaseWriter) throws -> Int {
+        var checked = 0
+        while true {
+            let done = try writer.write { db in
+                let ids = try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT s.id FROM agent_sessions AS s
+                        LEFT JOIN session_problem_checks AS c ON c.session_id = s.id AND c.finder = ?
+                        WHERE c.session_id IS NULL AND s.status <> 'running' LIMIT 1000
+                        """,
+                    arguments: [ProblemFinder.version])
+                try refresh(ids, in: db)
+                return ids.count
+            }
+            checked += done
+            if done < 1000 { return checked }
+        }
+    }
+
+    /// What is kept for the sessions that started in `window`: the ids of the checked ones, and the problems of
+    /// each in order. Nil when the store has no such tables (it was never opened by this version to write).
+    static func read(_ window: LocalReportReader.Window, _ db: Database) throws
+        -> (checked: Set<String>, problems: [String: [Report.Problem]])?
+    {
+        guard try db.tableExists("session_problem_checks") else { return nil }
+        let checked = try String.fetchSet(
+            db,
+            sql: """
+                SELECT s.id FROM agent_sessions AS s
+                JOIN session_problem_checks AS c ON c.session_id = s.id AND c.finder = ?
+                WHERE s.started_at >= ? AND s.started_at < ?
+                """,
+            arguments: [ProblemFinder.version, window.from, window.to])
+        var problems: [String: [Report.Problem]] = [:]
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT p.session_id, p.kind, p.explanation, p.evidence FROM agent_sessions AS s
+                JOIN session_problem_checks AS c ON c.session_id = s.id AND c.finder = ?
+                JOIN session_problems AS p ON p.session_id = s.id
+                WHERE s.started_at >= ? AND s.started_at < ?
+                ORDER BY p.session_id, p.ordinal
+                """,
+            arguments: [ProblemFinder.version, window.from, window.to])
+        while let row = try rows.next() {
+            let id: String = row[0]
+            let evidence = try JSONDecoder().decode([String].self, from: Data((row[3] as String).utf8))
+            problems[id, default: []].append(
+                Report.Problem(kind: row[1], sessionId: id, explanation: row[2], evidence: evidence))
+        }
+        return (checked, problems)
+    }
+
+    private static func json(_ ids: [String]) throws -> String {
+        String(decoding: try JSONEncoder().encode(ids), as: UTF8.self)
+    }
+}
