@@ -143,6 +143,13 @@ struct ReportAnomalyTests {
         #expect(abs(tail - 2.3835206361089183e-08) < 1e-15)
         #expect(RobustStatistics.binomialUpperTail(0, 5, 0.1) == 1)
         #expect(RobustStatistics.median([3, 1, 2, 10]) == 2.5)
+        var generator = SystemRandomNumberGenerator()
+        for count in [1, 2, 7, 1_000, 1_001] {
+            let values = (0..<count).map { _ in Double(Int.random(in: 0..<50, using: &generator)) / 4 }
+            let sorted = values.sorted()
+            let expected = count % 2 == 1 ? sorted[count / 2] : (sorted[count / 2 - 1] + sorted[count / 2]) / 2
+            #expect(RobustStatistics.median(values) == expected, "\(count) values")
+        }
         #expect(RobustStatistics.mad([1, 2, 3, 4, 100]) == 1)
     }
 }

@@ -178,6 +178,34 @@ struct ReportTests {
         #expect(byWorkspace.groups?.rows.map(\.sessions) == [2, 2, 1])
     }
 
+    @Test func groupsCallsOfSessionsThatStartedLongBefore() async throws {
+        let (folder, store) = try seededDay()
+        try store.insert(.agentSessions, [
+            "id": "s-old", "agent": "mini-agent", "status": "running", "host": "h9",
+            "started_at": "2026-11-20T08:00:00.000Z",
+        ])
+        try store.insert(.llmCalls, [
+            "id": "c-old", "session_id": "s-old", "model": "m-a", "status": "ok", "prompt_tokens": 7,
+            "started_at": "2026-12-01T20:00:00.000Z",
+        ])
+        try store.insert(.toolExecutions, [
+            "id": "t-old", "session_id": "s-old", "tool_name": "bash", "success": false,
+            "started_at": "2026-12-01T20:00:01.000Z",
+        ])
+        try store.insert(.llmCalls, [
+            "id": "c-lost", "session_id": "s-unknown", "model": "m-a", "status": "ok", "prompt_tokens": 11,
+            "started_at": "2026-12-01T21:00:00.000Z",
+        ])
+        let period = try ReportPeriod.day("2026-12-01").resolve(now: Date())
+        let report = try await LocalReportReader(path: store.path).report(ReportQuery(period: period, by: .host))
+        withExtendedLifetime(folder) {}
+        let rows = try #require(report.groups?.rows)
+        let old = try #require(rows.first { $0.key == "h9" })
+        #expect([old.sessions, old.llmCalls, old.promptTokens, old.toolCalls, old.toolFailures] == [0, 1, 7, 1, 1])
+        let none = try #require(rows.first { $0.key == nil })
+        #expect(none.llmCalls == 1 && none.promptTokens == 11)
+    }
+
     @Test func groupsByModelAndDay() async throws {
         let byModel = try await dayReport(by: .model)
         #expect(byModel.groups?.rows.map(describe) == [

@@ -156,15 +156,11 @@ package struct AnomalyDetector: Sendable {
         _ subject: Subject, metric: String, _ period: [Double], _ baseline: [Double], _ comparison: Comparison,
         minimumRise: Double, format: (Double) -> String, words: String, suffix: String
     ) -> Report.Anomaly? {
-        // Sorted once: the logarithm keeps the order, and the medians are read off the sorted values.
-        let sortedPeriod = period.sorted()
-        let sortedBaseline = baseline.sorted()
-        guard let median = RobustStatistics.median(ofSorted: sortedPeriod),
-            let baselineMedian = RobustStatistics.median(ofSorted: sortedBaseline)
+        guard let median = RobustStatistics.median(period), let baselineMedian = RobustStatistics.median(baseline)
         else { return nil }
-        let baselineLogs = sortedBaseline.map { log1p(max(0, $0)) }
-        let baselineLogMedian = RobustStatistics.median(ofSorted: baselineLogs)!
-        let logMedian = RobustStatistics.median(ofSorted: sortedPeriod.map { log1p(max(0, $0)) })!
+        let baselineLogs = baseline.map { log1p(max(0, $0)) }
+        let baselineLogMedian = RobustStatistics.median(baselineLogs)!
+        let logMedian = RobustStatistics.median(period.map { log1p(max(0, $0)) })!
         // A floor on the spread: a baseline of identical values would make any change infinitely significant.
         let mad = RobustStatistics.median(baselineLogs.map { abs($0 - baselineLogMedian) }) ?? 0
         let spread = max(mad, 0.05) * 1.4826

@@ -46,6 +46,13 @@ struct ColumnScan {
         return UnsafeRawBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(handle, column)))
     }
 
+    /// Whether the column holds exactly `literal`.
+    func text(_ column: Int32, is literal: StaticString) -> Bool {
+        guard let pointer = sqlite3_column_text(handle, column) else { return false }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return count == literal.utf8CodeUnitCount && memcmp(pointer, literal.utf8Start, count) == 0
+    }
+
     /// The number `table` gives the column's text (the first `prefix` bytes of it, when given); nil when NULL.
     func text(_ column: Int32, in table: inout TextNumbers, prefix: Int = .max) -> Int? {
         guard let bytes = bytes(column) else { return nil }

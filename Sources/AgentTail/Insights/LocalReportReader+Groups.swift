@@ -1,10 +1,102 @@
+import Foundation
 import GRDB
 
 extension LocalReportReader {
-    /// The period split by `dimension`: sessions started, LLM calls and tool runs made in the period, each under
-    /// its own day, or under its session's agent, workspace, branch or host; LLM calls under their model.
-    static func groups(_ window: Window, by dimension: ReportQuery.Dimension, _ db: Database) throws -> Report.Groups {
-        let (sessionsSQL, callsSQL, toolsSQL) = queries(for: dimension)
+    /// Where a report split by a dimension puts the period's calls and tool runs: under their own day or model, or
+    /// under their session's agent, workspace, branch or host.
+    struct Grouping: Sendable {
+        let dimension: ReportQuery.Dimension
+        /// Each session's key under the dimension (nil when it has none) and status, for the sessions that started
+        /// from a day before the period; calls and runs of older sessions look theirs up.
+        let sessions: [String: Session]
+
+        struct Session: Sendable {
+            var key: String?
+            var status: String?
+        }
+
+        init(_ dimension: ReportQuery.Dimension, _ period: Report.Period, _ db: Database) throws {
+            self.dimension = dimension
+            guard dimension != .day else {
+                sessions = [:]
+                return
+            }
+            var sessions: [String: Session] = [:]
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT id, \(Self.keyColumn(dimension)), status FROM agent_sessions WHERE started_at >= ? AND started_at < ?",
+                arguments: [period.from.addingTimeInterval(-86_400).rfc3339, period.to.rfc3339])
+            while let row = try rows.next() { sessions[row[0]] = Session(key: row[1], status: row[2]) }
+            self.sessions = sessions
+        }
+
+        private static func keyColumn(_ dimension: ReportQuery.Dimension) -> String {
+            dimension.sessionColumn ?? "NULL"
+        }
+
+        /// Finds the sessions of the rows a pass reads, remembering the last.
+        struct Finder {
+            let grouping: Grouping
+            private let lookup: Statement
+            private var last: (id: [UInt8], session: Session?)?
+
+            init(_ grouping: Grouping, _ db: Database) throws {
+                self.grouping = grouping
+                lookup = try db.makeStatement(
+                    sql: "SELECT \(Grouping.keyColumn(grouping.dimension)), status FROM agent_sessions WHERE id = ?")
+            }
+
+            /// The session whose id is `id` (as bytes), nil when the store has none.
+            mutating func session(_ id: UnsafeRawBufferPointer) throws -> Session? {
+                if let last, last.id.elementsEqual(id) { return last.session }
+                let text = String(decoding: id, as: UTF8.self)
+                let session =
+                    try grouping.sessions[text]
+                    ?? Row.fetchOne(lookup, arguments: [text]).map { Session(key: $0[0], status: $0[1]) }
+                last = (Array(id), session)
+                return session
+            }
+        }
+    }
+
+    /// One group's calls, as a pass over the calls adds them up.
+    struct GroupCalls: Sendable {
+        var calls = 0
+        var prompt = 0
+        var completion = 0
+        var cost: Double?
+        /// By model: the sessions the calls belong to, and those of them that completed or failed.
+        var sessions = Set<String>()
+        var completed = Set<String>()
+        var failed = Set<String>()
+
+        /// Adds one call, and its session (the id, and the session when the store has it) when sessions count.
+        mutating func add(prompt: Int?, completion: Int?, cost: Double?,
+                          session: (id: UnsafeRawBufferPointer, found: Grouping.Session?)?)
+        {
+            calls += 1
+            self.prompt += prompt ?? 0
+            self.completion += completion ?? 0
+            if let cost { self.cost = (self.cost ?? 0) + cost }
+            guard let session else { return }
+            let id = String(decoding: session.id, as: UTF8.self)
+            sessions.insert(id)
+            if session.found?.status == "completed" { completed.insert(id) }
+            if session.found?.status == "failed" { failed.insert(id) }
+        }
+    }
+
+    /// One group's tool runs, as a pass over the runs adds them up.
+    struct GroupTools: Sendable {
+        var calls = 0
+        var failures = 0
+    }
+
+    /// The period split by `dimension`: the sessions from SQL (by model, from the calls' sessions), the calls and
+    /// tool runs from the passes over their tables.
+    static func groups(
+        _ window: Window, by dimension: ReportQuery.Dimension, calls: [String?: GroupCalls],
+        tools: [String?: GroupTools], _ db: Database
+    ) throws -> Report.Groups {
         var rows: [String?: Report.Group] = [:]
         func update(_ key: String?, _ change: (inout Report.Group) -> Void) {
             var group =
@@ -15,26 +107,42 @@ extension LocalReportReader {
             change(&group)
             rows[key] = group
         }
-        for row in try Row.fetchAll(db, sql: sessionsSQL, arguments: window.arguments) {
-            update(row["key"]) { group in
-                group.sessions = row["sessions"]
-                group.completed = row["completed"]
-                group.failed = row["failed"]
-            }
-        }
-        for row in try Row.fetchAll(db, sql: callsSQL, arguments: window.arguments) {
-            update(row["key"]) { group in
-                group.llmCalls = row["calls"]
-                group.promptTokens = row["prompt"]
-                group.completionTokens = row["completion"]
-                group.costUsd = (row["cost"] as Double?).map(ReportRounding.dollars)
-            }
-        }
-        if let toolsSQL {
-            for row in try Row.fetchAll(db, sql: toolsSQL, arguments: window.arguments) {
+        if dimension != .model {
+            let key = dimension == .day ? "substr(started_at, 1, 10)" : dimension.sessionColumn!
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(key) AS key, count(*) AS sessions, count(*) FILTER (WHERE status = 'completed') AS completed,
+                           count(*) FILTER (WHERE status = 'failed') AS failed
+                    FROM agent_sessions WHERE started_at >= ? AND started_at < ? GROUP BY 1
+                    """,
+                arguments: window.arguments)
+            {
                 update(row["key"]) { group in
-                    group.toolCalls = row["calls"]
-                    group.toolFailures = row["failures"]
+                    group.sessions = row["sessions"]
+                    group.completed = row["completed"]
+                    group.failed = row["failed"]
+                }
+            }
+        }
+        for (key, figures) in calls {
+            update(key) { group in
+                group.llmCalls = figures.calls
+                group.promptTokens = figures.prompt
+                group.completionTokens = figures.completion
+                group.costUsd = figures.cost.map(ReportRounding.dollars)
+                if dimension == .model {
+                    group.sessions = figures.sessions.count
+                    group.completed = figures.completed.count
+                    group.failed = figures.failed.count
+                }
+            }
+        }
+        if dimension != .model {
+            for (key, figures) in tools {
+                update(key) { group in
+                    group.toolCalls = figures.calls
+                    group.toolFailures = figures.failures
                 }
             }
         }
@@ -51,70 +159,6 @@ extension LocalReportReader {
             if a.sessions != b.sessions { return a.sessions > b.sessions }
             if a.llmCalls != b.llmCalls { return a.llmCalls > b.llmCalls }
             return (a.key ?? "") < (b.key ?? "")
-        }
-    }
-
-    /// The three queries of a dimension: sessions, LLM calls and tool runs per key (no tool runs per model).
-    private static func queries(for dimension: ReportQuery.Dimension) -> (String, String, String?) {
-        let sessionFigures = """
-            count(*) AS sessions, count(*) FILTER (WHERE status = 'completed') AS completed,
-            count(*) FILTER (WHERE status = 'failed') AS failed
-            """
-        let callFigures = """
-            count(*) AS calls, coalesce(sum(prompt_tokens), 0) AS prompt,
-            coalesce(sum(completion_tokens), 0) AS completion, sum(cost_usd) AS cost
-            """
-        let toolFigures = "count(*) AS calls, count(*) FILTER (WHERE NOT success) AS failures"
-        switch dimension {
-        case .day:
-            return (
-                """
-                SELECT substr(started_at, 1, 10) AS key, \(sessionFigures) FROM agent_sessions
-                WHERE started_at >= ? AND started_at < ? GROUP BY 1
-                """,
-                """
-                SELECT substr(started_at, 1, 10) AS key, \(callFigures) FROM llm_calls
-                WHERE started_at >= ? AND started_at < ? GROUP BY 1
-                """,
-                """
-                SELECT substr(started_at, 1, 10) AS key, \(toolFigures) FROM tool_executions
-                WHERE started_at >= ? AND started_at < ? GROUP BY 1
-                """
-            )
-        case .model:
-            return (
-                """
-                SELECT c.model AS key, count(DISTINCT c.session_id) AS sessions,
-                       count(DISTINCT CASE WHEN s.status = 'completed' THEN s.id END) AS completed,
-                       count(DISTINCT CASE WHEN s.status = 'failed' THEN s.id END) AS failed
-                FROM llm_calls AS c LEFT JOIN agent_sessions AS s ON s.id = c.session_id
-                WHERE c.started_at >= ? AND c.started_at < ? GROUP BY 1
-                """,
-                """
-                SELECT model AS key, \(callFigures) FROM llm_calls
-                WHERE started_at >= ? AND started_at < ? GROUP BY 1
-                """,
-                nil
-            )
-        case .agent, .workspace, .branch, .host:
-            let column = dimension.sessionColumn!
-            return (
-                """
-                SELECT \(column) AS key, \(sessionFigures) FROM agent_sessions
-                WHERE started_at >= ? AND started_at < ? GROUP BY 1
-                """,
-                """
-                SELECT s.\(column) AS key, count(*) AS calls, coalesce(sum(c.prompt_tokens), 0) AS prompt,
-                       coalesce(sum(c.completion_tokens), 0) AS completion, sum(c.cost_usd) AS cost
-                FROM llm_calls AS c LEFT JOIN agent_sessions AS s ON s.id = c.session_id
-                WHERE c.started_at >= ? AND c.started_at < ? GROUP BY 1
-                """,
-                """
-                SELECT s.\(column) AS key, count(*) AS calls, count(*) FILTER (WHERE NOT t.success) AS failures
-                FROM tool_executions AS t LEFT JOIN agent_sessions AS s ON s.id = t.session_id
-                WHERE t.started_at >= ? AND t.started_at < ? GROUP BY 1
-                """
-            )
         }
     }
 }

@@ -4,48 +4,66 @@ import GRDB
 extension LocalReportReader {
     /// What finding the problems of a period starts from.
     struct ProblemInputs: Sendable {
-        /// The sessions that started in the period, in order, without their calls and tool runs.
+        /// The sessions that started in the period, in order, as far as deciding on outliers needs: without their
+        /// final answer, calls and tool runs.
         var sessions: [ProblemFinder.Session]
+        /// The sessions whose problems the store kept (checked by this version of the finder).
+        var checked: Set<Int>
+        /// What the store kept for them, by session id.
+        var kept: [String: [Report.Problem]]
         /// Each agent's usual session.
         var norms: [String: ProblemFinder.SessionNorm]
-        /// The checked sessions of the period, and what the store kept for them (nil for a store without them).
-        var kept: (checked: Set<String>, problems: [String: [Report.Problem]])?
     }
 
     static func problemInputs(_ query: ReportQuery, _ db: Database) throws -> ProblemInputs {
         let window = Window(query.period)
+        let keeps = try db.tableExists("session_problem_checks")
+        var sessions: [ProblemFinder.Session] = []
+        var checked = Set<Int>()
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT s.id, s.agent, s.status, s.duration_ms, s.cost_usd,
+                       \(keeps ? "(SELECT finder FROM session_problem_checks WHERE session_id = s.id)" : "NULL")
+                FROM agent_sessions AS s WHERE s.started_at >= ? AND s.started_at < ? ORDER BY s.started_at, s.id
+                """,
+            arguments: window.arguments)
+        while let row = try rows.next() {
+            if row[5] as Int? == ProblemFinder.version { checked.insert(sessions.count) }
+            sessions.append(
+                ProblemFinder.Session(
+                    id: row[0], agent: row[1], status: row[2] ?? "running", hasFinalAnswer: false, durationMs: row[3],
+                    costUsd: row[4]))
+        }
         return ProblemInputs(
-            sessions: try ProblemSessionRows.sessions(
-                db,
-                sql: """
-                    SELECT id, agent, status, final_output IS NOT NULL AND final_output <> '', duration_ms, cost_usd
-                    FROM agent_sessions WHERE started_at >= ? AND started_at < ? ORDER BY started_at, id
-                    """,
-                arguments: window.arguments),
-            norms: try sessionNorms(query, db),
-            kept: try StoredProblems.read(window, db))
+            sessions: sessions, checked: checked, kept: keeps ? try StoredProblems.read(window, db) : [:],
+            norms: try sessionNorms(query, db))
     }
 
-    /// The problems of `sessions`, in their order.
+    /// The problems of the sessions at `indexes` of `inputs.sessions`, in their order.
     ///
     /// What the store kept for a checked session is taken as it is; the others (running, or in a store that was
     /// not checked) are looked at one by one, each with its tool runs (and, when needed, its calls and LLM errors)
     /// read through the tables' session indexes. Whether a session is an outlier depends on the period's norms and
     /// is always decided here.
-    static func problems(of sessions: [ProblemFinder.Session], _ inputs: ProblemInputs, _ db: Database) throws
+    static func problems(at indexes: some Sequence<Int>, _ inputs: ProblemInputs, _ db: Database) throws
         -> [Report.Problem]
     {
         var rows = try ProblemSessionRows(db)
         let finder = ProblemFinder()
         var found: [Report.Problem] = []
-        for var session in sessions {
-            let norm = inputs.norms[session.agent ?? ""]
-            let outlier = finder.outlier(session, norm: norm) != nil
-            let kept = inputs.kept.flatMap { $0.checked.contains(session.id) ? $0.problems[session.id] ?? [] : nil }
-            if kept == nil || outlier {
-                try rows.addTools(to: &session)
-                if outlier || finder.needsCalls(session) { try rows.addCalls(to: &session) }
+        for index in indexes {
+            let summary = inputs.sessions[index]
+            let norm = inputs.norms[summary.agent ?? ""]
+            let outlier = finder.outlier(summary, norm: norm) != nil
+            let kept = inputs.checked.contains(index) ? inputs.kept[summary.id] ?? [] : nil
+            guard kept == nil || outlier else {
+                found += kept!
+                continue
             }
+            guard var session = try rows.session(summary.id) else { continue }
+            try rows.addTools(to: &session)
+            if outlier || finder.needsCalls(session) { try rows.addCalls(to: &session) }
             found += kept ?? finder.sessionProblems(in: session)
             if outlier, let problem = finder.outlierProblem(in: session, norm: norm) { found.append(problem) }
         }

@@ -29,30 +29,36 @@ package struct LocalReportReader: Sendable {
         // Parts read in transactions of their own: while agenttail writes, a row committed meanwhile may count in
         // one part and not yet in another.
         let store = try DatabasePool(path: path, configuration: configuration)
-        let inputs = try await store.read { db in try Self.problemInputs(query, db) }
-        let shares = max(1, min(ProcessInfo.processInfo.activeProcessorCount, inputs.sessions.count / 200))
-        async let figures = store.read { db in try Self.figures(query, db) }
-        async let anomalies = store.read { db in try Self.anomalies(query, db) }
-        async let days = store.read { db in try Self.days(query, db) }
-        let problems = try await withThrowingTaskGroup(of: (Int, [Report.Problem]).self) { group in
-            for share in 0..<shares {
-                let sessions = inputs.sessions.indices.filter { $0 % shares == share }.map { inputs.sessions[$0] }
-                group.addTask { (share, try await store.read { db in try Self.problems(of: sessions, inputs, db) }) }
-            }
-            var found = Array(repeating: [Report.Problem](), count: shares)
-            for try await (share, problems) in group { found[share] = problems }
-            // Back in the sessions' order: the shares took every n-th session.
-            let order = Dictionary(uniqueKeysWithValues: inputs.sessions.enumerated().map { ($1.id, $0) })
-            return found.flatMap { $0 }.sorted { order[$0.sessionId]! < order[$1.sessionId]! }
+        let plan = ReportPlan(query)
+        // The calls and the tool runs, the biggest tables, are each read once, side by side.
+        let grouping = try await store.read { db in try query.by.map { try Grouping($0, query.period, db) } }
+        async let calls = store.read { db in try Self.calls(plan, grouping: grouping, db) }
+        async let tools = store.read { db in try Self.tools(plan, grouping: grouping, db) }
+        async let sessions = store.read { db in
+            (try Self.figures(query, db), try Self.sessionObservations(plan, db), try Self.days(query, plan, db))
         }
-        var report = try await figures
-        let (found, anomalyNotes) = try await anomalies
-        report.anomalies = found
+        let problems = try await problems(query, store)
+        var (report, observations, days) = try await sessions
+        let (callFacts, toolFacts) = try await (calls, tools)
+        report.llmCalls = callFacts.figures
+        report.models = callFacts.models
+        report.tools = toolFacts.tools
+        if let dimension = query.by {
+            report.groups = try await store.read { db in
+                try Self.groups(
+                    Window(query.period), by: dimension, calls: callFacts.groups, tools: toolFacts.groups, db)
+            }
+        }
+        for index in observations.indices {
+            observations[index].merge(callFacts.observations[index]) { $1 }
+            observations[index].merge(toolFacts.observations[index]) { $1 }
+        }
+        (report.anomalies, report.notes) = Self.anomalies(query, plan, observations)
         report.problems = problems
-        report.notes = anomalyNotes
         let patterns = Set(report.errors.map { "\($0.source) \($0.fingerprint)" })
-        report.days = try await days.map { day in
+        report.days = days.map { day in
             var day = day
+            day.costByModel = callFacts.costByDay[day.day] ?? [:]
             day.errorsByPattern = day.errorsByPattern.filter { patterns.contains($0.key) }
             return day
         }
@@ -71,26 +77,44 @@ package struct LocalReportReader: Sendable {
         return report
     }
 
+    /// The problems of the period's sessions, in their order: those that need looking at are shared among the
+    /// cores.
+    private func problems(_ query: ReportQuery, _ store: DatabasePool) async throws -> [Report.Problem] {
+        let inputs = try await store.read { db in try Self.problemInputs(query, db) }
+        let shares = max(1, min(ProcessInfo.processInfo.activeProcessorCount, inputs.sessions.count / 200))
+        return try await withThrowingTaskGroup(of: (Int, [Report.Problem]).self) { group in
+            for share in 0..<shares {
+                let indexes = stride(from: share, to: inputs.sessions.count, by: shares)
+                group.addTask { (share, try await store.read { db in try Self.problems(at: indexes, inputs, db) }) }
+            }
+            var found = Array(repeating: [Report.Problem](), count: shares)
+            for try await (share, problems) in group { found[share] = problems }
+            // Back in the sessions' order: the shares took every n-th session.
+            let order = Dictionary(uniqueKeysWithValues: inputs.sessions.enumerated().map { ($1.id, $0) })
+            return found.flatMap { $0 }.sorted { order[$0.sessionId]! < order[$1.sessionId]! }
+        }
+    }
+
     /// The page cache of each of the report's connections, in KiB.
     static let cacheKiB = 8 * 1024
 
-    /// The figures of the period: sessions, calls, models, tools, errors, top sessions and groups.
+    /// The figures of the period that the sessions and errors give: sessions, errors, top sessions and groups
+    /// (calls, models and tools come from the passes over their tables).
     static func figures(_ query: ReportQuery, _ db: Database) throws -> Report {
         let window = Window(query.period)
-        let callFigures = try calls(window, db)
         return Report(
             source: "local",
             period: query.period,
             sessions: try sessions(window, db),
-            llmCalls: callFigures.figures,
-            models: callFigures.models,
-            tools: try tools(window, db),
+            llmCalls: Report.LLMCalls(),
+            models: [],
+            tools: [],
             errors: try errors(window, limit: query.errorLimit, textLimit: query.textLimit, db),
             slowestSessions: try topSessions(
                 window, order: "duration_ms", limit: query.sessionLimit, textLimit: query.textLimit, db),
             costliestSessions: try topSessions(
                 window, order: "cost_usd", limit: query.sessionLimit, textLimit: query.textLimit, db),
-            groups: try query.by.map { try groups(window, by: $0, db) })
+            groups: nil)
     }
 
     /// The period's bounds as the store writes times, for `started_at >= from AND started_at < to`.
@@ -145,25 +169,30 @@ package struct LocalReportReader: Sendable {
     private static func errors(_ window: Window, limit: Int, textLimit: Int, _ db: Database) throws
         -> [Report.ErrorPattern]
     {
-        try Row.fetchAll(
+        // The patterns from the covering index; then one example each, the latest (the first by id among those
+        // logged at the same moment).
+        let example = try db.makeStatement(
+            sql: """
+                SELECT message FROM agent_errors WHERE occurred_at = ? AND source = ? AND fingerprint IS ?
+                ORDER BY id LIMIT 1
+                """)
+        return try Row.fetchAll(
             db,
             sql: """
                 SELECT source, fingerprint, count(*) AS n, count(DISTINCT session_id) AS sessions,
-                       min(occurred_at) AS first_seen, max(occurred_at) AS last_seen,
-                       (SELECT message FROM agent_errors AS latest
-                        WHERE latest.source = e.source AND latest.fingerprint = e.fingerprint
-                          AND latest.occurred_at >= ?1 AND latest.occurred_at < ?2
-                        ORDER BY latest.occurred_at DESC, latest.id LIMIT 1) AS example
-                FROM agent_errors AS e WHERE occurred_at >= ?1 AND occurred_at < ?2
+                       min(occurred_at) AS first_seen, max(occurred_at) AS last_seen
+                FROM agent_errors WHERE occurred_at >= ?1 AND occurred_at < ?2
                 GROUP BY source, fingerprint ORDER BY n DESC, source, fingerprint LIMIT ?3
                 """,
             arguments: [window.from, window.to, limit]
         ).map { row in
-            Report.ErrorPattern(
+            let lastSeen: String? = row["last_seen"]
+            let message = try String.fetchOne(example, arguments: [lastSeen, row["source"], row["fingerprint"]])
+            return Report.ErrorPattern(
                 source: row["source"], fingerprint: row["fingerprint"] ?? "", count: row["n"],
-                sessions: row["sessions"], example: ReportText.cut(row["example"] ?? "", to: textLimit),
+                sessions: row["sessions"], example: ReportText.cut(message ?? "", to: textLimit),
                 firstSeen: (row["first_seen"] as String?).flatMap(Report.timestamps.parse),
-                lastSeen: (row["last_seen"] as String?).flatMap(Report.timestamps.parse))
+                lastSeen: lastSeen.flatMap(Report.timestamps.parse))
         }
     }
 
@@ -175,8 +204,10 @@ package struct LocalReportReader: Sendable {
             sql: """
                 SELECT id, agent, status, started_at, duration_ms, cost_usd, llm_calls, tool_calls, task
                 FROM agent_sessions
-                WHERE started_at >= ? AND started_at < ? AND \(order) > 0
-                ORDER BY \(order) DESC, id LIMIT ?
+                WHERE id IN (
+                    SELECT id FROM agent_sessions WHERE started_at >= ?1 AND started_at < ?2 AND \(order) > 0
+                    ORDER BY \(order) DESC, id LIMIT ?3)
+                ORDER BY \(order) DESC, id
                 """,
             arguments: [window.from, window.to, limit]
         ).map { row in

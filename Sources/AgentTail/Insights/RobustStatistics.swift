@@ -3,16 +3,15 @@ import Foundation
 /// The statistics anomaly detection rests on: medians and median absolute deviations, which a few outliers do not
 /// move, and the exact binomial tail for failure counts.
 package enum RobustStatistics {
-    /// The median of `values` (the mean of the two middle ones for an even count); nil for none.
+    /// The median of `values` (the mean of the two middle ones for an even count); nil for none. Found by
+    /// selection, in time linear in the count.
     package static func median(_ values: [Double]) -> Double? {
-        median(ofSorted: values.sorted())
-    }
-
-    /// The median of values already in ascending order.
-    package static func median(ofSorted sorted: [Double]) -> Double? {
-        guard !sorted.isEmpty else { return nil }
-        let middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+        guard !values.isEmpty else { return nil }
+        var ranked = values
+        let middle = ranked.count / 2
+        ranked.select(rank: middle)
+        guard ranked.count % 2 == 0 else { return ranked[middle] }
+        return (ranked[..<middle].max()! + ranked[middle]) / 2
     }
 
     /// The median absolute deviation from the median; nil for none.

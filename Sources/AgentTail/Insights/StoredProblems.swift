@@ -10,10 +10,11 @@ import GRDB
 package enum StoredProblems {
     /// The tables, created by a migration of the store.
     static let schema = """
-        CREATE TABLE session_problem_checks (session_id TEXT PRIMARY KEY NOT NULL, finder INTEGER NOT NULL);
+        CREATE TABLE session_problem_checks (session_id TEXT PRIMARY KEY NOT NULL, finder INTEGER NOT NULL)
+            WITHOUT ROWID;
         CREATE TABLE session_problems (
             session_id TEXT NOT NULL, ordinal INTEGER NOT NULL, kind TEXT NOT NULL, explanation TEXT NOT NULL,
-            evidence TEXT NOT NULL, PRIMARY KEY (session_id, ordinal));
+            evidence TEXT NOT NULL, PRIMARY KEY (session_id, ordinal)) WITHOUT ROWID;
         """
 
     /// Looks again at the sessions `ids` after their rows were written: an ended one is checked and its problems
@@ -68,20 +69,8 @@ package enum StoredProblems {
         }
     }
 
-    /// What is kept for the sessions that started in `window`: the ids of the checked ones, and the problems of
-    /// each in order. Nil when the store has no such tables (it was never opened by this version to write).
-    static func read(_ window: LocalReportReader.Window, _ db: Database) throws
-        -> (checked: Set<String>, problems: [String: [Report.Problem]])?
-    {
-        guard try db.tableExists("session_problem_checks") else { return nil }
-        let checked = try String.fetchSet(
-            db,
-            sql: """
-                SELECT s.id FROM agent_sessions AS s
-                JOIN session_problem_checks AS c ON c.session_id = s.id AND c.finder = ?
-                WHERE s.started_at >= ? AND s.started_at < ?
-                """,
-            arguments: [ProblemFinder.version, window.from, window.to])
+    /// The problems kept for the checked sessions that started in `window`, each session's in order.
+    static func read(_ window: LocalReportReader.Window, _ db: Database) throws -> [String: [Report.Problem]] {
         var problems: [String: [Report.Problem]] = [:]
         let rows = try Row.fetchCursor(
             db,
@@ -93,13 +82,14 @@ package enum StoredProblems {
                 ORDER BY p.session_id, p.ordinal
                 """,
             arguments: [ProblemFinder.version, window.from, window.to])
+        let decoder = JSONDecoder()
         while let row = try rows.next() {
             let id: String = row[0]
-            let evidence = try JSONDecoder().decode([String].self, from: Data((row[3] as String).utf8))
+            let evidence = try decoder.decode([String].self, from: Data((row[3] as String).utf8))
             problems[id, default: []].append(
                 Report.Problem(kind: row[1], sessionId: id, explanation: row[2], evidence: evidence))
         }
-        return (checked, problems)
+        return problems
     }
 
     private static func json(_ ids: [String]) throws -> String {

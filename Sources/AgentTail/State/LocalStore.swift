@@ -84,9 +84,13 @@ package struct LocalStore: Sendable {
         }
         migrator.registerMigration("v5: covering indexes for sessions and errors") { db in
             // Sessions and errors are read by period too, and their rows hold long texts (tasks, final outputs,
-            // messages) that a report does not read.
+            // messages) that a report does not read; a report by a session's dimension puts tool runs under their
+            // session.
             try db.execute(
                 sql: """
+                    DROP INDEX tool_executions_report;
+                    CREATE INDEX tool_executions_report ON tool_executions (
+                        started_at, tool_name, category, success, duration_ms, session_id);
                     CREATE INDEX agent_sessions_report ON agent_sessions (
                         started_at, status, agent, duration_ms, cost_usd, id);
                     DROP INDEX agent_errors_occurred;
