@@ -218,16 +218,26 @@ def busy_store(agenttail: Path, work: Path) -> Path:
     """The 90-day store, made by agenttail's own migrations and filled by busy_store.py; kept for later runs."""
     folder = work / "busy-store"
     store = folder / "events.sqlite"
+    config = folder / "agenttail.yaml"
     if (folder / "complete").exists():
+        # A store kept from an older agenttail is brought up to date the way agenttail does it for any user:
+        # its migrations, and the problems of its ended sessions, when agenttail opens it.
+        subprocess.run([str(agenttail), "run", "--once", "--config", str(config), "--log-level", "error"],
+                       check=True, stdout=subprocess.DEVNULL)
         return store
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "logs").mkdir(parents=True)
-    config = folder / "agenttail.yaml"
     config.write_text(f"sources:\n  - name: none\n    paths: ['{folder}/logs/*.log']\n    rules: builtin:mini-agent\n"
                       f"state:\n  path: {folder}/state.sqlite\nsinks:\n  local:\n    path: {store}\n")
     subprocess.run([str(agenttail), "run", "--once", "--config", str(config), "--log-level", "error"], check=True)
     started = time.monotonic()
     subprocess.run([sys.executable, str(ROOT / "scripts/bench/busy_store.py"), str(store)], check=True)
+    # The rows went in behind agenttail's back: opening the store finds the problems of their ended sessions, as
+    # agenttail does when each session ends.
+    checking = time.monotonic()
+    subprocess.run([str(agenttail), "run", "--once", "--config", str(config), "--log-level", "error"], check=True,
+                   stdout=subprocess.DEVNULL)
+    print(f"problems of 100,000 ended sessions found in {time.monotonic() - checking:.0f} s", flush=True)
     if shutil.which("sqlite3"):
         subprocess.run(["sqlite3", str(store), "ANALYZE"], check=False)
     print(f"busy store made in {time.monotonic() - started:.0f} s: {store.stat().st_size / 1e9:.2f} GB", flush=True)
@@ -240,15 +250,17 @@ def report_speed(args: argparse.Namespace) -> None:
     config = store.parent / "agenttail.yaml"
     cases = [("a day", ["--day", "2026-11-30"]), ("a day by model", ["--day", "2026-11-30", "--by", "model"]),
              ("a week", ["--week", "2026-W48"]), ("90 days", ["--from", "2026-09-02", "--to", "2026-12-01"]),
-             ("90 days by workspace", ["--from", "2026-09-02", "--to", "2026-12-01", "--by", "workspace"])]
+             ("90 days by workspace", ["--from", "2026-09-02", "--to", "2026-12-01", "--by", "workspace"]),
+             ("90 days by model", ["--from", "2026-09-02", "--to", "2026-12-01", "--by", "model"])]
     measure_process(["cat", str(store)], args.work)  # warms the page cache
     print(f"\nreport on 90 days of a busy agent ({store.stat().st_size / 1e9:.2f} GB store), --format json, "
-          f"warm cache; target under 2 s\n")
+          f"warm cache, the median of three runs; target under 2 s\n")
     print(f"{'period':24} {'seconds':>8} {'CPU-s':>7} {'peak RSS MB':>12}  target")
     for name, period in cases:
-        seconds, cpu, rss = measure_process(
+        runs = sorted(measure_process(
             [str(args.agenttail), "report", "--config", str(config), *period, "--format", "json", "--output",
-             str(args.work / "report.json")], args.work)
+             str(args.work / "report.json")], args.work) for _ in range(3))
+        seconds, cpu, rss = runs[1]
         print(f"{name:24} {seconds:8.2f} {cpu:7.2f} {rss / 1024:12.0f}  {'met' if seconds < 2 else 'NOT MET'}",
               flush=True)
 

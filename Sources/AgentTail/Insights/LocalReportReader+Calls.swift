@@ -32,7 +32,7 @@ extension LocalReportReader {
             db,
             sql: """
                 SELECT started_at, model, status, latency_ms, prompt_tokens, completion_tokens, cache_read_tokens,
-                       cache_creation_tokens, cost_usd, session_id
+                       cache_creation_tokens, cost_usd, \(grouping == nil ? "NULL" : "session_id")
                 FROM llm_calls WHERE started_at >= ? AND started_at < ? ORDER BY started_at
                 """,
             arguments: plan.span)

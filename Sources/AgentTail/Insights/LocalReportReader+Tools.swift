@@ -30,7 +30,9 @@ extension LocalReportReader {
         let rows = try ColumnScan(
             db,
             sql: """
-                SELECT started_at, tool_name, category, success, duration_ms, session_id FROM tool_executions
+                SELECT started_at, tool_name, category, success, duration_ms,
+                       \(grouping == nil || grouping?.dimension == .day ? "NULL" : "session_id")
+                FROM tool_executions
                 WHERE started_at >= ? AND started_at < ? ORDER BY started_at
                 """,
             arguments: plan.span)
