@@ -12,6 +12,9 @@ package struct LocalStoreReport: Sendable {
         package var calls: Int
     }
 
+    /// The most sessions listed one by one.
+    static let sessionLimit = 20
+
     package static func make(path: String) async throws -> LocalStoreReport {
         let queue = try DatabaseQueue(path: path)
         return try await queue.read { db in
@@ -20,12 +23,21 @@ package struct LocalStoreReport: Sendable {
                 "\(try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.rawValue)") ?? 0) \(table.rawValue)"
             }
             lines.append("store \(path): " + counts.joined(separator: ", "))
+            // The latest sessions, oldest first: a store of months would otherwise fill the terminal.
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM agent_sessions") ?? 0
             let sessions = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT status, llm_calls, tool_calls, tool_errors, duration_ms, source_path, task, cost_usd
-                    FROM agent_sessions ORDER BY started_at, source_path
-                    """)
+                    FROM agent_sessions ORDER BY started_at DESC, source_path DESC LIMIT ?
+                    """,
+                arguments: [Self.sessionLimit]
+            ).reversed()
+            if total > sessions.count {
+                lines.append(
+                    "  the last \(sessions.count) of \(total) sessions (`agenttail report` sums them all by day, "
+                        + "model, tool and error):")
+            }
             for session in sessions {
                 let task: String = (session["task"] as String?) ?? ""
                 let shortTask = task.count > 60 ? String(task.prefix(57)) + "..." : task
