@@ -1,5 +1,6 @@
 import AgentTail
 import ArgumentParser
+import Foundation
 import Logging
 
 @main
@@ -66,6 +67,12 @@ struct ConfigOption: ParsableArguments {
 
     /// Loads and validates the configuration, printing the problem and exiting on failure.
     func load() throws -> AgentTailConfig {
+        let absolute = URL(fileURLWithPath: config).standardizedFileURL.path
+        guard FileManager.default.fileExists(atPath: absolute) else {
+            printDiagnostic(
+                "\(absolute): error: no such file; pass --config PATH, or start from config.yaml.example")
+            throw ExitCode(2)
+        }
         do {
             let loaded = try ConfigLoader().load(path: config)
             outputRedaction.use(loaded.redaction.redactor)

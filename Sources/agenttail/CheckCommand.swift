@@ -9,8 +9,10 @@ struct CheckCommand: AsyncParsableCommand {
         abstract: "Validate the configuration and the rules it uses; exit 0 when everything is usable.",
         discussion: """
             Reports the first problem of the configuration file with its file:line:column, then compiles every \
-            source's rules and runs the tests they carry (see `agenttail test-rules`), checks that the state and \
-            store folders can be written, and that the configured sinks accept agenttail's credentials.
+            source's rules and runs the tests they carry (see `agenttail test-rules`), says which files each \
+            source's patterns match (a warning names the folder that does not exist or the pattern that matches \
+            nothing), checks that the state and store folders can be written, and that the configured sinks \
+            accept agenttail's credentials. It creates and changes nothing on disk.
             """)
 
     @OptionGroup var common: CommonOptions
@@ -40,6 +42,14 @@ struct CheckCommand: AsyncParsableCommand {
                 printDiagnostic(error.description)
                 problems += 1
             }
+            // Not a problem: the agent may not have written its first log yet, and agenttail waits for it.
+            let match = SourceMatch(source)
+            for miss in match.misses {
+                print("warning: source '\(source.name)': \(miss); agenttail will follow files that appear there")
+            }
+            if !match.files.isEmpty {
+                print("ok: source '\(source.name)': \(match.files.count) files match (\(match.sample()))")
+            }
         }
         await reportPricing(config)
         var folders = [config.state.path]
@@ -49,8 +59,10 @@ struct CheckCommand: AsyncParsableCommand {
             if let problem = Self.writableProblem(folder) {
                 printError("\(path): \(problem)")
                 problems += 1
-            } else {
+            } else if FileManager.default.fileExists(atPath: folder) {
                 print("ok: \(path) can be written")
+            } else {
+                print("ok: \(path) can be written (agenttail run creates the folder \(folder))")
             }
         }
         if let supabase = config.sinks.supabase {
@@ -82,7 +94,6 @@ struct CheckCommand: AsyncParsableCommand {
         print("ok: \(config.file) is valid")
     }
 
-    /// Why files cannot be created in `folder` (creating it if needed), or nil.
     /// Says where each source's model comes from when its log has none, and names the models agenttail cannot
     /// price (configured, or already seen in the local store): their calls get no cost until `pricing:` gives one.
     private func reportPricing(_ config: AgentTailConfig) async {
@@ -119,14 +130,21 @@ struct CheckCommand: AsyncParsableCommand {
         }
     }
 
+    /// Why files cannot be created in `folder`, or nil. Nothing is created: a folder that does not exist yet is
+    /// judged by the nearest one above it that does, where `run` will create it.
     static func writableProblem(_ folder: String) -> String? {
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            return "cannot create folder \(folder): \((error as NSError).localizedDescription)"
+        var existing = URL(fileURLWithPath: folder).standardizedFileURL.path
+        while !FileManager.default.fileExists(atPath: existing), existing != "/" {
+            existing = URL(fileURLWithPath: existing).deletingLastPathComponent().path
         }
-        guard FileManager.default.isWritableFile(atPath: folder) else {
-            return "folder \(folder) is not writable by this user"
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: existing, isDirectory: &isFolder), isFolder.boolValue else {
+            return "\(existing) is not a folder"
+        }
+        guard FileManager.default.isWritableFile(atPath: existing) else {
+            return existing == folder
+                ? "folder \(folder) is not writable by this user"
+                : "cannot create folder \(folder): \(existing) is not writable by this user"
         }
         return nil
     }

@@ -87,6 +87,18 @@ struct RunCommand: AsyncParsableCommand {
         logger.info(
             "agenttail started",
             metadata: ["config": "\(config.file)", "sources": "\(config.sources.count)", "state": "\(config.state.path)"])
+        for source in config.sources {
+            let match = SourceMatch(source)
+            if !match.files.isEmpty {
+                logger.info(
+                    "source matches \(match.files.count) files",
+                    metadata: ["source": "\(source.name)", "files": "\(match.sample())"])
+            }
+            for miss in match.misses {
+                logger.warning(
+                    "\(miss); watching for files to appear there", metadata: ["source": "\(source.name)"])
+            }
+        }
         if once {
             try await catchUp(daemon, logger: logger)
         } else {

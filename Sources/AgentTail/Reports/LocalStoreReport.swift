@@ -94,8 +94,14 @@ package struct LocalStoreReport: Sendable {
     }
 
     /// Models whose calls in the store at `path` have tokens but no cost.
+    /// The models seen in the store at `path` whose calls could not be priced; the store is read as it is, without
+    /// writing anything, not even SQLite's side files.
     package static func unpricedModels(path: String) async throws -> [UnpricedModel] {
-        try await DatabaseQueue(path: path).read { db in try unpricedModels(db) }
+        var configuration = Configuration()
+        configuration.readonly = true
+        return try await DatabaseQueue(path: "file:\(path)?immutable=1", configuration: configuration).read { db in
+            try unpricedModels(db)
+        }
     }
 
     private static func unpricedModels(_ db: Database) throws -> [UnpricedModel] {

@@ -77,20 +77,7 @@ final class SourceTailer {
 
     /// Every path the source's globs match now.
     func matchingPaths() -> [String] {
-        var result: Set<String> = []
-        for pattern in source.paths {
-            let folderPattern = Glob.parent(of: pattern)
-            for directory in Glob.directories(of: pattern) {
-                guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { continue }
-                for name in names {
-                    let path = directory == "/" ? "/\(name)" : "\(directory)/\(name)"
-                    // The folder part was expanded already; match the name against the file part of the pattern.
-                    let filePattern = String(pattern.dropFirst(folderPattern.count + 1))
-                    if Glob.matches(filePattern, name), owns(path) { result.insert(path) }
-                }
-            }
-        }
-        return result.sorted()
+        SourceMatch(source).files
     }
 
     /// One pass over the source.
