@@ -113,7 +113,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         if showProgress { FileHandleOutput.stderr("\r\u{1B}[K") }
         if let local = daemon.config.sinks.local {
-            let report = try await LocalStoreReport.make(path: local.path)
+            let report = try await LocalStoreReport.make(path: local.path, width: FileHandleOutput.stdoutWidth)
             print(report.text)
         }
         for sink in summary.sinks {

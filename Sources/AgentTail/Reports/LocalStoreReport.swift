@@ -15,7 +15,8 @@ package struct LocalStoreReport: Sendable {
     /// The most sessions listed one by one.
     static let sessionLimit = 20
 
-    package static func make(path: String) async throws -> LocalStoreReport {
+    /// - Parameter width: the columns an error line may take (the terminal's).
+    package static func make(path: String, width: Int = 100) async throws -> LocalStoreReport {
         let queue = try DatabaseQueue(path: path)
         return try await queue.read { db in
             var lines: [String] = []
@@ -51,9 +52,17 @@ package struct LocalStoreReport: Sendable {
             }
             lines += try modelLines(db)
             let errors = try Row.fetchAll(
-                db, sql: "SELECT source, count(*) AS n, min(message) AS example FROM agent_errors GROUP BY source, fingerprint")
+                db,
+                sql: """
+                    SELECT source, count(*) AS n, min(message) AS example FROM agent_errors GROUP BY source, fingerprint
+                    ORDER BY n DESC, source, fingerprint
+                    """)
             for error in errors {
-                lines.append("  error (\(error["source"] as String)) x\(error["n"] as Int): \(error["example"] as String)")
+                // One line each, whatever the message holds (a traceback, escape sequences), cut to the width.
+                let head = "  error (\(error["source"] as String)) x\(error["n"] as Int): "
+                let message = (error["example"] as String?) ?? ""
+                let firstLine = message.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+                lines.append(head + ReportText.cut(ReportText.terminal(firstLine), to: max(20, width - head.count)))
             }
             return LocalStoreReport(text: lines.joined(separator: "\n"))
         }
