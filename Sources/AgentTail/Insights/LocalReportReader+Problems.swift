@@ -18,21 +18,22 @@ extension LocalReportReader {
     static func problemInputs(_ query: ReportQuery, _ db: Database) throws -> ProblemInputs {
         let window = Window(query.period)
         let keeps = try db.tableExists("session_problem_checks")
+        let checkedIDs = keeps ? try StoredProblems.checked(window, db) : []
         var sessions: [ProblemFinder.Session] = []
         var checked = Set<Int>()
         let rows = try Row.fetchCursor(
             db,
             sql: """
-                SELECT s.id, s.agent, s.status, s.duration_ms, s.cost_usd,
-                       \(keeps ? "(SELECT finder FROM session_problem_checks WHERE session_id = s.id)" : "NULL")
-                FROM agent_sessions AS s WHERE s.started_at >= ? AND s.started_at < ? ORDER BY s.started_at, s.id
+                SELECT id, agent, status, duration_ms, cost_usd FROM agent_sessions
+                WHERE started_at >= ? AND started_at < ? ORDER BY started_at, id
                 """,
             arguments: window.arguments)
         while let row = try rows.next() {
-            if row[5] as Int? == ProblemFinder.version { checked.insert(sessions.count) }
+            let id: String = row[0]
+            if checkedIDs.contains(id) { checked.insert(sessions.count) }
             sessions.append(
                 ProblemFinder.Session(
-                    id: row[0], agent: row[1], status: row[2] ?? "running", hasFinalAnswer: false, durationMs: row[3],
+                    id: id, agent: row[1], status: row[2] ?? "running", hasFinalAnswer: false, durationMs: row[3],
                     costUsd: row[4]))
         }
         return ProblemInputs(

@@ -8,13 +8,16 @@ import GRDB
 /// rows of an ended session change; a session still running is looked at by the report itself. A check records the
 /// finder's version, so that what an older version found is not trusted.
 package enum StoredProblems {
-    /// The tables, created by a migration of the store.
+    /// The tables, created by a migration of the store. Both carry the session's start, so that a report finds
+    /// what was kept for the sessions of its period by a range of an index, in the order it lists them.
     static let schema = """
-        CREATE TABLE session_problem_checks (session_id TEXT PRIMARY KEY NOT NULL, finder INTEGER NOT NULL)
-            WITHOUT ROWID;
+        CREATE TABLE session_problem_checks (
+            session_id TEXT PRIMARY KEY NOT NULL, started_at TEXT, finder INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE INDEX session_problem_checks_started ON session_problem_checks (started_at, session_id, finder);
         CREATE TABLE session_problems (
-            session_id TEXT NOT NULL, ordinal INTEGER NOT NULL, kind TEXT NOT NULL, explanation TEXT NOT NULL,
-            evidence TEXT NOT NULL, PRIMARY KEY (session_id, ordinal)) WITHOUT ROWID;
+            session_id TEXT NOT NULL, ordinal INTEGER NOT NULL, started_at TEXT, kind TEXT NOT NULL,
+            explanation TEXT NOT NULL, evidence TEXT NOT NULL, PRIMARY KEY (session_id, ordinal)) WITHOUT ROWID;
+        CREATE INDEX session_problems_started ON session_problems (started_at);
         """
 
     /// Looks again at the sessions `ids` after their rows were written: an ended one is checked and its problems
@@ -22,28 +25,32 @@ package enum StoredProblems {
     static func refresh(_ ids: some Sequence<String>, in db: Database) throws {
         var rows = try ProblemSessionRows(db)
         let finder = ProblemFinder()
+        let started = try db.makeStatement(sql: "SELECT started_at FROM agent_sessions WHERE id = ?")
         for id in ids {
             try db.execute(sql: "DELETE FROM session_problems WHERE session_id = ?", arguments: [id])
             guard var session = try rows.session(id), session.status != "running" else {
                 try db.execute(sql: "DELETE FROM session_problem_checks WHERE session_id = ?", arguments: [id])
                 continue
             }
+            let start = try String.fetchOne(started, arguments: [id])
             try rows.addTools(to: &session)
             if finder.needsCalls(session) { try rows.addCalls(to: &session) }
             for (ordinal, problem) in finder.sessionProblems(in: session).enumerated() {
                 try db.execute(
                     sql: """
-                        INSERT INTO session_problems (session_id, ordinal, kind, explanation, evidence)
-                        VALUES (?, ?, ?, ?, ?)
+                        INSERT INTO session_problems (session_id, ordinal, started_at, kind, explanation, evidence)
+                        VALUES (?, ?, ?, ?, ?, ?)
                         """,
-                    arguments: [id, ordinal, problem.kind, problem.explanation, try Self.json(problem.evidence)])
+                    arguments: [
+                        id, ordinal, start, problem.kind, problem.explanation, try Self.json(problem.evidence),
+                    ])
             }
             try db.execute(
                 sql: """
-                    INSERT INTO session_problem_checks (session_id, finder) VALUES (?, ?)
-                    ON CONFLICT(session_id) DO UPDATE SET finder = excluded.finder
+                    INSERT INTO session_problem_checks (session_id, started_at, finder) VALUES (?, ?, ?)
+                    ON CONFLICT(session_id) DO UPDATE SET started_at = excluded.started_at, finder = excluded.finder
                     """,
-                arguments: [id, ProblemFinder.version])
+                arguments: [id, start, ProblemFinder.version])
         }
     }
 
@@ -69,19 +76,28 @@ package enum StoredProblems {
         }
     }
 
-    /// The problems kept for the checked sessions that started in `window`, each session's in order.
+    /// The sessions that started in `window` and were checked by this version of the finder, by id.
+    static func checked(_ window: LocalReportReader.Window, _ db: Database) throws -> Set<String> {
+        try String.fetchSet(
+            db,
+            sql: """
+                SELECT session_id FROM session_problem_checks
+                WHERE started_at >= ? AND started_at < ? AND finder = ?
+                """,
+            arguments: [window.from, window.to, ProblemFinder.version])
+    }
+
+    /// The problems kept for the sessions that started in `window`, each session's in order; only those of
+    /// sessions `checked` holds count.
     static func read(_ window: LocalReportReader.Window, _ db: Database) throws -> [String: [Report.Problem]] {
         var problems: [String: [Report.Problem]] = [:]
         let rows = try Row.fetchCursor(
             db,
             sql: """
-                SELECT p.session_id, p.kind, p.explanation, p.evidence FROM agent_sessions AS s
-                JOIN session_problem_checks AS c ON c.session_id = s.id AND c.finder = ?
-                JOIN session_problems AS p ON p.session_id = s.id
-                WHERE s.started_at >= ? AND s.started_at < ?
-                ORDER BY p.session_id, p.ordinal
+                SELECT session_id, kind, explanation, evidence FROM session_problems
+                WHERE started_at >= ? AND started_at < ? ORDER BY session_id, ordinal
                 """,
-            arguments: [ProblemFinder.version, window.from, window.to])
+            arguments: [window.from, window.to])
         let decoder = JSONDecoder()
         while let row = try rows.next() {
             let id: String = row[0]
