@@ -28,6 +28,7 @@ struct AgentTailCommand: AsyncParsableCommand {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+extension LineLogHandler.Format: ExpressibleByArgument {}
 
 /// Options every command takes.
 struct CommonOptions: ParsableArguments {
@@ -38,11 +39,19 @@ struct CommonOptions: ParsableArguments {
             valueName: "level"))
     var logLevel: Logger.Level?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "How log lines look: text (time, level, message, then key=value) or json (one object per line).",
+            valueName: "format"))
+    var logFormat: LineLogHandler.Format = .text
+
     /// Sends log lines to stderr at the chosen level (default `fallback`). Call once per process.
     func bootstrapLogging(default fallback: Logger.Level) -> Logger {
         let level = logLevel ?? fallback
-        LoggingSystem.bootstrap { label in
-            var handler = MaskingLogHandler(StreamLogHandler.standardError(label: label), redaction: outputRedaction)
+        let format = logFormat
+        LoggingSystem.bootstrap { _ in
+            var handler = MaskingLogHandler(LineLogHandler(format: format), redaction: outputRedaction)
             handler.logLevel = level
             return handler
         }

@@ -81,3 +81,31 @@ struct FirstRunTests {
                 + "to appear there"))
     }
 }
+
+/// `--log-format` through the real binary.
+struct LogFormatTests {
+    @Test func jsonLogsAreOneObjectPerLine() async throws {
+        let workspace = try Workspace()
+        try workspace.write(
+            "agent_run_20261201_100000.log",
+            try String(contentsOfFile: Fixtures.path("mini-agent/01_single_tool.log"), encoding: .utf8))
+        let result = try await AgentTailProcess.run(
+            ["run", "--once", "--config", workspace.config, "--log-format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count >= 3)
+        for line in lines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(object["time"] is String && object["level"] is String && object["message"] is String, "\(line)")
+        }
+        #expect(lines.contains { $0.contains(#""message":"agenttail started""#) })
+    }
+
+    @Test func textLogsStartWithTimeLevelAndMessage() async throws {
+        let workspace = try Workspace()
+        let result = try await AgentTailProcess.run(["run", "--once", "--config", workspace.config])
+        #expect(result.status == 0, "\(result.stderr)")
+        let started = try #require(result.stderr.split(separator: "\n").first { $0.contains("agenttail started") })
+        #expect(try #require(try Regex(#"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ info agenttail started config="#)).firstMatch(in: String(started)) != nil, "\(started)")
+    }
+}
