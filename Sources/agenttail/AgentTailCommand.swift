@@ -119,8 +119,3 @@ func printDiagnostic(_ message: String) {
 /// detectors before a configuration is read.
 let outputRedaction = LogRedaction()
 
-struct StandardError: TextOutputStream {
-    mutating func write(_ string: String) {
-        FileHandleOutput.stderr(string)
-    }
-}

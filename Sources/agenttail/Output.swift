@@ -1,23 +1,12 @@
+import AgentTail
 import Foundation
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Direct writes to the standard streams, unbuffered for stderr.
+/// What the standard streams are connected to.
 enum FileHandleOutput {
-    static func stderr(_ text: String) {
-        var text = text
-        text.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(2, bytes.baseAddress! + offset, bytes.count - offset)
-                if written <= 0 { return }
-                offset += written
-            }
-        }
-    }
-
     /// True when stderr is a terminal, so progress lines can be redrawn in place.
     static var stderrIsTerminal: Bool { isatty(2) != 0 }
 

@@ -109,9 +109,9 @@ struct RunCommand: AsyncParsableCommand {
     private func catchUp(_ daemon: Daemon, logger: Logger) async throws {
         let showProgress = FileHandleOutput.stderrIsTerminal
         let summary = try await daemon.catchUp(maxWait: maxWait) { rows in
-            if showProgress { FileHandleOutput.stderr("\rread \(rows) rows...") }
+            if showProgress { StandardError.write("\rread \(rows) rows...") }
         }
-        if showProgress { FileHandleOutput.stderr("\r\u{1B}[K") }
+        if showProgress { StandardError.write("\r\u{1B}[K") }
         if let local = daemon.config.sinks.local {
             let report = try await LocalStoreReport.make(path: local.path, width: FileHandleOutput.stdoutWidth)
             print(report.text)

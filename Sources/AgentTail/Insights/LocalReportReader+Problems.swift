@@ -62,7 +62,7 @@ extension LocalReportReader {
                 found += kept!
                 continue
             }
-            guard var session = try rows.session(summary.id) else { continue }
+            guard var session = try rows.session(summary.id)?.session else { continue }
             try rows.addTools(to: &session)
             if outlier || finder.needsCalls(session) { try rows.addCalls(to: &session) }
             found += kept ?? finder.sessionProblems(in: session)

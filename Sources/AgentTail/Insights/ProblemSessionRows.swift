@@ -1,7 +1,8 @@
 import GRDB
 
 /// Reads one session at a time as `ProblemFinder` sees it: its row, its tool runs and (when asked) its LLM calls
-/// with the LLM errors logged against them, through the tables' session indexes.
+/// with the LLM errors logged against them, through the tables' session indexes. The statements are the
+/// connection's cached ones: the store makes one of these for every transaction it writes.
 struct ProblemSessionRows {
     private let session: Statement
     private let errors: Statement
@@ -10,23 +11,24 @@ struct ProblemSessionRows {
     private var started: [UInt8] = []
 
     init(_ db: Database) throws {
-        session = try db.makeStatement(
+        session = try db.cachedStatement(
             sql: """
-                SELECT id, agent, status, final_output IS NOT NULL AND final_output <> '', duration_ms, cost_usd
+                SELECT id, agent, status, final_output IS NOT NULL AND final_output <> '', duration_ms, cost_usd,
+                       started_at
                 FROM agent_sessions WHERE id = ?
                 """)
-        errors = try db.makeStatement(
+        errors = try db.cachedStatement(
             sql: """
                 SELECT related_id, message FROM agent_errors
                 WHERE session_id = ? AND source = 'llm' AND related_id IS NOT NULL ORDER BY occurred_at, id
                 """)
-        calls = try db.makeStatement(
+        calls = try db.cachedStatement(
             sql: """
                 SELECT id, seq, status, latency_ms, cost_usd FROM llm_calls
                 WHERE session_id = ? ORDER BY seq, started_at, id
                 """)
         // In the index's order (by start); runs that started at the same moment are put in order of id below.
-        tools = try db.makeStatement(
+        tools = try db.cachedStatement(
             sql: """
                 SELECT id, tool_name, arguments, success, duration_ms,
                        CASE WHEN (lower(tool_name) LIKE '%read%' OR lower(tool_name) IN ('view', 'cat'))
@@ -44,9 +46,9 @@ struct ProblemSessionRows {
         try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.session)
     }
 
-    /// The session `id`, without calls or tool runs; nil when there is none.
-    func session(_ id: String) throws -> ProblemFinder.Session? {
-        try Row.fetchOne(session, arguments: [id]).map(Self.session)
+    /// The session `id`, without calls or tool runs, and when it started; nil when there is none.
+    func session(_ id: String) throws -> (session: ProblemFinder.Session, startedAt: String?)? {
+        try Row.fetchOne(session, arguments: [id]).map { (Self.session($0), $0[6]) }
     }
 
     private static func session(_ row: Row) -> ProblemFinder.Session {

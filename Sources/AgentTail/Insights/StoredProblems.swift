@@ -25,32 +25,32 @@ package enum StoredProblems {
     static func refresh(_ ids: some Sequence<String>, in db: Database) throws {
         var rows = try ProblemSessionRows(db)
         let finder = ProblemFinder()
-        let started = try db.makeStatement(sql: "SELECT started_at FROM agent_sessions WHERE id = ?")
         for id in ids {
-            try db.execute(sql: "DELETE FROM session_problems WHERE session_id = ?", arguments: [id])
-            guard var session = try rows.session(id), session.status != "running" else {
-                try db.execute(sql: "DELETE FROM session_problem_checks WHERE session_id = ?", arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM session_problems WHERE session_id = ?").execute(arguments: [id])
+            guard let (found, start) = try rows.session(id), found.status != "running" else {
+                try db.cachedStatement(sql: "DELETE FROM session_problem_checks WHERE session_id = ?")
+                    .execute(arguments: [id])
                 continue
             }
-            let start = try String.fetchOne(started, arguments: [id])
+            var session = found
             try rows.addTools(to: &session)
             if finder.needsCalls(session) { try rows.addCalls(to: &session) }
             for (ordinal, problem) in finder.sessionProblems(in: session).enumerated() {
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         INSERT INTO session_problems (session_id, ordinal, started_at, kind, explanation, evidence)
                         VALUES (?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        id, ordinal, start, problem.kind, problem.explanation, try Self.json(problem.evidence),
-                    ])
+                        """
+                ).execute(arguments: [
+                    id, ordinal, start, problem.kind, problem.explanation, try Self.json(problem.evidence),
+                ])
             }
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO session_problem_checks (session_id, started_at, finder) VALUES (?, ?, ?)
                     ON CONFLICT(session_id) DO UPDATE SET started_at = excluded.started_at, finder = excluded.finder
-                    """,
-                arguments: [id, start, ProblemFinder.version])
+                    """
+            ).execute(arguments: [id, start, ProblemFinder.version])
         }
     }
 

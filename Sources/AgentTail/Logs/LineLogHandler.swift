@@ -1,10 +1,6 @@
 import Foundation
 import Logging
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Writes each log event as one line on stderr, for a person or for a machine.
 ///
 /// - `text`: time, level and message first, then the metadata as `key=value`, sorted by key, a value quoted when it
@@ -39,15 +35,7 @@ package struct LineLogHandler: LogHandler {
         if let error = event.error { fields["error"] = .string("\(error)") }
         let line = Self.line(
             format: format, time: Date(), level: event.level, message: event.message.description, metadata: fields)
-        var bytes = line + "\n"
-        bytes.withUTF8 { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(2, buffer.baseAddress! + offset, buffer.count - offset)
-                if written <= 0 { return }
-                offset += written
-            }
-        }
+        StandardError.write(line + "\n")
     }
 
     /// The line for one event.

@@ -21,11 +21,11 @@ package struct LocalStoreReport: Sendable {
         return try await queue.read { db in
             var lines: [String] = []
             let counts = try NormalizedTable.allCases.map { table in
-                "\(try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.rawValue)") ?? 0) \(table.rawValue)"
+                (table, try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.rawValue)") ?? 0)
             }
-            lines.append("store \(path): " + counts.joined(separator: ", "))
+            lines.append("store \(path): " + counts.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", "))
             // The latest sessions, oldest first: a store of months would otherwise fill the terminal.
-            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM agent_sessions") ?? 0
+            let total = counts.first { $0.0 == .agentSessions }!.1
             let sessions = try Row.fetchAll(
                 db,
                 sql: """

@@ -30,7 +30,7 @@ package struct SourceMatch: Sendable, Equatable {
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { continue }
             for name in names where Glob.matches(filePattern, name) {
                 let path = directory == "/" ? "/\(name)" : "\(directory)/\(name)"
-                if !source.exclude.contains(where: { Glob.matches($0, path) }) { result.append(path) }
+                if !source.excludes(path) { result.append(path) }
             }
         }
         return result
@@ -55,5 +55,17 @@ package struct SourceMatch: Sendable, Equatable {
     package func sample(_ count: Int = 3) -> String {
         let shown = files.prefix(count).joined(separator: ", ")
         return files.count > count ? "\(shown) and \(files.count - count) more" : shown
+    }
+}
+
+extension SourceConfig {
+    /// True when `path` belongs to this source: a pattern matches it and no exclusion does.
+    func owns(_ path: String) -> Bool {
+        paths.contains { Glob.matches($0, path) } && !excludes(path)
+    }
+
+    /// True when an exclusion pattern matches `path`.
+    func excludes(_ path: String) -> Bool {
+        exclude.contains { Glob.matches($0, path) }
     }
 }

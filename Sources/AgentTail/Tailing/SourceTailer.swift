@@ -56,7 +56,7 @@ final class SourceTailer {
 
     /// True when `path` belongs to this source.
     func owns(_ path: String) -> Bool {
-        source.paths.contains { Glob.matches($0, path) } && !source.exclude.contains { Glob.matches($0, path) }
+        source.owns(path)
     }
 
     /// Bytes not yet read, summed over tracked files, for progress and `status`.
