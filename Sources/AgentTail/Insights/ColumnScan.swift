@@ -46,11 +46,11 @@ struct ColumnScan {
         return UnsafeRawBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(handle, column)))
     }
 
-    /// Whether the column holds exactly `literal`.
-    func text(_ column: Int32, is literal: StaticString) -> Bool {
-        guard let pointer = sqlite3_column_text(handle, column) else { return false }
+    /// The index of the one of `literals` the column holds exactly; nil when it holds none of them.
+    func text(_ column: Int32, among literals: [StaticString]) -> Int? {
+        guard let pointer = sqlite3_column_text(handle, column) else { return nil }
         let count = Int(sqlite3_column_bytes(handle, column))
-        return count == literal.utf8CodeUnitCount && memcmp(pointer, literal.utf8Start, count) == 0
+        return literals.firstIndex { $0.utf8CodeUnitCount == count && memcmp(pointer, $0.utf8Start, count) == 0 }
     }
 
     /// The number `table` gives the column's text (the first `prefix` bytes of it, when given); nil when NULL.

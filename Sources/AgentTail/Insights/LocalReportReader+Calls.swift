@@ -15,6 +15,9 @@ extension LocalReportReader {
         var groups: [String?: GroupCalls] = [:]
     }
 
+    /// The statuses of a call that ended: the first well, the others not.
+    private static let callEnds: [StaticString] = ["ok", "error", "no_response"]
+
     /// One pass over the calls from the plan's earliest start to the period's end, in the covering index's order.
     static func calls(_ plan: ReportPlan, grouping: Grouping?, _ db: Database) throws -> CallFacts {
         var facts = CallFacts()
@@ -28,6 +31,7 @@ extension LocalReportReader {
         var noModelCosts: [Double?] = []  // by day number
         let firstDay = plan.firstDayText
         var sessions = try grouping.map { try Grouping.Finder($0, db) }
+        var walk = ReportPlan.Walk(plan)
         let rows = try ColumnScan(
             db,
             sql: """
@@ -40,13 +44,14 @@ extension LocalReportReader {
             guard let started = rows.bytes(0) else { continue }
             let model = rows.text(1, in: &names)
             if let model, model == usage.count { usage.append(Report.ModelUsage(model: names[model])) }
-            let ok = rows.text(2, is: "ok")
             // A call failed when it ended in an error or without a response; anomalies judge only the calls that
             // ended one way or the other.
-            let failed = !ok && (rows.text(2, is: "error") || rows.text(2, is: "no_response"))
+            let end = rows.text(2, among: Self.callEnds)
+            let ok = end == 0
+            let failed = end != nil && !ok
             let latency = rows.int(3)
             let cost = rows.double(8)
-            let windows = plan.windows(at: started)
+            let windows = walk.windows(at: started)
             if windows.holdsPeriod {
                 let prompt = rows.int(4)
                 let completion = rows.int(5)

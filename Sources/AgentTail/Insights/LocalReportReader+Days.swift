@@ -2,8 +2,8 @@ import Foundation
 import GRDB
 
 extension LocalReportReader {
-    /// Every UTC day from the baseline's start to the period's end, with its sessions and the occurrences of each
-    /// error pattern (the report keeps those of its top patterns); the cost by model comes from the calls' pass.
+    /// Every UTC day from the baseline's start to the period's end, with its sessions; the cost by model and the
+    /// errors by pattern come from the passes over the calls and the errors.
     static func days(_ query: ReportQuery, _ plan: ReportPlan, _ db: Database) throws -> [Report.Day] {
         let window = Window(Report.Period(from: plan.firstDay, to: query.period.to))
         let firstPeriodDay = String(query.period.from.rfc3339.prefix(10))
@@ -28,17 +28,6 @@ extension LocalReportReader {
             days[key]?.sessions = row["sessions"]
             days[key]?.completed = row["completed"]
             days[key]?.failed = row["failed"]
-        }
-        for row in try Row.fetchAll(
-            db,
-            sql: """
-                SELECT substr(occurred_at, 1, 10) AS day, source || ' ' || coalesce(fingerprint, '') AS pattern,
-                       count(*) AS n
-                FROM agent_errors WHERE occurred_at >= ? AND occurred_at < ? GROUP BY 1, 2
-                """,
-            arguments: window.arguments)
-        {
-            days[row["day"] as String]?.errorsByPattern[row["pattern"]] = row["n"]
         }
         return days.values.sorted { $0.day < $1.day }
     }

@@ -27,6 +27,7 @@ extension LocalReportReader {
         var observed = Array(repeating: [AnomalyDetector.Observations](), count: plan.windows.count)
         var groups: [String?: GroupTools] = [:]
         var sessions = try grouping.map { try Grouping.Finder($0, db) }
+        var walk = ReportPlan.Walk(plan)
         let rows = try ColumnScan(
             db,
             sql: """
@@ -39,7 +40,7 @@ extension LocalReportReader {
         while try rows.next() {
             // The columns are NOT NULL.
             guard let started = rows.bytes(0), let name = rows.text(1, in: &names) else { continue }
-            let windows = plan.windows(at: started)
+            let windows = walk.windows(at: started)
             guard !windows.isEmpty else { continue }
             let success = rows.bool(3)
             let duration = rows.int(4)

@@ -35,10 +35,14 @@ package struct LocalReportReader: Sendable {
         async let calls = store.read { db in try Self.calls(plan, grouping: grouping, db) }
         async let tools = store.read { db in try Self.tools(plan, grouping: grouping, db) }
         async let sessions = store.read { db in
-            (try Self.figures(query, db), try Self.sessionObservations(plan, db), try Self.days(query, plan, db))
+            (
+                try Self.figures(query, db), try Self.sessionObservations(plan, db), try Self.days(query, plan, db),
+                try Self.errors(query, plan, db)
+            )
         }
         let problems = try await problems(query, store)
-        var (report, observations, days) = try await sessions
+        var (report, observations, days, errors) = try await sessions
+        report.errors = errors.patterns
         let (callFacts, toolFacts) = try await (calls, tools)
         report.llmCalls = callFacts.figures
         report.models = callFacts.models
@@ -59,7 +63,7 @@ package struct LocalReportReader: Sendable {
         report.days = days.map { day in
             var day = day
             day.costByModel = callFacts.costByDay[day.day] ?? [:]
-            day.errorsByPattern = day.errorsByPattern.filter { patterns.contains($0.key) }
+            day.errorsByPattern = (errors.byDay[day.day] ?? [:]).filter { patterns.contains($0.key) }
             return day
         }
         if problems.count > ReportRenderer.problemLimit {
@@ -98,8 +102,8 @@ package struct LocalReportReader: Sendable {
     /// The page cache of each of the report's connections, in KiB.
     static let cacheKiB = 8 * 1024
 
-    /// The figures of the period that the sessions and errors give: sessions, errors, top sessions and groups
-    /// (calls, models and tools come from the passes over their tables).
+    /// The figures of the period that the sessions give: sessions and top sessions (calls, models, tools and
+    /// errors come from the passes over their tables).
     static func figures(_ query: ReportQuery, _ db: Database) throws -> Report {
         let window = Window(query.period)
         return Report(
@@ -109,7 +113,7 @@ package struct LocalReportReader: Sendable {
             llmCalls: Report.LLMCalls(),
             models: [],
             tools: [],
-            errors: try errors(window, limit: query.errorLimit, textLimit: query.textLimit, db),
+            errors: [],
             slowestSessions: try topSessions(
                 window, order: "duration_ms", limit: query.sessionLimit, textLimit: query.textLimit, db),
             costliestSessions: try topSessions(
@@ -164,36 +168,6 @@ package struct LocalReportReader: Sendable {
         sessions.p50DurationMs = Percentile.continuous(durations, 0.5)
         sessions.p95DurationMs = Percentile.continuous(durations, 0.95)
         return sessions
-    }
-
-    private static func errors(_ window: Window, limit: Int, textLimit: Int, _ db: Database) throws
-        -> [Report.ErrorPattern]
-    {
-        // The patterns from the covering index; then one example each, the latest (the first by id among those
-        // logged at the same moment).
-        let example = try db.makeStatement(
-            sql: """
-                SELECT message FROM agent_errors WHERE occurred_at = ? AND source = ? AND fingerprint IS ?
-                ORDER BY id LIMIT 1
-                """)
-        return try Row.fetchAll(
-            db,
-            sql: """
-                SELECT source, fingerprint, count(*) AS n, count(DISTINCT session_id) AS sessions,
-                       min(occurred_at) AS first_seen, max(occurred_at) AS last_seen
-                FROM agent_errors WHERE occurred_at >= ?1 AND occurred_at < ?2
-                GROUP BY source, fingerprint ORDER BY n DESC, source, fingerprint LIMIT ?3
-                """,
-            arguments: [window.from, window.to, limit]
-        ).map { row in
-            let lastSeen: String? = row["last_seen"]
-            let message = try String.fetchOne(example, arguments: [lastSeen, row["source"], row["fingerprint"]])
-            return Report.ErrorPattern(
-                source: row["source"], fingerprint: row["fingerprint"] ?? "", count: row["n"],
-                sessions: row["sessions"], example: ReportText.cut(message ?? "", to: textLimit),
-                firstSeen: (row["first_seen"] as String?).flatMap(Report.timestamps.parse),
-                lastSeen: lastSeen.flatMap(Report.timestamps.parse))
-        }
     }
 
     private static func topSessions(_ window: Window, order: String, limit: Int, textLimit: Int, _ db: Database)

@@ -59,6 +59,26 @@ struct ReportPlan: Sendable {
         return segments[low]
     }
 
+    /// Tells the windows of rows read in the order of their start, each from where the last one was: one
+    /// comparison a row instead of a search.
+    struct Walk {
+        private let plan: ReportPlan
+        /// The number of cuts at or before the last row's start.
+        private var passed = 0
+
+        init(_ plan: ReportPlan) {
+            self.plan = plan
+        }
+
+        /// The windows a row that started at `started` (no earlier than the last row) falls in.
+        mutating func windows(at started: UnsafeRawBufferPointer) -> WindowSet {
+            let cuts = plan.cuts
+            if passed > 0, ReportPlan.compare(started, cuts[passed - 1]) < 0 { return plan.windows(at: started) }
+            while passed < cuts.count, ReportPlan.compare(started, cuts[passed]) >= 0 { passed += 1 }
+            return passed == 0 || passed == cuts.count ? WindowSet([]) : plan.segments[passed - 1]
+        }
+    }
+
     /// Compares bytes as SQLite compares text: by bytes, then by length.
     static func compare(_ text: UnsafeRawBufferPointer, _ other: [UInt8]) -> Int {
         let common = min(text.count, other.count)
