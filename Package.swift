@@ -27,6 +27,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         // Aligned tables in reports.
         .package(url: "https://github.com/ordo-one/TextTable", from: "0.0.2"),
+        // `/metrics`: the instruments, and their Prometheus exposition.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The leaf: JSON scanning and writing, timestamp formats and name-based ids, which know nothing of logs,
@@ -49,12 +52,18 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "TextTable", package: "TextTable"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             resources: [.copy("Resources/rules"), .copy("Resources/secrets"), .copy("Resources/pricing")],
-            swiftSettings: upcoming
+            swiftSettings: upcoming,
+            plugins: ["BuildInfo"]
         ),
+        // The commit the binary was built from, for --version.
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         .executableTarget(
             name: "agenttail",
             dependencies: [

@@ -7,9 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-python3 -c "import psycopg2, flask, pytest, opentelemetry.proto, google.protobuf, websocket" 2>/dev/null \
-  || python3 -m pip install -q --disable-pip-version-check psycopg2-binary flask pytest opentelemetry-proto protobuf \
-    websocket-client
+python3 -c "import psycopg2, flask, pytest, opentelemetry.proto, google.protobuf, websocket, prometheus_client" \
+  2>/dev/null || python3 -m pip install -q --disable-pip-version-check psycopg2-binary flask pytest \
+    opentelemetry-proto protobuf websocket-client prometheus-client
 # detect-secrets: the source of the provider rules (scripts/secret-rules.py) and the redaction suite's oracle.
 python3 -c "import importlib.metadata as m; assert m.version('detect-secrets') == '1.5.0'" 2>/dev/null \
   || python3 -m pip install -q --disable-pip-version-check detect-secrets==1.5.0

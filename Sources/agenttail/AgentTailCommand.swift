@@ -15,10 +15,10 @@ struct AgentTailCommand: AsyncParsableCommand {
 
             Start with `agenttail check --config agenttail.yaml`, then `agenttail run --config agenttail.yaml`.
             """,
-        version: AgentTail.version,
+        version: AgentTail.versionAndCommit,
         subcommands: [
             RunCommand.self, ReportCommand.self, StatusCommand.self, CheckCommand.self, ParseCommand.self,
-            TestRulesCommand.self,
+            TestRulesCommand.self, DeadLettersCommand.self,
         ]
     )
 

@@ -30,18 +30,25 @@ JSON_COLUMNS = {"input", "arguments", "metadata"}
 class Server:
     """The PostgREST-compatible server in a subprocess, with its keys and fault controls."""
 
-    def __init__(self, database_port: int, max_rows: int | None = None):
+    def __init__(self, database_port: int, max_rows: int | None = None,
+                 restarting: "Server | None" = None):
+        """`restarting`: a server stopped earlier, whose port and keys this one takes, as a restarted project."""
         now = int(time.time())
         self.service_key = make_jwt(SECRET, {"role": "service_role", "iss": "supabase", "iat": now, "exp": now + 86400})
         self.anon_key = make_jwt(SECRET, {"role": "anon", "iss": "supabase", "iat": now, "exp": now + 86400})
         # The project's current keys, as a new Supabase project has them.
         self.sb_secret_key = "sb_secret_" + "".join(secrets.choice(string.ascii_letters) for _ in range(32))
         self.sb_publishable_key = "sb_publishable_" + "".join(secrets.choice(string.ascii_letters) for _ in range(32))
+        port = 0
+        if restarting:
+            port = int(restarting.url.rsplit(":", 1)[1])
+            for key in ("service_key", "anon_key", "sb_secret_key", "sb_publishable_key"):
+                setattr(self, key, getattr(restarting, key))
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "Tests/Servers/postgrest_emulator.py"),
              "--database-url", f"postgresql://authenticator:authenticator@127.0.0.1:{database_port}/postgres",
              "--jwt-secret", SECRET, "--anon-key", self.anon_key, "--service-key", self.service_key,
-             "--secret-key", self.sb_secret_key, "--publishable-key", self.sb_publishable_key, "--port", "0",
+             "--secret-key", self.sb_secret_key, "--publishable-key", self.sb_publishable_key, "--port", str(port),
              *(["--max-rows", str(max_rows)] if max_rows else [])],
             stdout=subprocess.PIPE, text=True)
         line = self.process.stdout.readline()

@@ -19,6 +19,8 @@ package struct AgentTailConfig: Sendable {
     package var watchRules = false
     /// How `agenttail report` compares and where else it may read (`report:`).
     package var report = ReportConfig()
+    /// Where `/metrics` and `/healthz` are served (`metrics:`); nil serves nothing.
+    package var metrics: MetricsConfig?
 
     /// The rules files the sources use (built-in packs are not files to watch).
     package var ruleFiles: [String] {
@@ -27,6 +29,28 @@ package struct AgentTailConfig: Sendable {
             if case .file(let path) = source.rules, !files.contains(path) { files.append(path) }
         }
         return files
+    }
+}
+
+/// The HTTP endpoint of `run` for Prometheus and health checks (`metrics:`).
+package struct MetricsConfig: Sendable, Equatable {
+    package var host: String
+    package var port: Int
+    /// How long rows may wait for a sink before the sink counts as unhealthy.
+    package var deliveryWithin: Duration = .seconds(300)
+    /// How long a file may hold unread bytes without any being read before tailing counts as stuck.
+    package var readingWithin: Duration = .seconds(60)
+
+    package init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Whether `host` names this machine's loopback interface only.
+    package static func isLoopback(_ host: String) -> Bool {
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 }
 

@@ -45,7 +45,7 @@ package struct ConfigLoader: Sendable {
     package func decode(_ root: YAMLValue, base: String) throws(ConfigError) -> AgentTailConfig {
         let top = try root.mapping(allowed: [
             "host", "sources", "state", "tailing", "sinks", "redaction", "delivery", "watch_rules",
-            "allow_inline_secrets", "pricing", "report",
+            "allow_inline_secrets", "pricing", "report", "metrics",
         ])
         let host = try top.optional("host")?.nonEmptyString() ?? defaultHost
         let secrets = SecretReader(
@@ -129,6 +129,7 @@ package struct ConfigLoader: Sendable {
         if let node = top.optional("redaction") { config.redaction = try decodeRedaction(node) }
         if let node = top.optional("pricing") { config.pricing = try decodePricing(node) }
         if let node = top.optional("report") { config.report = try decodeReport(node, secrets: secrets) }
+        if let node = top.optional("metrics") { config.metrics = try decodeMetrics(node) }
         if config.report.supabase == nil, let sink = config.sinks.supabase {
             var read = SupabaseReadConfig(url: sink.url, apiKey: sink.key.value)
             read.tls = sink.tls
@@ -159,6 +160,33 @@ package struct ConfigLoader: Sendable {
             report.supabase = read
         }
         return report
+    }
+
+    /// `metrics: {listen: 127.0.0.1:9464, allow_remote: false, health: {delivery_within: 5m, reading_within: 1m}}`.
+    private func decodeMetrics(_ node: YAMLValue) throws(ConfigError) -> MetricsConfig {
+        let map = try node.mapping(allowed: ["listen", "allow_remote", "health"])
+        let listenNode = try map.required("listen")
+        let listen = try listenNode.nonEmptyString()
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+            (0...65_535).contains(port), colon != listen.startIndex
+        else {
+            throw listenNode.error("expected HOST:PORT, such as 127.0.0.1:9464")
+        }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let allowRemote = try map.optional("allow_remote")?.bool() ?? false
+        guard allowRemote || MetricsConfig.isLoopback(host) else {
+            throw listenNode.error(
+                "\(host) is reachable from other machines, and metrics name files and sinks; listen on 127.0.0.1, "
+                    + "or set 'allow_remote: true' if a firewall guards the port")
+        }
+        var metrics = MetricsConfig(host: host, port: port)
+        if let healthNode = map.optional("health") {
+            let health = try healthNode.mapping(allowed: ["delivery_within", "reading_within"])
+            if let value = health.optional("delivery_within") { metrics.deliveryWithin = try positive(value) }
+            if let value = health.optional("reading_within") { metrics.readingWithin = try positive(value) }
+        }
+        return metrics
     }
 
     /// `pricing: {model: {input: 3, output: 15, cache_read: 0.3, cache_write: 3.75}}`, US dollars per million.

@@ -234,6 +234,9 @@ extension Duration {
         return nil
     }
 
+    /// The duration in seconds.
+    package var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+
     /// The duration as `init(text:)` reads it: `5m`, `90s`, `250ms`.
     package var text: String {
         let millis = components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000

@@ -86,8 +86,7 @@ package enum ReportPeriod: Sendable, Equatable {
         let calendar = Self.calendar
         switch self {
         case .since(let duration):
-            let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-            return Report.Period(from: now.addingTimeInterval(-seconds), to: now)
+            return Report.Period(from: now.addingTimeInterval(-duration.seconds), to: now)
         case .day(let year, let month, let day):
             let start = calendar.date(from: DateComponents(year: year, month: month, day: day))!
             return Report.Period(from: start, to: calendar.date(byAdding: .day, value: 1, to: start)!)

@@ -9,6 +9,8 @@ package final class LogParser {
     package private(set) var framer: Framer
     package private(set) var correlator: Correlator
     private let records: RecordParser
+    /// What became of the records finished so far.
+    package private(set) var tally = ParseTally()
 
     /// - Parameters:
     ///   - offset: where reading starts (a checkpoint's offset), with `state` the session as it stood there.
@@ -88,11 +90,29 @@ package final class LogParser {
         switch event {
         case .record(let record):
             let parsed = records.parse(record)
+            tally.records += 1
+            if case .failure = parsed { tally.errors += 1 } else { tally.parsed += 1 }
             correlator.apply(parsed, into: &rows)
             explain?(Step(parsed: parsed, rows: before..<rows.count))
         case .strayText(let offset, let preview):
+            tally.errors += 1
             correlator.strayText(offset: offset, preview: preview, into: &rows)
             explain?(Step(strayText: (offset, preview), rows: before..<rows.count))
         }
+    }
+}
+
+/// What a parser made of the records it finished: those a rule read (or chose to ignore), and those no rule could
+/// read together with the text found between records.
+package struct ParseTally: Sendable, Equatable {
+    package var records = 0
+    package var parsed = 0
+    package var errors = 0
+
+    /// What was added since `earlier`.
+    static func - (later: ParseTally, earlier: ParseTally) -> ParseTally {
+        ParseTally(
+            records: later.records - earlier.records, parsed: later.parsed - earlier.parsed,
+            errors: later.errors - earlier.errors)
     }
 }

@@ -1,5 +1,7 @@
 import Foundation
+import CoreMetrics
 import Logging
+import Prometheus
 import ServiceLifecycle
 
 /// The process `agenttail run` starts: it follows the files live until graceful shutdown, as one group of
@@ -41,15 +43,32 @@ extension Daemon: Service {
             try Daemon.rulePacks(for: try ConfigLoader().load(path: configFile))
         }
         if config.watchRules { reloadRules.watchedFiles = config.ruleFiles }
-        // Shutdown goes in reverse order: the reload stops, then tailing (which commits what it read), then
-        // delivery makes its last round.
-        var configuration = ServiceGroupConfiguration(
-            services: [
-                .init(service: ship, successTerminationBehavior: .gracefullyShutdownGroup),
-                .init(service: ingest, successTerminationBehavior: .gracefullyShutdownGroup),
-                .init(service: reloadRules, successTerminationBehavior: .gracefullyShutdownGroup),
-            ],
-            logger: logger)
+        let budgets = config.metrics ?? MetricsConfig(host: "127.0.0.1", port: 0)
+        let watch = PipelineWatch(
+            deliveryWithin: budgets.deliveryWithin, readingWithin: budgets.readingWithin, store: store,
+            deliveries: shipper.deliveries, ingestor: ingestor,
+            factory: registry.map(Daemon.metricsFactory) ?? NOOPMetricsHandler.instance)
+        var extras: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: ActivitySummaryService(activity: metrics.activity, logger: logger), successTerminationBehavior: .ignore)
+        ]
+        if let metricsConfig = config.metrics, let registry {
+            let server = try await MetricsServer.listen(metricsConfig, registry: registry, watch: watch, logger: logger)
+            extras.append(.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        if let notifier = SystemdNotifier() {
+            let firstScan = Wakeup()
+            ingest.firstScanDone = firstScan
+            let systemd = SystemdService(notifier: notifier, ready: firstScan, logger: logger) { watch.tailingProblem() }
+            extras.append(.init(service: systemd, successTerminationBehavior: .ignore))
+        }
+        // Shutdown goes in reverse order: systemd hears of it, metrics and the reload stop, then tailing (which
+        // commits what it read), then delivery makes its last round.
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: ship, successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: ingest, successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: reloadRules, successTerminationBehavior: .gracefullyShutdownGroup),
+        ] + extras
+        var configuration = ServiceGroupConfiguration(services: services, logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(4)
         try await ServiceGroup(configuration: configuration).run()
     }

@@ -1,5 +1,7 @@
+import CoreMetrics
 import Foundation
 import Logging
+import Prometheus
 import Synchronization
 
 /// Everything `agenttail run` needs, built from a configuration: rules, state, sinks, ingestor and shipper.
@@ -14,6 +16,10 @@ package struct Daemon: Sendable {
     package let ingestor: Ingestor
     package let shipper: Shipper
     package let logger: Logger
+    /// What the pipeline counts as it works.
+    package let metrics: PipelineMetrics
+    /// Where `/metrics` reads the counts, when `metrics:` is configured.
+    package let registry: PrometheusCollectorRegistry?
 
     /// Compiles every source's rules (each pack once) and checks them against their own tests.
     package static func rulePacks(for config: AgentTailConfig) throws(ConfigError) -> [String: RulePack] {
@@ -50,14 +56,30 @@ package struct Daemon: Sendable {
         let sinks = outboxSinks ?? Self.outboxSinks(config: config, logger: logger)
         self.sinks = sinks
         try store.pruneOutbox(enabled: sinks.map(\.name))
+        let registry = config.metrics.map { _ in PrometheusCollectorRegistry() }
+        self.registry = registry
+        let factory: any MetricsFactory = registry.map(Self.metricsFactory) ?? NOOPMetricsHandler.instance
+        metrics = PipelineMetrics(factory: factory, sources: config.sources.map(\.name), sinks: sinks.map(\.name))
         ingestor = try Ingestor(
             config: config, rules: rules, store: store, localStore: localStore, fillsOutbox: !sinks.isEmpty,
-            logger: logger)
-        shipper = Shipper(store: store, sinks: sinks, redactor: config.redaction.redactor, logger: logger)
+            metrics: metrics, logger: logger)
+        shipper = Shipper(
+            store: store, sinks: sinks, redactor: config.redaction.redactor, metrics: metrics, logger: logger)
+    }
+
+    /// Makes instruments in `registry`, delivery latency with buckets from 10 ms to 15 minutes (an outage).
+    package static func metricsFactory(_ registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets["agenttail_delivery_latency_seconds"] = [
+            .milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+            .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(300),
+            .seconds(900),
+        ]
+        return factory
     }
 
     /// The configured sinks that read the outbox: every sink but the local store.
-    private static func outboxSinks(config: AgentTailConfig, logger: Logger) -> [any Sink] {
+    package static func outboxSinks(config: AgentTailConfig, logger: Logger) -> [any Sink] {
         var sinks: [any Sink] = []
         if let supabase = config.sinks.supabase { sinks.append(SupabaseSink(config: supabase, logger: logger)) }
         if let langfuse = config.sinks.langfuse { sinks.append(OTLPExportSink.langfuse(langfuse, logger: logger)) }

@@ -18,6 +18,8 @@ package struct IngestService: Service {
     package let logger: Logger
     /// How long changes are gathered after the first one (`tailing.batch_window`).
     package var batchWindow: Duration = .zero
+    /// Poked once the first scan of every file is committed.
+    package var firstScanDone: Wakeup?
 
     package init(ingestor: Ingestor, watcher: DirectoryWatcher, outboxReady: Wakeup, outboxDrained: Wakeup, logger: Logger) {
         self.ingestor = ingestor
@@ -54,6 +56,10 @@ package struct IngestService: Service {
                     continue
                 }
                 if result.outboxRows > 0 { outboxReady.poke() }
+                if changed == nil, !result.paused, let done = firstScanDone {
+                    done.poke()
+                    done.finish()
+                }
                 if result.paused {
                     logger.warning("outbox full; tailing paused until sinks catch up")
                     outboxReady.poke()

@@ -1,3 +1,4 @@
+import AgentTailCore
 import Foundation
 import Logging
 import Synchronization
@@ -37,15 +38,23 @@ package final class Ingestor: Sendable {
     private let localStore: LocalStore?
     /// Whether any sink reads the outbox; without one, rows go to the local store only.
     private let fillsOutbox: Bool
+    package let metrics: PipelineMetrics
+    /// Where reading stands in every followed file.
+    package let progress: TailProgress
 
     /// - Parameters:
     ///   - localStore: the embedded store, when configured.
     ///   - fillsOutbox: false when no sink reads the outbox.
     package init(
         config: AgentTailConfig, rules: [String: RulePack], store: StateStore, localStore: LocalStore?,
-        fillsOutbox: Bool, logger: Logger
+        fillsOutbox: Bool, metrics: PipelineMetrics, logger: Logger
     ) throws(StateError) {
-        self.tailers = Mutex(try Self.tailers(config: config, rules: rules, store: store, logger: logger))
+        let progress = TailProgress()
+        self.tailers = Mutex(
+            try Self.tailers(
+                config: config, rules: rules, store: store, metrics: metrics, progress: progress, logger: logger))
+        self.metrics = metrics
+        self.progress = progress
         self.config = config
         self.rules = Mutex(rules)
         self.store = store
@@ -57,7 +66,8 @@ package final class Ingestor: Sendable {
     }
 
     private static func tailers(
-        config: AgentTailConfig, rules: [String: RulePack], store: StateStore, logger: Logger
+        config: AgentTailConfig, rules: [String: RulePack], store: StateStore, metrics: PipelineMetrics,
+        progress: TailProgress, logger: Logger
     ) throws(StateError) -> [SourceTailer] {
         var tailers: [SourceTailer] = []
         for source in config.sources {
@@ -66,7 +76,7 @@ package final class Ingestor: Sendable {
             tailers.append(
                 SourceTailer(
                     source: source, rules: pack, host: config.host, tailing: config.tailing, checkpoints: checkpoints,
-                    logger: logger))
+                    metrics: metrics.source(source.name), progress: progress, logger: logger))
         }
         return tailers
     }
@@ -82,7 +92,7 @@ package final class Ingestor: Sendable {
                     do throws(StateError) {
                         tailers = try Self.tailers(
                             config: self.config, rules: self.rules.withLock { $0 }, store: self.store,
-                            logger: self.logger)
+                            metrics: self.metrics, progress: self.progress, logger: self.logger)
                         return nil
                     } catch {
                         return error
@@ -160,11 +170,13 @@ package final class Ingestor: Sendable {
 
     private func stepBlocking(changed: Set<String>?, now: Date) throws -> StepResult {
         var result = StepResult()
+        following.store(changed != nil, ordering: .relaxed)
         // The outbox's depth, kept up to date through the step: reading stops at the slice that reaches the limit,
         // so one step never pours a whole backlog into the outbox.
         depth.store(fillsOutbox ? try store.outboxCountBlocking() : 0, ordering: .relaxed)
         guard !isOutboxFull else {
             result.paused = true
+            paused.store(true, ordering: .relaxed)
             return result
         }
         let pipeline = CommitPipeline { [self] commit in try commitBlocking(commit) }
@@ -188,8 +200,13 @@ package final class Ingestor: Sendable {
             try pipeline.finish()
         }
         result.paused = isOutboxFull
+        paused.store(result.paused, ordering: .relaxed)
         return result
     }
+
+    /// True when the last step held back because the outbox is full: reading waits for the sinks.
+    package var isPaused: Bool { paused.load(ordering: .relaxed) }
+    private let paused = Atomic<Bool>(false)
 
     /// Masks the rows of one commit and what its checkpoints hold from the log, writes the rows to the local store,
     /// then commits them to the outbox (when a sink reads it) with the checkpoints they belong to. A row written more than once in the commit (a call whose
@@ -204,7 +221,31 @@ package final class Ingestor: Sendable {
         // The local store first: if agenttail dies before the checkpoint below, the slice is read again and the same
         // rows replace themselves.
         try localStore?.writeBlocking(commit.rows)
+        let rows = commit.rows
         if !fillsOutbox { commit.rows = [] }
         try store.commitBlocking(commit)
+        metrics.committed(rows)
+        logConcluded(rows)
+    }
+
+    /// Whether the step in progress follows changes as they happen (not a scan of everything, such as the catch-up
+    /// at start, where sessions end by the thousand).
+    private let following = Atomic<Bool>(false)
+
+    /// Tells of each session that ended in a commit, and how: at `info` while following, else at `debug`.
+    private func logConcluded(_ rows: [NormalizedRow]) {
+        let level: Logger.Level = following.load(ordering: .relaxed) ? .info : .debug
+        guard logger.logLevel <= level else { return }
+        for row in rows where row.table == .agentSessions {
+            guard case .text(let status) = row["status"], PipelineMetrics.endedStatuses.contains(status) else {
+                continue
+            }
+            var metadata: Logger.Metadata = ["session.id": "\(row.id.lowercased)", "status": "\(status)"]
+            if case .int(let calls) = row["llm_calls"] { metadata["llm_calls"] = "\(calls)" }
+            if case .int(let tools) = row["tool_calls"] { metadata["tool_calls"] = "\(tools)" }
+            if case .int(let duration) = row["duration_ms"] { metadata["duration_ms"] = "\(duration)" }
+            if case .text(let path) = row["source_path"] { metadata["file.path"] = "\(path)" }
+            logger.log(level: level, "session \(status)", metadata: metadata)
+        }
     }
 }

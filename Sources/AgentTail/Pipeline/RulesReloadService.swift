@@ -77,16 +77,19 @@ package struct RulesReloadService: Service {
             }
         } catch {
             logger.error("rules not reloaded; the previous rules stay in force", metadata: ["error": "\(error)"])
+            ingestor.metrics.rulesReloaded(applied: false)
             return
         }
         do {
             try await ingestor.reload(rules: packs)
             watcher.requestRescan()
             logger.notice("rules reloaded", metadata: ["rules": "\(Set(packs.values.map(\.origin)).sorted())"])
+            ingestor.metrics.rulesReloaded(applied: true)
         } catch {
             logger.error(
                 "rules not reloaded: the checkpoints could not be read; the previous rules stay in force",
                 metadata: ["error": "\(error)"])
+            ingestor.metrics.rulesReloaded(applied: false)
         }
     }
 }

@@ -9,13 +9,15 @@ package final class Shipper: Sendable {
     private let lastRetryAfter = Mutex<Duration?>(nil)
 
     package init(
-        store: StateStore, sinks: [any Sink], batchSize: Int = 500, redactor: Redactor = Redactor(), logger: Logger
+        store: StateStore, sinks: [any Sink], batchSize: Int = 500, redactor: Redactor = Redactor(),
+        metrics: PipelineMetrics? = nil, logger: Logger
     ) {
         self.store = store
         let names = sinks.map(\.name)
         deliveries = sinks.map { sink in
             SinkDelivery(
-                sink: sink, store: store, enabled: names, batchSize: batchSize, redactor: redactor, logger: logger)
+                sink: sink, store: store, enabled: names, batchSize: batchSize, redactor: redactor, metrics: metrics,
+                logger: logger)
         }
     }
 

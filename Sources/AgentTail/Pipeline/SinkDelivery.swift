@@ -1,4 +1,5 @@
 import AgentTailCore
+import CoreMetrics
 import Foundation
 import Logging
 import Synchronization
@@ -18,6 +19,7 @@ package final class SinkDelivery: Sendable {
     /// Masks what a destination says about a row before it is stored or logged: its message may quote the row.
     private let redactor: Redactor
     private let logger: Logger
+    private let metrics: SinkMetrics
     private let state = Mutex(State())
 
     private struct State {
@@ -38,9 +40,10 @@ package final class SinkDelivery: Sendable {
 
     package init(
         sink: any Sink, store: StateStore, enabled: [String], batchSize: Int = 500, redactor: Redactor = Redactor(),
-        logger: Logger
+        metrics: PipelineMetrics? = nil, logger: Logger
     ) {
         self.sink = sink
+        self.metrics = (metrics ?? PipelineMetrics(sources: [], sinks: [])).sink(sink.name)
         self.store = store
         self.enabled = enabled
         self.batchSize = batchSize
@@ -63,7 +66,7 @@ package final class SinkDelivery: Sendable {
         do {
             while true {
                 let cursor = try await store.cursor(of: name)
-                let entries = try await store.outbox(after: cursor, limit: batchSize)
+                let entries = try await store.outbox(for: name, after: cursor, limit: batchSize)
                 guard let last = entries.last else { return .drained }
                 let rows = try entries.map { try $0.row() }.latestVersions()
                 do {
@@ -71,6 +74,7 @@ package final class SinkDelivery: Sendable {
                     if !rejections.isEmpty { try await keepDeadLetters(rejections, of: entries) }
                     try await store.acknowledge(sink: name, upTo: last.seq, enabled: enabled)
                     state.withLock { $0.delivered += rows.count }
+                    recordDelivery(of: entries, rows: rows.count, refused: Set(rejections.map(\.id)).count)
                     progressed = true
                     logger.debug("batch delivered", metadata: ["batch.rows": "\(rows.count)"])
                 } catch let SinkError.fatal(said) {
@@ -80,6 +84,7 @@ package final class SinkDelivery: Sendable {
                     try await store.recordSinkError(sink: name, message: reason)
                     return .stopped
                 } catch let SinkError.retryable(said, after, partly) {
+                    metrics.retried(rows.count)
                     let reason = redactor.masked(said)
                     logger.warning("delivery failed; will retry", metadata: ["error": "\(reason)"])
                     try await store.recordSinkError(sink: name, message: reason)
@@ -89,6 +94,16 @@ package final class SinkDelivery: Sendable {
         } catch {
             logger.error("reading the outbox failed", metadata: ["error": "\(error)"])
             return .retry(after: nil, progressed: progressed)
+        }
+    }
+
+    /// Counts one acknowledged batch, and how long each of its rows took from the outbox to the destination.
+    private func recordDelivery(of entries: [StateStore.OutboxEntry], rows: Int, refused: Int) {
+        metrics.delivered(rows - refused, refused: refused)
+        let now = Date()
+        for entry in entries {
+            guard let committedAt = entry.committedAt else { continue }
+            metrics.latency.recordNanoseconds(Int64(max(0, now.timeIntervalSince(committedAt)) * 1e9))
         }
     }
 

@@ -64,9 +64,12 @@ extension StateStore {
         do {
             return try writer.write { db in
                 let insert = try db.cachedStatement(
-                    sql: "INSERT INTO outbox (event_id, table_name, payload) VALUES (?, ?, ?)")
+                    sql: "INSERT INTO outbox (event_id, table_name, payload, committed_at) VALUES (?, ?, ?, ?)")
+                let committedAt = Date().timeIntervalSince1970
                 for row in commit.rows {
-                    try insert.execute(arguments: [row.id.lowercased, row.table.rawValue, Data(RowCodec.encode(row, includeTrace: true))])
+                    try insert.execute(arguments: [
+                        row.id.lowercased, row.table.rawValue, Data(RowCodec.encode(row, includeTrace: true)), committedAt,
+                    ])
                 }
                 let upsert = try db.cachedStatement(
                     sql: """

@@ -23,6 +23,14 @@ extension StateStore {
                 db, sql: "SELECT acked_seq FROM sink_cursors WHERE sink = ?", arguments: [name]) ?? 0
             lowest = min(lowest, acked)
         }
+        // A row put back for one sink leaves once that sink has it (or once that sink is no longer configured).
+        try db.execute(
+            sql: """
+                DELETE FROM outbox WHERE sink IS NOT NULL
+                AND (seq <= (SELECT acked_seq FROM sink_cursors WHERE sink = outbox.sink)
+                     OR sink NOT IN (SELECT value FROM json_each(?)))
+                """,
+            arguments: [String(decoding: try JSONEncoder().encode(enabled), as: UTF8.self)])
         guard lowest > 0 else { return }
         if lowest == Int64.max {
             try db.execute(sql: "DELETE FROM outbox")
@@ -40,28 +48,41 @@ extension StateStore {
         package var table: NormalizedTable
         package var eventID: String
         package var payload: [UInt8]
+        /// When the row entered the outbox; nil for rows kept from before agenttail recorded it.
+        package var committedAt: Date?
 
         package func row() throws -> NormalizedRow { try RowCodec.decode(payload, table: table) }
     }
 
-    /// Up to `limit` rows after `seq`, oldest first, stopping early once `maxBytes` of payload is reached (the default
-    /// holds the largest request a sink sends, and bounds what each sink holds in memory).
-    package func outbox(after seq: Int64, limit: Int, maxBytes: Int = 4 << 20) async throws(StateError) -> [OutboxEntry] {
-        try await read { db in try Self.outbox(db, after: seq, limit: limit, maxBytes: maxBytes) }
+    /// Up to `limit` rows for `sink` after `seq`, oldest first, stopping early once `maxBytes` of payload is reached
+    /// (the default holds the largest request a sink sends, and bounds what each sink holds in memory).
+    package func outbox(for sink: String, after seq: Int64, limit: Int, maxBytes: Int = 4 << 20) async throws(StateError)
+        -> [OutboxEntry]
+    {
+        try await read { db in try Self.outbox(db, for: sink, after: seq, limit: limit, maxBytes: maxBytes) }
     }
 
-    private static func outbox(_ db: Database, after seq: Int64, limit: Int, maxBytes: Int) throws -> [OutboxEntry] {
+    private static func outbox(_ db: Database, for sink: String, after seq: Int64, limit: Int, maxBytes: Int) throws
+        -> [OutboxEntry]
+    {
         var entries: [OutboxEntry] = []
         var bytes = 0
         let cursor = try Row.fetchCursor(
-            db, sql: "SELECT seq, table_name, event_id, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
-            arguments: [seq, limit])
+            db,
+            sql: """
+                SELECT seq, table_name, event_id, payload, committed_at FROM outbox
+                WHERE seq > ? AND (sink IS NULL OR sink = ?) ORDER BY seq LIMIT ?
+                """,
+            arguments: [seq, sink, limit])
         while let row = try cursor.next() {
             let payload: Data = row["payload"]
             guard let table = NormalizedTable(rawValue: row["table_name"]) else {
                 throw StateError.corrupt(path: "outbox", reason: "unknown table \(row["table_name"] as String)")
             }
-            entries.append(OutboxEntry(seq: row["seq"], table: table, eventID: row["event_id"], payload: [UInt8](payload)))
+            entries.append(
+                OutboxEntry(
+                    seq: row["seq"], table: table, eventID: row["event_id"], payload: [UInt8](payload),
+                    committedAt: (row["committed_at"] as Double?).map(Date.init(timeIntervalSince1970:))))
             bytes += payload.count
             if bytes >= maxBytes { break }
         }
@@ -126,9 +147,24 @@ extension StateStore {
 
     /// Rows in the outbox not yet acknowledged by `sink`.
     package func outboxDepth(for sink: String) async throws(StateError) -> Int {
-        let acked = try await cursor(of: sink)
-        return try await read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE seq > ?", arguments: [acked]) ?? 0
+        try await waiting(for: sink).rows
+    }
+
+    /// Rows waiting for `sink` in the outbox, and when the oldest of them entered it (nil when none waits, or it
+    /// entered before agenttail recorded that).
+    package func waiting(for sink: String) async throws(StateError) -> (rows: Int, oldest: Date?) {
+        try await read { db in
+            let acked =
+                try Int64.fetchOne(db, sql: "SELECT acked_seq FROM sink_cursors WHERE sink = ?", arguments: [sink]) ?? 0
+            let rows =
+                try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM outbox WHERE seq > ? AND (sink IS NULL OR sink = ?)",
+                    arguments: [acked, sink]) ?? 0
+            let oldest = try Double.fetchOne(
+                db,
+                sql: "SELECT committed_at FROM outbox WHERE seq > ? AND (sink IS NULL OR sink = ?) ORDER BY seq LIMIT 1",
+                arguments: [acked, sink])
+            return (rows, oldest.map(Date.init(timeIntervalSince1970:)))
         }
     }
 

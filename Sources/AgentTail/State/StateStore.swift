@@ -136,6 +136,12 @@ package struct StateStore: Sendable {
         // Development builds before the first release delivered the local store through the outbox; this step
         // once handed their backlog over. It stays registered so that databases that ran it keep their history.
         migrator.registerMigration("v2: local store written at commit") { _ in }
+        // When each row entered the outbox (seconds since 1970), for delivery latency and the age of what waits
+        // (rows from before have none); and the one sink a row is for, when a dead letter was put back for it.
+        migrator.registerMigration("v3: outbox rows carry their commit time and, when retried, their sink") { db in
+            try db.execute(sql: "ALTER TABLE outbox ADD COLUMN committed_at REAL")
+            try db.execute(sql: "ALTER TABLE outbox ADD COLUMN sink TEXT")
+        }
         return migrator
     }
 

@@ -32,11 +32,16 @@ final class SourceTailer {
     private var readBuffer: [UInt8]
     /// The current step's stop check.
     private var shouldContinue: () -> Bool = { true }
+    private let metrics: SourceMetrics
+    /// Where reading stands in each file, for `/metrics` and `/healthz`.
+    private let progress: TailProgress
 
     init(
         source: SourceConfig, rules: RulePack, host: String, tailing: TailingConfig, checkpoints: [FileCheckpoint],
-        logger: Logger
+        metrics: SourceMetrics, progress: TailProgress, logger: Logger
     ) {
+        self.metrics = metrics
+        self.progress = progress
         self.source = source
         self.rules = rules
         self.host = host
@@ -215,7 +220,10 @@ final class SourceTailer {
         let checkpoint = FileCheckpoint(
             fileKey: identity.key + keySuffix, source: source.name, path: path, identity: identity,
             offset: atEnd ? status.size : 0, size: status.size, session: SessionState(sourcePath: path))
-        logger.debug("new file", metadata: ["file.path": "\(path)", "file.inode": "\(status.inode)"])
+        // The files found at start are counted in the start's message; later ones are news.
+        logger.log(
+            level: firstScan ? .debug : .info, firstScan ? "new file" : "following a new file",
+            metadata: ["file.path": "\(path)", "file.inode": "\(status.inode)"])
         let file = TrackedFile(checkpoint: checkpoint, rules: rules, host: host, skipToFirstRecord: atEnd, now: now)
         file.dirty = true
         return file
@@ -256,9 +264,11 @@ final class SourceTailer {
                 break
             }
             if count == 0 { break }
+            let before = file.parser.tally
             readBuffer.withUnsafeBytes { buffer in
                 file.parser.consume(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), rows: &rows)
             }
+            metrics.read(bytes: count, records: file.parser.tally - before)
             file.dirty = true
             sliceBytes += count
             if sliceBytes >= Self.sliceBytes || rows.count >= 5000 {
@@ -271,6 +281,9 @@ final class SourceTailer {
             file.lastStatus?.size = file.readOffset
         }
         file.parser.releaseSpareCapacity()
+        progress.read(
+            key: file.checkpoint.fileKey, source: source.name, path: file.checkpoint.path, offset: file.readOffset,
+            now: now)
         if file.dirty || !rows.isEmpty { try flush(file, rows: &rows, emit: emit) }
     }
 
@@ -372,8 +385,7 @@ final class SourceTailer {
 
     /// Concludes sessions whose file has been silent for longer than the session timeout.
     private func concludeSilentSessions(now: Date, emit: (inout StateStore.Commit) throws -> Void) throws {
-        let timeout = Double(source.sessionTimeout.components.seconds)
-            + Double(source.sessionTimeout.components.attoseconds) / 1e18
+        let timeout = source.sessionTimeout.seconds
         for file in files.values where file.parser.correlator.isOpen {
             // Every change is read, and reading records the file's status: a file whose last known change is more
             // recent than the timeout cannot be silent yet, and needs no stat.
@@ -419,6 +431,7 @@ final class SourceTailer {
 
     private func untrack(_ key: String) {
         if let file = files.removeValue(forKey: key) { index.remove(file) }
+        progress.forget(key: key)
     }
 
     /// Concludes the session of a stored checkpoint whose file is gone, and forgets it.

@@ -1,0 +1,128 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Prometheus
+import ServiceLifecycle
+
+/// Serves `/metrics` (the Prometheus text format, written by swift-prometheus) and `/healthz` on the address of
+/// `metrics.listen`, one request per connection.
+package struct MetricsServer: Service {
+    private let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+    private let registry: PrometheusCollectorRegistry
+    private let watch: PipelineWatch
+    private let logger: Logger
+
+    /// Why the address could not be listened on.
+    package struct CannotListen: Error, CustomStringConvertible {
+        package var address: String
+        package var reason: String
+        package var description: String {
+            "cannot serve metrics on \(address): \(reason); choose another address in metrics.listen"
+        }
+    }
+
+    /// Listens on the configured address at once, so that a port in use stops `run` before it starts.
+    package static func listen(
+        _ config: MetricsConfig, registry: PrometheusCollectorRegistry, watch: PipelineWatch, logger: Logger
+    ) async throws -> MetricsServer {
+        let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+        do {
+            channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: config.host, port: config.port) { child in
+                    child.eventLoop.makeCompletedFuture {
+                        try child.pipeline.syncOperations.configureHTTPServerPipeline()
+                        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
+                            wrappingChannelSynchronously: child)
+                    }
+                }
+        } catch {
+            let reason = (error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
+            throw CannotListen(address: "\(config.host):\(config.port)", reason: reason)
+        }
+        let address = channel.channel.localAddress.map { "\($0.ipAddress ?? config.host):\($0.port ?? config.port)" }
+        logger.info(
+            "serving /metrics and /healthz", metadata: ["address": "\(address ?? "\(config.host):\(config.port)")"])
+        return MetricsServer(channel: channel, registry: registry, watch: watch, logger: logger)
+    }
+
+    /// The port listened on (the one chosen by the system when the configuration asked for port 0).
+    package var port: Int? { channel.channel.localAddress?.port }
+
+    /// Serves until graceful shutdown, which closes the listening socket and ends the requests in progress.
+    package func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await channel.executeThenClose { connections in
+                    try await withThrowingDiscardingTaskGroup { group in
+                        for try await connection in connections {
+                            group.addTask { await serve(connection) }
+                        }
+                    }
+                }
+            }
+        } catch is CancellationError {
+            // Shutting down: a normal end.
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+        do {
+            try await connection.executeThenClose { requests, responses in
+                var head: HTTPRequestHead?
+                for try await part in requests {
+                    switch part {
+                    case .head(let request): head = request
+                    case .body: continue
+                    case .end:
+                        guard let head else { return }
+                        let answer = await answer(head)
+                        var headers = HTTPHeaders()
+                        headers.add(name: "Content-Type", value: answer.contentType)
+                        headers.add(name: "Content-Length", value: "\(answer.body.count)")
+                        headers.add(name: "Connection", value: "close")
+                        headers.add(name: "Cache-Control", value: "no-store")
+                        try await responses.write(
+                            .head(HTTPResponseHead(version: head.version, status: answer.status, headers: headers)))
+                        if head.method != .HEAD {
+                            try await responses.write(.body(.byteBuffer(ByteBuffer(bytes: answer.body))))
+                        }
+                        try await responses.write(.end(nil))
+                        return
+                    }
+                }
+            }
+        } catch {
+            logger.debug("metrics connection failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    struct Answer {
+        var status: HTTPResponseStatus
+        var contentType = "text/plain; charset=utf-8"
+        var body: [UInt8]
+    }
+
+    func answer(_ request: HTTPRequestHead) async -> Answer {
+        guard request.method == .GET || request.method == .HEAD else {
+            return Answer(status: .methodNotAllowed, body: Array("only GET and HEAD are served\n".utf8))
+        }
+        switch request.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "" {
+        case "/metrics":
+            await watch.refreshMetrics()
+            return Answer(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: registry.emitToBuffer())
+        case "/healthz":
+            let health = await watch.health()
+            guard health.isHealthy else {
+                return Answer(
+                    status: .serviceUnavailable,
+                    body: Array(health.problems.map { $0.split(whereSeparator: \.isNewline).joined(separator: " ") + "\n" }.joined().utf8))
+            }
+            return Answer(status: .ok, body: Array("ok\n".utf8))
+        default:
+            return Answer(status: .notFound, body: Array("not found; agenttail serves /metrics and /healthz\n".utf8))
+        }
+    }
+}
