@@ -80,6 +80,55 @@ struct FirstRunTests {
             "folder \(workspace.root)/later does not exist (pattern \(workspace.root)/later/*.log); watching for files "
                 + "to appear there"))
     }
+
+    @Test func everyConfigurationErrorIsNamedWithItsPlace() async throws {
+        let workspace = try Workspace()
+        let config = try String(contentsOfFile: workspace.config, encoding: .utf8)
+            .replacingOccurrences(of: "tailing:\n", with: "tailing:\n  poll_interval: fast\n  watcher: kqueue\n")
+            + "\nwatch_rules: maybe\n"
+        try config.write(toFile: workspace.config, atomically: true, encoding: .utf8)
+        let lines = config.split(separator: "\n", omittingEmptySubsequences: false)
+        func line(_ text: String) -> Int { (lines.firstIndex { $0.contains(text) } ?? -1) + 1 }
+        for command in ["check", "run"] {
+            let result = try await AgentTailProcess.run([command, "--config", workspace.config])
+            #expect(result.status == 2)
+            #expect(
+                result.stderr.split(separator: "\n") == [
+                    "\(workspace.config):\(line("poll_interval")):18: error: tailing.poll_interval: expected a duration "
+                        + "such as 500ms, 30s, 10m or 1h, got 'fast'",
+                    "\(workspace.config):\(line("kqueue")):12: error: tailing.watcher: expected one of auto, inotify, "
+                        + "polling, got 'kqueue'",
+                    "\(workspace.config):\(line("maybe")):14: error: watch_rules: expected true or false, got 'maybe'",
+                ], "\(command)")
+        }
+    }
+
+    @Test func versionNamesTheCommit() async throws {
+        let result = try await AgentTailProcess.run(["--version"])
+        #expect(result.status == 0)
+        #expect(result.stdout.wholeMatch(of: /\d+\.\d+\.\d+ \(commit ([0-9a-f]{12}(-dirty)?|unknown)\)\n/) != nil, "\(result.stdout)")
+    }
+
+    @Test func completionScriptsNameEveryCommand() async throws {
+        for shell in ["bash", "zsh", "fish"] {
+            let result = try await AgentTailProcess.run(["--generate-completion-script", shell])
+            #expect(result.status == 0)
+            for command in ["run", "report", "status", "check", "dead-letters", "test-rules"] {
+                #expect(result.stdout.contains(command), "\(shell) \(command)")
+            }
+        }
+        // The bash script is valid bash.
+        let bash = try await AgentTailProcess.run(["--generate-completion-script", "bash"])
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("agenttail-completion-\(UUID()).bash")
+        try bash.stdout.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/bin/bash")
+        check.arguments = ["-n", file.path]
+        try check.run()
+        check.waitUntilExit()
+        #expect(check.terminationStatus == 0)
+    }
 }
 
 /// `--log-format` through the real binary.

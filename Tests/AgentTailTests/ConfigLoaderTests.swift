@@ -83,6 +83,58 @@ struct ConfigLoaderTests {
                 == "/etc/agenttail.yaml:3:5: error: sources[0].pathz: unknown key 'pathz'; did you mean 'paths'?")
     }
 
+    @Test func everyProblemOfTheFileIsReportedInItsOrder() {
+        let error = error(
+            """
+            colour: blue
+            sources:
+              - name: a
+                pathz: ["/x/*.log"]
+            state:
+              outbox_limit: -3
+            tailing:
+              poll_interval: fast
+              watcher: kqueue
+            """)
+        #expect(
+            error?.description.split(separator: "\n").map(String.init) == [
+                "/etc/agenttail.yaml:1:1: error: colour: unknown key 'colour'; expected one of host, sources, state, "
+                    + "tailing, sinks, redaction, delivery, watch_rules, allow_inline_secrets, pricing, report, metrics",
+                "/etc/agenttail.yaml:4:5: error: sources[0].pathz: unknown key 'pathz'; did you mean 'paths'?",
+                "/etc/agenttail.yaml:6:17: error: state.outbox_limit: must be at least 1, got -3",
+                "/etc/agenttail.yaml:8:18: error: tailing.poll_interval: expected a duration such as 500ms, 30s, 10m "
+                    + "or 1h, got 'fast'",
+                "/etc/agenttail.yaml:9:12: error: tailing.watcher: expected one of auto, inotify, polling, got 'kqueue'",
+            ])
+    }
+
+    @Test func aFileWithManyProblemsShowsTheFirstTwentyAndCountsTheRest() {
+        let text = (1...25).map { "unknown\($0): x" }.joined(separator: "\n") + "\nsources: [{name: a, paths: /x}]"
+        let lines = error(text)?.description.split(separator: "\n") ?? []
+        #expect(lines.count == 21)
+        #expect(lines.first?.hasPrefix("/etc/agenttail.yaml:1:1: error: unknown1: unknown key 'unknown1'") == true)
+        #expect(lines.last == "... and 5 more errors")
+    }
+
+    @Test func metricsListenOnLoopbackUnlessRemoteIsAllowed() throws {
+        let head = "sources: [{name: a, paths: /x}]\n"
+        let config = try loader.load(
+            text: head + "metrics:\n  listen: 127.0.0.1:9464\n  health: {delivery_within: 2m}\n", file: "/etc/agenttail.yaml")
+        #expect(config.metrics?.host == "127.0.0.1" && config.metrics?.port == 9464)
+        #expect(config.metrics?.deliveryWithin == .seconds(120) && config.metrics?.readingWithin == .seconds(60))
+        #expect(try loader.load(text: head, file: "/etc/agenttail.yaml").metrics == nil)
+        #expect(try loader.load(text: head + "metrics: {listen: '[::1]:9464'}\n", file: "/f").metrics?.host == "::1")
+        #expect(
+            error(head + "metrics: {listen: 10.0.0.5:9464}\n")?.description.hasPrefix(
+                "/etc/agenttail.yaml:2:19: error: metrics.listen: 10.0.0.5 is reachable from other machines") == true)
+        let remote = try loader.load(
+            text: head + "metrics: {listen: 0.0.0.0:9464, allow_remote: true}\n", file: "/etc/agenttail.yaml")
+        #expect(remote.metrics?.host == "0.0.0.0")
+        #expect(
+            error(head + "metrics: {listen: localhost}\n")?.description
+                == "/etc/agenttail.yaml:2:19: error: metrics.listen: expected HOST:PORT, such as 127.0.0.1:9464")
+    }
+
     /// Both batch windows: their default, 0s to turn them off, and the bound that keeps latency sane.
     @Test(arguments: [
         ("tailing", Duration.milliseconds(10), "5s", "must be at most 1s (it delays every row)"),

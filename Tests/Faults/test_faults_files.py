@@ -669,7 +669,7 @@ BAD_CONFIGS = [
     BadConfig("missing_rules_file", replaced("state:\n", "    rules: no-such-rules.yaml\nstate:\n"),
               "no-such-rules.yaml", 4),
     BadConfig("negative_outbox_limit", replaced("state:\n", "state:\n  outbox_limit: -5\n"),
-              "state.outbox_limit: must be between 1 and", 5),
+              "state.outbox_limit: must be at least 1, got -5", 5),
     BadConfig("bad_watcher", CONFIG + "tailing:\n  watcher: fsevents\n",
               "tailing.watcher: expected one of auto, inotify, polling, got 'fsevents'", 10),
     BadConfig("duplicate_source_names",

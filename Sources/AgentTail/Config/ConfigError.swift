@@ -8,6 +8,11 @@ package enum ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
     case syntax(file: String, line: Int, column: Int, message: String)
     /// A value is well-formed YAML but not what agenttail accepts at that place.
     case invalid(file: String, line: Int, column: Int, keyPath: String, message: String)
+    /// Several problems of one file, in the order they were found (none: reported already, in another form).
+    case several([ConfigError])
+
+    /// How many problems of a file are told; the rest are counted.
+    package static let shownProblems = 20
 
     package var description: String {
         switch self {
@@ -18,6 +23,21 @@ package enum ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
         case let .invalid(file, line, column, keyPath, message):
             let prefix = keyPath.isEmpty ? "" : "\(keyPath): "
             return "\(file):\(line):\(column): error: \(prefix)\(message)"
+        case let .several(problems):
+            var lines = problems.prefix(Self.shownProblems).map(\.description)
+            if problems.count > Self.shownProblems {
+                lines.append("... and \(problems.count - Self.shownProblems) more errors")
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    /// Line and column, for ordering the problems of a file.
+    var place: (line: Int, column: Int) {
+        switch self {
+        case .unreadable: (0, 0)
+        case let .syntax(_, line, column, _), let .invalid(_, line, column, _, _): (line, column)
+        case .several(let problems): problems.first?.place ?? (0, 0)
         }
     }
 
@@ -46,5 +66,40 @@ package enum ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
         default:
             return .syntax(file: file, line: 1, column: 1, message: yamlError.description)
         }
+    }
+}
+
+/// The problems found in one file so far, for reporting them all at once instead of the first alone.
+package final class ConfigDiagnostics {
+    package private(set) var problems: [ConfigError] = []
+    /// Key paths a reported unknown key probably meant (`sources[0].paths` for `pathz`).
+    package var misspelt: Set<String> = []
+
+    package init() {}
+
+    package func add(_ problem: ConfigError) {
+        if case .several(let many) = problem { problems += many } else { problems.append(problem) }
+    }
+
+    /// Runs `body`; a problem it throws is kept and nil returned, so that the next part can be checked too.
+    @discardableResult
+    package func attempt<T>(_ body: () throws(ConfigError) -> T) -> T? {
+        do {
+            return try body()
+        } catch {
+            add(error)
+            return nil
+        }
+    }
+
+    /// Throws what was found, if anything: one problem as itself, more as `several`.
+    package func check() throws(ConfigError) {
+        guard let first = problems.first else { return }
+        // In the file's order, as an editor shows them.
+        let ordered = problems.enumerated().sorted { left, right in
+            (left.element.place.line, left.element.place.column, left.offset)
+                < (right.element.place.line, right.element.place.column, right.offset)
+        }
+        throw problems.count == 1 ? first : .several(ordered.map { $0.element })
     }
 }

@@ -41,95 +41,108 @@ package struct ConfigLoader: Sendable {
         return try decode(root, base: URL(fileURLWithPath: file).deletingLastPathComponent().path)
     }
 
-    /// Validates an already parsed document; `base` resolves relative paths.
-    package func decode(_ root: YAMLValue, base: String) throws(ConfigError) -> AgentTailConfig {
+    /// Validates an already parsed document; `base` resolves relative paths. Every problem found is reported at
+    /// once (the first `ConfigError.shownProblems` of them): each part is checked even when one before it failed.
+    package func decode(_ parsed: YAMLValue, base: String) throws(ConfigError) -> AgentTailConfig {
+        let diagnostics = ConfigDiagnostics()
+        var root = parsed
+        root.diagnostics = diagnostics
         let top = try root.mapping(allowed: [
             "host", "sources", "state", "tailing", "sinks", "redaction", "delivery", "watch_rules",
             "allow_inline_secrets", "pricing", "report", "metrics",
         ])
-        let host = try top.optional("host")?.nonEmptyString() ?? defaultHost
-        let secrets = SecretReader(
-            expander: expander, base: base, allowInline: try top.optional("allow_inline_secrets")?.bool() ?? false)
+        let host = diagnostics.attempt { () throws(ConfigError) in try top.optional("host")?.nonEmptyString() } ?? nil
+        let allowInline =
+            diagnostics.attempt { () throws(ConfigError) in try top.optional("allow_inline_secrets")?.bool() } ?? nil
+        let secrets = SecretReader(expander: expander, base: base, allowInline: allowInline ?? false)
 
-        let sourceNodes = try top.required("sources").sequence()
-        guard !sourceNodes.isEmpty else { throw top.owner.error("'sources' needs at least one source") }
         var sources: [SourceConfig] = []
-        for node in sourceNodes {
-            let source = try decodeSource(node, base: base)
-            if sources.contains(where: { $0.name == source.name }) {
-                throw node.error("two sources are named '\(source.name)'; names must be unique")
+        if let sourceNodes = diagnostics.attempt({ () throws(ConfigError) in try top.required("sources").sequence() }) {
+            if sourceNodes.isEmpty { diagnostics.add(top.owner.error("'sources' needs at least one source")) }
+            for node in sourceNodes {
+                guard let source = diagnostics.attempt({ () throws(ConfigError) in try decodeSource(node, base: base) })
+                else { continue }
+                if sources.contains(where: { $0.name == source.name }) {
+                    diagnostics.add(node.error("two sources are named '\(source.name)'; names must be unique"))
+                }
+                sources.append(source)
             }
-            sources.append(source)
         }
 
         var state = StateConfig(path: absolute("~/.agenttail/state.sqlite", base: base), outboxLimit: 100_000)
         if let node = top.optional("state") {
-            let map = try node.mapping(allowed: ["path", "outbox_limit"])
-            if let path = try map.optional("path")?.nonEmptyString() { state.path = absolute(path, base: base) }
-            if let limit = try map.optional("outbox_limit")?.int(min: 1) { state.outboxLimit = limit }
+            diagnostics.attempt { () throws(ConfigError) in
+                let map = try node.mapping(allowed: ["path", "outbox_limit"])
+                if let path = try map.optional("path")?.nonEmptyString() { state.path = absolute(path, base: base) }
+                if let limit = try map.optional("outbox_limit")?.int(min: 1) { state.outboxLimit = limit }
+            }
         }
 
         var tailing = TailingConfig()
         if let node = top.optional("tailing") {
-            let map = try node.mapping(allowed: [
-                "watcher", "poll_interval", "rescan_interval", "max_open_files", "read_chunk_size", "batch_window",
-            ])
-            if let value = map.optional("watcher") {
-                tailing.watcher = TailingConfig.Watcher(rawValue: try value.oneOf(["auto", "inotify", "polling"]))!
-            }
-            if let value = map.optional("poll_interval") { tailing.pollInterval = try positive(value) }
-            if let value = map.optional("rescan_interval") { tailing.rescanInterval = try positive(value) }
-            if let value = map.optional("max_open_files") { tailing.maxOpenFiles = try value.int(min: 4, max: 65_536) }
-            if let value = map.optional("batch_window") {
-                let window = try value.duration()
-                guard window <= .seconds(1) else { throw value.error("must be at most 1s (it delays every row)") }
-                tailing.batchWindow = window
-            }
-            if let value = map.optional("read_chunk_size") {
-                let size = try value.byteSize()
-                guard size >= 4096 else { throw value.error("must be at least 4KiB") }
-                tailing.readChunkSize = size
-            }
+            diagnostics.attempt { () throws(ConfigError) in tailing = try decodeTailing(node, diagnostics: diagnostics) }
         }
 
         var sinks = SinksConfig(local: nil)
-        if let node = top.optional("sinks") {
-            let map = try node.mapping(allowed: ["local", "supabase", "langfuse", "otlp"])
+        if let node = top.optional("sinks"),
+            let map = diagnostics.attempt({ () throws(ConfigError) in
+                try node.mapping(allowed: ["local", "supabase", "langfuse", "otlp"])
+            })
+        {
             if let local = map["local"] {
                 var config = LocalSinkConfig(path: absolute("~/.agenttail/events.sqlite", base: base))
-                if !local.isNull, let path = try local.mapping(allowed: ["path"]).optional("path")?.nonEmptyString() {
-                    config.path = absolute(path, base: base)
+                diagnostics.attempt { () throws(ConfigError) in
+                    if !local.isNull, let path = try local.mapping(allowed: ["path"]).optional("path")?.nonEmptyString() {
+                        config.path = absolute(path, base: base)
+                    }
                 }
                 sinks.local = config
             }
             if let supabase = map.optional("supabase") {
-                sinks.supabase = try decodeSupabase(supabase, secrets: secrets)
+                sinks.supabase = diagnostics.attempt { () throws(ConfigError) in
+                    try decodeSupabase(supabase, secrets: secrets)
+                }
             }
             if let langfuse = map.optional("langfuse") {
-                sinks.langfuse = try decodeLangfuse(langfuse, secrets: secrets)
+                sinks.langfuse = diagnostics.attempt { () throws(ConfigError) in
+                    try decodeLangfuse(langfuse, secrets: secrets)
+                }
             }
             if let otlp = map.optional("otlp") {
-                sinks.otlp = try decodeOTLP(otlp, secrets: secrets)
+                sinks.otlp = diagnostics.attempt { () throws(ConfigError) in try decodeOTLP(otlp, secrets: secrets) }
             }
         }
         if sinks.isEmpty {
             sinks.local = LocalSinkConfig(path: absolute("~/.agenttail/events.sqlite", base: base))
         }
         var config = AgentTailConfig(
-            file: root.file, host: host, sources: sources, state: state, tailing: tailing, sinks: sinks)
-        config.watchRules = try top.optional("watch_rules")?.bool() ?? false
+            file: root.file, host: host ?? defaultHost, sources: sources, state: state, tailing: tailing, sinks: sinks)
+        if let watch = diagnostics.attempt({ () throws(ConfigError) in try top.optional("watch_rules")?.bool() }) {
+            config.watchRules = watch ?? false
+        }
         if let node = top.optional("delivery") {
-            let map = try node.mapping(allowed: ["batch_window"])
-            if let value = map.optional("batch_window") {
-                let window = try value.duration()
-                guard window <= .seconds(10) else { throw value.error("must be at most 10s (it delays every row)") }
-                config.delivery.batchWindow = window
+            diagnostics.attempt { () throws(ConfigError) in
+                let map = try node.mapping(allowed: ["batch_window"])
+                if let value = map.optional("batch_window") {
+                    let window = try value.duration()
+                    guard window <= .seconds(10) else { throw value.error("must be at most 10s (it delays every row)") }
+                    config.delivery.batchWindow = window
+                }
             }
         }
-        if let node = top.optional("redaction") { config.redaction = try decodeRedaction(node) }
-        if let node = top.optional("pricing") { config.pricing = try decodePricing(node) }
-        if let node = top.optional("report") { config.report = try decodeReport(node, secrets: secrets) }
-        if let node = top.optional("metrics") { config.metrics = try decodeMetrics(node) }
+        if let node = top.optional("redaction") {
+            diagnostics.attempt { () throws(ConfigError) in config.redaction = try decodeRedaction(node) }
+        }
+        if let node = top.optional("pricing") {
+            diagnostics.attempt { () throws(ConfigError) in config.pricing = try decodePricing(node) }
+        }
+        if let node = top.optional("report") {
+            diagnostics.attempt { () throws(ConfigError) in config.report = try decodeReport(node, secrets: secrets) }
+        }
+        if let node = top.optional("metrics") {
+            diagnostics.attempt { () throws(ConfigError) in config.metrics = try decodeMetrics(node) }
+        }
+        try diagnostics.check()
         if config.report.supabase == nil, let sink = config.sinks.supabase {
             var read = SupabaseReadConfig(url: sink.url, apiKey: sink.key.value)
             read.tls = sink.tls
@@ -139,7 +152,43 @@ package struct ConfigLoader: Sendable {
         return config
     }
 
-    /// `report: {baseline: 7d, supabase: {url, api_key, access_token, ca_file, timeout}}`.
+    /// `tailing:`, each setting checked on its own.
+    private func decodeTailing(_ node: YAMLValue, diagnostics: ConfigDiagnostics) throws(ConfigError) -> TailingConfig {
+        var tailing = TailingConfig()
+        let map = try node.mapping(allowed: [
+            "watcher", "poll_interval", "rescan_interval", "max_open_files", "read_chunk_size", "batch_window",
+        ])
+        if let value = map.optional("watcher") {
+            diagnostics.attempt { () throws(ConfigError) in
+                tailing.watcher = TailingConfig.Watcher(rawValue: try value.oneOf(["auto", "inotify", "polling"]))!
+            }
+        }
+        if let value = map.optional("poll_interval") {
+            diagnostics.attempt { () throws(ConfigError) in tailing.pollInterval = try positive(value) }
+        }
+        if let value = map.optional("rescan_interval") {
+            diagnostics.attempt { () throws(ConfigError) in tailing.rescanInterval = try positive(value) }
+        }
+        if let value = map.optional("max_open_files") {
+            diagnostics.attempt { () throws(ConfigError) in tailing.maxOpenFiles = try value.int(min: 4, max: 65_536) }
+        }
+        if let value = map.optional("batch_window") {
+            diagnostics.attempt { () throws(ConfigError) in
+                let window = try value.duration()
+                guard window <= .seconds(1) else { throw value.error("must be at most 1s (it delays every row)") }
+                tailing.batchWindow = window
+            }
+        }
+        if let value = map.optional("read_chunk_size") {
+            diagnostics.attempt { () throws(ConfigError) in
+                let size = try value.byteSize()
+                guard size >= 4096 else { throw value.error("must be at least 4KiB") }
+                tailing.readChunkSize = size
+            }
+        }
+        return tailing
+    }
+
     private func decodeReport(_ node: YAMLValue, secrets: SecretReader) throws(ConfigError) -> ReportConfig {
         let map = try node.mapping(allowed: ["baseline", "supabase"])
         var report = ReportConfig()

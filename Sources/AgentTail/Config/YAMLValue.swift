@@ -9,6 +9,8 @@ package struct YAMLValue {
     package let keyPath: String
     /// Rewrites scalar text before it is interpreted (environment expansion in config files).
     package let expand: @Sendable (String, YAMLValue) throws(ConfigError) -> String
+    /// Where problems that need not stop the reading are kept (unknown keys), when the reader collects them.
+    package var diagnostics: ConfigDiagnostics?
 
     /// Parses `text` and returns its root node, or nil for an empty document.
     package static func parse(
@@ -49,7 +51,7 @@ package struct YAMLValue {
     }
 
     private func child(_ node: Node, path: String) -> YAMLValue {
-        YAMLValue(node: node, file: file, keyPath: path, expand: expand)
+        YAMLValue(node: node, file: file, keyPath: path, expand: expand, diagnostics: diagnostics)
     }
 
     private var kindName: String {
@@ -80,7 +82,13 @@ package struct YAMLValue {
                 } else {
                     message += "; expected one of \(allowed.joined(separator: ", "))"
                 }
-                throw child(keyNode, path: path).error(message)
+                let problem = child(keyNode, path: path).error(message)
+                guard let diagnostics else { throw problem }
+                diagnostics.add(problem)
+                if let suggestion = Suggestion.closest(to: key, in: allowed) {
+                    diagnostics.misspelt.insert(keyPath.isEmpty ? suggestion : "\(keyPath).\(suggestion)")
+                }
+                continue
             }
             entries.append((key, keyNode, valueNode))
         }
@@ -133,7 +141,11 @@ package struct YAMLValue {
         guard let value = Int(text.replacingOccurrences(of: "_", with: "")) else {
             throw error("expected a whole number, got '\(text)'")
         }
-        guard value >= min, value <= max else { throw error("must be between \(min) and \(max), got \(value)") }
+        guard value >= min, value <= max else {
+            let bounds =
+                max == .max ? "at least \(min)" : min == .min ? "at most \(max)" : "between \(min) and \(max)"
+            throw error("must be \(bounds), got \(value)")
+        }
         return value
     }
 
@@ -184,6 +196,9 @@ package struct YAMLMapping {
     /// The value at `key`, which must be present and not null.
     package func required(_ key: String) throws(ConfigError) -> YAMLValue {
         guard let value = self[key], !value.isNull else {
+            let path = owner.keyPath.isEmpty ? key : "\(owner.keyPath).\(key)"
+            // A misspelling of it was reported already: saying that it is missing too would be noise.
+            if owner.diagnostics?.misspelt.contains(path) == true { throw ConfigError.several([]) }
             throw owner.error("missing required key '\(key)'")
         }
         return value
