@@ -103,6 +103,28 @@ struct FirstRunTests {
         }
     }
 
+    @Test func runOncePrintsEachErrorPatternOnOneLine() async throws {
+        let workspace = try Workspace()
+        var log = MiniAgentLog(start: "2026-12-01 10:00:00")
+        let system: [String: Any] = ["role": "system", "content": "You are a careful coding assistant."]
+        let user: [String: Any] = ["role": "user", "content": "Run the tests."]
+        log.request(messages: [system, user])
+        log.response(content: "Running.", toolCalls: [("toolu_1", "bash", ["command": "pytest"])])
+        let traceback = "Traceback (most recent call last):\n  File \"t.py\", line 3, in <module>\n\u{1B}[31mValueError: "
+            + String(repeating: "bad ", count: 60)
+        log.toolResult(name: "bash", arguments: ["command": "pytest"], success: false, output: traceback)
+        log.request(messages: [system, user, ["role": "assistant", "content": "Running."]])
+        log.response(content: "The tests fail.")
+        try workspace.write("agent_run_20261201_100000.log", log.text)
+        let result = try await AgentTailProcess.run(
+            ["run", "--once", "--config", workspace.config], environment: ["COLUMNS": "80"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        let pattern = try #require(lines.first { $0.contains("Traceback (most recent call last):") })
+        #expect(pattern.count <= 80)
+        #expect(!result.stdout.contains("File \"t.py\"") && !result.stdout.contains("\u{1B}"))
+    }
+
     @Test func versionNamesTheCommit() async throws {
         let result = try await AgentTailProcess.run(["--version"])
         #expect(result.status == 0)
