@@ -131,7 +131,7 @@ struct RunCommand: AsyncParsableCommand {
 
     /// One line per outbox sink: what it took, or what waits for it and why (a problem, for stderr).
     static func describe(_ sink: Daemon.SinkSummary, maxWait: Duration) -> (line: String, isProblem: Bool) {
-        let dead = sink.deadLetters > 0 ? ", \(sink.deadLetters) dead letters (see `agenttail status`)" : ""
+        let dead = sink.deadLetters > 0 ? ", \(sink.deadLetters) dead letters (see `agenttail dead-letters`)" : ""
         guard sink.waiting > 0 || sink.end != .finished else {
             return ("sink \(sink.name): \(sink.delivered) rows delivered\(dead), nothing waits", false)
         }
@@ -155,6 +155,9 @@ struct RunCommand: AsyncParsableCommand {
         do {
             try await ServiceGroup(configuration: configuration).run()
         } catch let error as Daemon.CannotWatch {
+            printError(error.description)
+            throw ExitCode(1)
+        } catch let error as MetricsServer.CannotListen {
             printError(error.description)
             throw ExitCode(1)
         }
