@@ -93,6 +93,16 @@ struct ConfigOption: ParsableArguments {
     }
 }
 
+/// Reads the value of a duration option (`--max-wait 5m`): longer than zero, or an error that shows the expected form.
+func durationOption(_ option: String, examples: String) -> @Sendable (String) throws -> Duration {
+    { text in
+        guard let duration = Duration(text: text), duration > .zero else {
+            throw ValidationError("\(option) expects a duration such as \(examples), got '\(text)'")
+        }
+        return duration
+    }
+}
+
 /// The rule pack `reference` names (`builtin:NAME` or a file); on a problem, prints it with its location and exits 2.
 func loadRules(_ reference: String) throws -> RulePack {
     do {

@@ -132,12 +132,7 @@ struct DeadLettersCommand: AsyncParsableCommand {
                 "How long to keep trying a sink that fails meanwhile (s, m; default 30s); what it has not taken by "
                     + "then stays in its queue for `agenttail run`.",
                 valueName: "duration"),
-            transform: { text in
-                guard let duration = Duration(text: text), duration > .zero else {
-                    throw ValidationError("--wait expects a duration such as 10s or 2m, got '\(text)'")
-                }
-                return duration
-            })
+            transform: durationOption("--wait", examples: "10s or 2m"))
         var wait: Duration = .seconds(30)
 
         func run() async throws {

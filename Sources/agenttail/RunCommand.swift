@@ -61,12 +61,7 @@ struct RunCommand: AsyncParsableCommand {
             "With --once: how long to keep trying a sink that delivers nothing before giving up on it (ms, s, m, h; "
                 + "default 5m).",
             valueName: "duration"),
-        transform: { text in
-            guard let duration = Duration(text: text), duration > .zero else {
-                throw ValidationError("--max-wait expects a duration such as 90s, 5m or 1h, got '\(text)'")
-            }
-            return duration
-        })
+        transform: durationOption("--max-wait", examples: "90s, 5m or 1h"))
     var maxWait: Duration = Daemon.defaultMaxWait
 
     func run() async throws {

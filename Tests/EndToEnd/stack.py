@@ -256,3 +256,38 @@ def assert_same_rows(admin, workspace):
                 assert same_value(value, local_row[column], column), (table, column, value, local_row[column])
         total += len(local)
     return total
+
+
+def wait_for(condition, timeout: float, message, interval: float = 0.05):
+    """Polls `condition` until it returns something truthy, which is returned; fails with `message()` (or the
+    message string) once `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, message() if callable(message) else message
+        time.sleep(interval)
+
+
+def poison(admin, message: str = "poisoned row"):
+    """Makes the database refuse one tool row of the fixtures (`bash` with `ls -la`) with `message`."""
+    with admin.cursor() as cursor:
+        cursor.execute(f"""
+            create or replace function reject_poison() returns trigger language plpgsql as $$
+            begin
+                if new.tool_name = 'bash' and new.arguments->>'command' = 'ls -la' then
+                    raise exception '{message}';
+                end if;
+                return new;
+            end $$;
+            drop trigger if exists reject_poison on tool_executions;
+            create trigger reject_poison before insert on tool_executions for each row execute function reject_poison();
+        """)
+
+
+def cure(admin):
+    """Takes back what `poison` did."""
+    with admin.cursor() as cursor:
+        cursor.execute("drop trigger if exists reject_poison on tool_executions; "
+                       "drop function if exists reject_poison();")

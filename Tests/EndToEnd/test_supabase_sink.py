@@ -5,7 +5,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from postgrest_emulator import make_jwt
-from stack import TABLES, Workspace, assert_same_rows, postgres_rows
+from stack import TABLES, Workspace, assert_same_rows, cure, poison, postgres_rows
 
 
 def test_fixture_logs_arrive_exactly_as_in_the_local_store(workspace, admin, server):
@@ -133,17 +133,7 @@ def test_flapping_server_still_gets_everything_exactly_once(tmp_path, admin, ser
 
 
 def test_poisoned_row_is_dead_lettered_alone(workspace, admin, server):
-    with admin.cursor() as cursor:
-        cursor.execute("""
-            create or replace function reject_poison() returns trigger language plpgsql as $$
-            begin
-                if new.tool_name = 'bash' and new.arguments->>'command' = 'ls -la' then
-                    raise exception 'poisoned row';
-                end if;
-                return new;
-            end $$;
-            create trigger reject_poison before insert on tool_executions for each row execute function reject_poison();
-        """)
+    poison(admin)
     try:
         workspace.add_fixtures()
         workspace.run("run", "--once")
@@ -155,8 +145,7 @@ def test_poisoned_row_is_dead_lettered_alone(workspace, admin, server):
         for table in ["agent_sessions", "llm_calls", "agent_errors"]:
             assert len(postgres_rows(admin, table)) == len(workspace.local_rows(table))
     finally:
-        with admin.cursor() as cursor:
-            cursor.execute("drop trigger reject_poison on tool_executions; drop function reject_poison();")
+        cure(admin)
 
 
 def test_wrong_key_stops_the_sink_with_one_clear_error_and_local_goes_on(tmp_path, admin, server):

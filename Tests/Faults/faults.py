@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from stack import TABLES, Workspace, assert_same_rows, postgres_rows, same_value
+from stack import TABLES, Workspace, assert_same_rows, postgres_rows, same_value, wait_for  # noqa: F401
 
 # UUID.agentTailNamespace (Sources/AgentTail/Support/UUID+Name.swift): every id agenttail derives is a UUIDv5 in it.
 AGENTTAIL_NAMESPACE = uuid.UUID("6F1C2A0E-3B7D-5E39-9A43-2B8C7D1E0F55")
@@ -32,18 +32,6 @@ def fault_seed() -> int:
     seed = int(os.environ.get("AGENTTAIL_FAULT_SEED") or random.randrange(1, 1_000_000))
     print(f"\nfault seed {seed} (replay with AGENTTAIL_FAULT_SEED={seed})")
     return seed
-
-
-def wait_for(condition, timeout: float, message, interval: float = 0.05):
-    """Polls `condition` until it returns something truthy, which is returned; fails with `message()` (or the
-    message string) once `timeout` seconds have passed."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, message() if callable(message) else message
-        time.sleep(interval)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
