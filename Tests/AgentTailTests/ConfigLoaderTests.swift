@@ -99,7 +99,8 @@ struct ConfigLoaderTests {
         #expect(
             error?.description.split(separator: "\n").map(String.init) == [
                 "/etc/agenttail.yaml:1:1: error: colour: unknown key 'colour'; expected one of host, sources, state, "
-                    + "tailing, sinks, redaction, delivery, watch_rules, allow_inline_secrets, pricing, report, metrics",
+                    + "tailing, sinks, redaction, delivery, watch_rules, allow_inline_secrets, pricing, report, "
+                    + "metrics, resources",
                 "/etc/agenttail.yaml:4:5: error: sources[0].pathz: unknown key 'pathz'; did you mean 'paths'?",
                 "/etc/agenttail.yaml:6:17: error: state.outbox_limit: must be at least 1, got -3",
                 "/etc/agenttail.yaml:8:18: error: tailing.poll_interval: expected a duration such as 500ms, 30s, 10m "

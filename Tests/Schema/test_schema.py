@@ -373,3 +373,34 @@ def test_service_role_upserts_usage_and_workspace(connect, admin):
             cursor.execute("delete from llm_calls where id = %s", (call,))
             cursor.execute("delete from agent_sessions where id = %s", (session,))
         admin.commit()
+
+
+RESOURCE_COLUMNS = {
+    # 20261203100000_agenttail_tool_resources.sql: what a tool run used; null when it was not measured.
+    "peak_rss_bytes": "bigint", "cpu_ms": "bigint", "max_processes": "integer", "io_read_bytes": "bigint",
+    "io_write_bytes": "bigint",
+}
+
+
+def test_tool_resource_columns_exist_and_may_be_null(admin):
+    rows = fetch(admin, """
+        select a.attname as column_name, format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null
+        from pg_attribute a join pg_class c on c.oid = a.attrelid
+        join pg_namespace n on n.oid = c.relnamespace and n.nspname = 'public'
+        where c.relname = 'tool_executions' and a.attnum > 0 and not a.attisdropped""")
+    found = {row["column_name"]: (row["type"], row["not_null"]) for row in rows}
+    assert {column: found.get(column) for column in RESOURCE_COLUMNS} == \
+        {column: (kind, False) for column, kind in RESOURCE_COLUMNS.items()}
+
+
+@pytest.mark.parametrize("column", RESOURCE_COLUMNS)
+def test_negative_tool_resources_are_refused(connect, column):
+    service = connect("service_role")
+    with service.cursor() as cursor:
+        cursor.execute(f"insert into tool_executions (id, session_id, tool_name, success, {column}) "
+                       "values (%s, %s, 'bash', true, 0)", (uid(f"zero-{column}"), uid("resources-session")))
+    with pytest.raises(psycopg2.errors.CheckViolation):
+        with service.cursor() as cursor:
+            cursor.execute(f"insert into tool_executions (id, session_id, tool_name, success, {column}) "
+                           "values (%s, %s, 'bash', true, -1)", (uid(f"negative-{column}"), uid("resources-session")))
+    service.rollback()

@@ -21,6 +21,8 @@ package struct AgentTailConfig: Sendable {
     package var report = ReportConfig()
     /// Where `/metrics` and `/healthz` are served (`metrics:`); nil serves nothing.
     package var metrics: MetricsConfig?
+    /// How tool runs are measured (`resources:`).
+    package var resources = ResourcesConfig()
 
     /// The rules files the sources use (built-in packs are not files to watch).
     package var ruleFiles: [String] {
@@ -30,6 +32,14 @@ package struct AgentTailConfig: Sendable {
         }
         return files
     }
+}
+
+/// How tool runs are measured (`resources:`).
+package struct ResourcesConfig: Sendable, Equatable {
+    /// Readings per second of the agent's process tree while a tool runs.
+    package var rate: Double = 20
+
+    package init() {}
 }
 
 /// The HTTP endpoint of `run` for Prometheus and health checks (`metrics:`).
@@ -124,6 +134,20 @@ package struct SourceConfig: Sendable {
     package var sessionTimeout: Duration
     /// Where the model name comes from when the log does not write it.
     package var model: ModelSource? = nil
+    /// Part of the agent's command line, to find the process behind a log that no process holds open
+    /// (`process.command`; for the built-in packs, the agent's own command by default).
+    package var processCommand: String? = nil
+    /// Whether tool runs followed live are measured (`process.measure`).
+    package var measureTools = true
+
+    /// The command line the built-in packs' agents run with.
+    static func defaultCommand(for rules: RulesReference) -> String? {
+        switch rules {
+        case .builtin("mini-agent"): "mini-agent"
+        case .builtin("claude-code"): "claude"
+        default: nil
+        }
+    }
 }
 
 /// Where a rule pack comes from.

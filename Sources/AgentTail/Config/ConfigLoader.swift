@@ -49,7 +49,7 @@ package struct ConfigLoader: Sendable {
         root.diagnostics = diagnostics
         let top = try root.mapping(allowed: [
             "host", "sources", "state", "tailing", "sinks", "redaction", "delivery", "watch_rules",
-            "allow_inline_secrets", "pricing", "report", "metrics",
+            "allow_inline_secrets", "pricing", "report", "metrics", "resources",
         ])
         let host = diagnostics.attempt { () throws(ConfigError) in try top.optional("host")?.nonEmptyString() } ?? nil
         let allowInline =
@@ -138,6 +138,18 @@ package struct ConfigLoader: Sendable {
         }
         if let node = top.optional("report") {
             diagnostics.attempt { () throws(ConfigError) in config.report = try decodeReport(node, secrets: secrets) }
+        }
+        if let node = top.optional("resources") {
+            diagnostics.attempt { () throws(ConfigError) in
+                let map = try node.mapping(allowed: ["rate"])
+                if let value = map.optional("rate") {
+                    let rate = Double(try value.string()) ?? 0
+                    guard rate >= 1, rate <= 100 else {
+                        throw value.error("readings per second, from 1 to 100 (20 by default)")
+                    }
+                    config.resources.rate = rate
+                }
+            }
         }
         if let node = top.optional("metrics") {
             diagnostics.attempt { () throws(ConfigError) in config.metrics = try decodeMetrics(node) }
@@ -291,7 +303,7 @@ package struct ConfigLoader: Sendable {
 
     private func decodeSource(_ node: YAMLValue, base: String) throws(ConfigError) -> SourceConfig {
         let map = try node.mapping(allowed: [
-            "name", "paths", "exclude", "rules", "start_at", "session_timeout", "model",
+            "name", "paths", "exclude", "rules", "start_at", "session_timeout", "model", "process",
         ])
         let name = try map.required("name").nonEmptyString()
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
@@ -335,6 +347,12 @@ package struct ConfigLoader: Sendable {
         var source = SourceConfig(
             name: name, paths: paths, exclude: exclude, rules: rules, startAt: startAt, sessionTimeout: timeout)
         if let value = map.optional("model") { source.model = try decodeModel(value, base: base) }
+        source.processCommand = SourceConfig.defaultCommand(for: rules)
+        if let value = map.optional("process") {
+            let process = try value.mapping(allowed: ["command", "measure"])
+            if let command = process.optional("command") { source.processCommand = try command.nonEmptyString() }
+            if let measure = process.optional("measure") { source.measureTools = try measure.bool() }
+        }
         return source
     }
 

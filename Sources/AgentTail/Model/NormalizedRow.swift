@@ -35,7 +35,8 @@ package enum NormalizedTable: String, Sendable, CaseIterable, Codable {
                 ("id", .uuid), ("session_id", .uuid), ("llm_call_id", .uuid), ("tool_call_id", .text),
                 ("tool_name", .text), ("category", .text), ("arguments", .json), ("success", .bool), ("result", .text),
                 ("error", .text), ("started_at", .timestamp), ("ended_at", .timestamp), ("duration_ms", .int),
-                ("metadata", .json),
+                ("metadata", .json), ("peak_rss_bytes", .int), ("cpu_ms", .int), ("max_processes", .int),
+                ("io_read_bytes", .int), ("io_write_bytes", .int),
             ]
         case .agentErrors:
             return [
@@ -91,6 +92,12 @@ package struct NormalizedRow: Sendable, Equatable {
     package subscript(column: String) -> ColumnValue {
         guard let index = table.columns.firstIndex(of: column) else { return .null }
         return values[index]
+    }
+
+    /// Sets a column of the row's table; a column the table does not have is ignored.
+    package mutating func set(_ column: String, _ value: ColumnValue) {
+        guard let index = table.columns.firstIndex(of: column) else { return }
+        values[index] = value
     }
 }
 

@@ -41,6 +41,8 @@ package final class Ingestor: Sendable {
     package let metrics: PipelineMetrics
     /// Where reading stands in every followed file.
     package let progress: TailProgress
+    /// Samples the agents' processes while their tools run.
+    private let sampler: ResourceSampler
 
     /// - Parameters:
     ///   - localStore: the embedded store, when configured.
@@ -50,11 +52,14 @@ package final class Ingestor: Sendable {
         fillsOutbox: Bool, metrics: PipelineMetrics, logger: Logger
     ) throws(StateError) {
         let progress = TailProgress()
+        let sampler = ResourceSampler(rate: config.resources.rate)
         self.tailers = Mutex(
             try Self.tailers(
-                config: config, rules: rules, store: store, metrics: metrics, progress: progress, logger: logger))
+                config: config, rules: rules, store: store, metrics: metrics, progress: progress, sampler: sampler,
+                logger: logger))
         self.metrics = metrics
         self.progress = progress
+        self.sampler = sampler
         self.config = config
         self.rules = Mutex(rules)
         self.store = store
@@ -67,7 +72,7 @@ package final class Ingestor: Sendable {
 
     private static func tailers(
         config: AgentTailConfig, rules: [String: RulePack], store: StateStore, metrics: PipelineMetrics,
-        progress: TailProgress, logger: Logger
+        progress: TailProgress, sampler: ResourceSampler, logger: Logger
     ) throws(StateError) -> [SourceTailer] {
         var tailers: [SourceTailer] = []
         for source in config.sources {
@@ -76,7 +81,7 @@ package final class Ingestor: Sendable {
             tailers.append(
                 SourceTailer(
                     source: source, rules: pack, host: config.host, tailing: config.tailing, checkpoints: checkpoints,
-                    metrics: metrics.source(source.name), progress: progress, logger: logger))
+                    metrics: metrics.source(source.name), progress: progress, sampler: sampler, logger: logger))
         }
         return tailers
     }
@@ -92,7 +97,7 @@ package final class Ingestor: Sendable {
                     do throws(StateError) {
                         tailers = try Self.tailers(
                             config: self.config, rules: self.rules.withLock { $0 }, store: self.store,
-                            metrics: self.metrics, progress: self.progress, logger: self.logger)
+                            metrics: self.metrics, progress: self.progress, sampler: self.sampler, logger: self.logger)
                         return nil
                     } catch {
                         return error

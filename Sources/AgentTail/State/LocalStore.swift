@@ -56,12 +56,7 @@ package struct LocalStore: Sendable {
             try db.execute(sql: "ALTER TABLE agent_sessions ADD COLUMN revision INTEGER")
         }
         migrator.registerMigration("v3: usage, cost and workspace") { db in
-            for (table, columns) in Self.addedInV3 {
-                for column in table.schema where columns.contains(column.name) {
-                    try db.execute(
-                        sql: "ALTER TABLE \(table.rawValue) ADD COLUMN \(column.name) \(Self.sqlType(column.type))")
-                }
-            }
+            try Self.add(Self.addedInV3, db)
             try db.execute(
                 sql: """
                     CREATE INDEX agent_sessions_workspace ON agent_sessions (workspace, started_at);
@@ -100,8 +95,25 @@ package struct LocalStore: Sendable {
         migrator.registerMigration("v6: problems kept per session") { db in
             try db.execute(sql: StoredProblems.schema)
         }
+        migrator.registerMigration("v7: what tool runs used") { db in
+            try Self.add(Self.addedInV7, db)
+        }
         return migrator
     }
+
+    /// Adds columns of the normalized tables to a store made before them.
+    private static func add(_ added: [(NormalizedTable, [String])], _ db: Database) throws {
+        for (table, columns) in added {
+            for column in table.schema where columns.contains(column.name) {
+                try db.execute(sql: "ALTER TABLE \(table.rawValue) ADD COLUMN \(column.name) \(Self.sqlType(column.type))")
+            }
+        }
+    }
+
+    /// Columns the seventh migration adds.
+    private static let addedInV7: [(NormalizedTable, [String])] = [
+        (.toolExecutions, ["peak_rss_bytes", "cpu_ms", "max_processes", "io_read_bytes", "io_write_bytes"])
+    ]
 
     /// Columns the third migration adds.
     private static let addedInV3: [(NormalizedTable, [String])] = [
@@ -115,7 +127,7 @@ package struct LocalStore: Sendable {
     /// Whether a later migration adds the column, so that the first one leaves it out.
     private static func addedLater(_ table: NormalizedTable, _ column: String) -> Bool {
         (table == .agentSessions && column == "revision")
-            || addedInV3.contains { $0.0 == table && $0.1.contains(column) }
+            || (addedInV3 + addedInV7).contains { $0.0 == table && $0.1.contains(column) }
     }
 
     private static func sqlType(_ type: ColumnType) -> String {

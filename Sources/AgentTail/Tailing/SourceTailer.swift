@@ -35,13 +35,22 @@ final class SourceTailer {
     private let metrics: SourceMetrics
     /// Where reading stands in each file, for `/metrics` and `/healthz`.
     private let progress: TailProgress
+    /// Measures the tool runs of files followed live; nil when the source asks not to.
+    private let resources: ToolResourceTracker?
+    /// Whether the step in progress follows changes as they happen (not a scan of what exists).
+    private var live = false
 
     init(
         source: SourceConfig, rules: RulePack, host: String, tailing: TailingConfig, checkpoints: [FileCheckpoint],
-        metrics: SourceMetrics, progress: TailProgress, logger: Logger
+        metrics: SourceMetrics, progress: TailProgress, sampler: ResourceSampler?, logger: Logger
     ) {
         self.metrics = metrics
         self.progress = progress
+        var sourceLogger = logger
+        sourceLogger[metadataKey: "source"] = "\(source.name)"
+        resources = source.measureTools ? sampler.map {
+            ToolResourceTracker(command: source.processCommand, sampler: $0, logger: sourceLogger)
+        } : nil
         self.source = source
         self.rules = rules
         self.host = host
@@ -96,6 +105,7 @@ final class SourceTailer {
     ) throws {
         self.shouldContinue = shouldContinue
         defer { self.shouldContinue = { true } }
+        live = changed != nil && scannedOnce
         let fullScan = changed == nil || !scannedOnce
         var candidates: [String]
         if fullScan {
@@ -265,10 +275,12 @@ final class SourceTailer {
             }
             if count == 0 { break }
             let before = file.parser.tally
+            let rowsBefore = rows.count
             readBuffer.withUnsafeBytes { buffer in
                 file.parser.consume(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), rows: &rows)
             }
             metrics.read(bytes: count, records: file.parser.tally - before)
+            resources?.observe(&rows, from: rowsBefore, file: file, live: live)
             file.dirty = true
             sliceBytes += count
             if sliceBytes >= Self.sliceBytes || rows.count >= 5000 {

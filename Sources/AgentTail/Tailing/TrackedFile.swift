@@ -10,6 +10,8 @@ final class TrackedFile {
     var lastStatus: FileStatus?
     /// When the file was last read or checked, for closing idle descriptors.
     var lastUsed: Date
+    /// When this process first saw the file, for finding the agent that started before it.
+    let firstSeen: Date
     /// The path no longer leads to this file: drain what is left, conclude, forget.
     var gone = false
     /// Something changed since the checkpoint was last added to a commit.
@@ -21,6 +23,7 @@ final class TrackedFile {
             rules: rules, ids: EventIDs(host: host, fileKey: checkpoint.fileKey), state: checkpoint.session,
             offset: checkpoint.offset, skipToFirstRecord: skipToFirstRecord)
         self.lastUsed = now
+        firstSeen = now
     }
 
     /// Where reading has got to in the file.
