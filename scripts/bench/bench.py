@@ -20,6 +20,8 @@ live     a writer appends runs to a few files at a fixed rate, each entry in sev
 many     (a) a thousand files growing at once, (b) ten thousand runs in the folder: descriptors, CPU, RSS, time,
          and that nothing was missed (many.py).
 idle     CPU used over a minute with nothing written, after catching up (live.py).
+resources  the CPU agenttail spends measuring a tool run (readings of the agent's process tree at 20 Hz), from
+         the difference between following a test agent's idle tool with measuring on and off (resources.py).
 report   `agenttail report` on a store holding 90 days of a busy agent (100,000 sessions, 2 million LLM calls,
          3 million tool runs, made once by busy_store.py and kept): a day, a week and all 90 days, as JSON; the
          target is under 2 s each.
@@ -40,6 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import live  # noqa: E402
 import many  # noqa: E402
+import resources  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRY = re.compile(rb"^\[\d+\] (REQUEST|RESPONSE|TOOL_RESULT)$", re.M)
@@ -265,7 +268,12 @@ def report_speed(args: argparse.Namespace) -> None:
               flush=True)
 
 
-PARTS = {"catchup": catchup, "live": live_latency, "many": many_files, "idle": idle, "report": report_speed}
+def resource_sampling(args: argparse.Namespace) -> None:
+    resources.run(args.agenttail, args.work)
+
+
+PARTS = {"catchup": catchup, "live": live_latency, "many": many_files, "idle": idle, "report": report_speed,
+         "resources": resource_sampling}
 
 
 def main() -> None:

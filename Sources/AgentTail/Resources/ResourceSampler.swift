@@ -91,10 +91,7 @@ package final class ResourceSampler: Sendable {
                     state.windows[key] = entry
                 }
             }
-            let (seconds, attoseconds) = interval.components
-            var pause = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-            var left = timespec()
-            while nanosleep(&pause, &left) != 0, errno == EINTR { pause = left }
+            Thread.sleep(forTimeInterval: interval.seconds)
         }
     }
 }

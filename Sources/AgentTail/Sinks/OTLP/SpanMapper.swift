@@ -188,10 +188,17 @@ package struct SpanMapper: Sendable {
         if let result = row.text("result") ?? row.text("error") {
             attributes.append(("langfuse.observation.output", .string(jsonString(result))))
         }
-        for column in ["category", "llm_call_id", "tool_call_id"] {
+        // What the run used, when it was measured live (null otherwise, and then left out).
+        for column in [
+            "category", "llm_call_id", "tool_call_id", "peak_rss_bytes", "cpu_ms", "max_processes", "io_read_bytes",
+            "io_write_bytes",
+        ] {
             if let value = row.text(column) {
                 attributes.append(("langfuse.observation.metadata.\(column)", .string(value)))
             }
+        }
+        if row.text("metadata")?.contains("\"resources_shared\":true") == true {
+            attributes.append(("langfuse.observation.metadata.resources_shared", .string("true")))
         }
         let message = success ? nil : cut(row.text("error") ?? "the tool failed")
         if let message {

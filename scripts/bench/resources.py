@@ -1,0 +1,69 @@
+"""The cost of measuring tool runs: agenttail follows a test agent whose one tool idles for a while, once with
+measuring on (20 readings a second of the agent's process tree) and once with it off; the difference in
+agenttail's CPU over the tool's window is the sampling's cost, as a share of one core."""
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+AGENT = ROOT / "Tests/Resources/test_agent.py"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def follow(binary: Path, work: Path, measure: bool, seconds: float) -> tuple[float, list]:
+    """agenttail's CPU seconds while the agent's tool idles `seconds`, and the tool rows stored."""
+    folder = work / ("resources-on" if measure else "resources-off")
+    subprocess.run(["rm", "-rf", str(folder)], check=True)
+    (folder / "logs").mkdir(parents=True)
+    config = folder / "agenttail.yaml"
+    config.write_text(f"""
+sources:
+  - name: agent
+    paths: ["{folder}/logs/*.log"]
+    session_timeout: 1h
+    process: {{command: test_agent.py, measure: {str(measure).lower()}}}
+state:
+  path: {folder}/state.sqlite
+sinks:
+  local:
+    path: {folder}/events.sqlite
+""")
+    agenttail = subprocess.Popen([str(binary), "run", "--config", str(config), "--log-level", "warning"])
+    try:
+        time.sleep(1)
+        (folder / "plan.json").write_text(json.dumps([{"tool": "idle", "do": "idle", "seconds": seconds}]))
+        agent = subprocess.Popen([sys.executable, str(AGENT), str(folder / "logs/agent_run_1.log"),
+                                  str(folder / "plan.json")])
+        time.sleep(0.5)  # the response is logged and read; the tool idles from here
+        before = cpu_seconds(agenttail.pid)
+        time.sleep(seconds - 1)
+        used = cpu_seconds(agenttail.pid) - before
+        agent.wait(timeout=seconds + 30)
+        time.sleep(1)
+    finally:
+        agenttail.terminate()
+        agenttail.wait(timeout=20)
+    import sqlite3
+    with sqlite3.connect(folder / "events.sqlite") as connection:
+        rows = connection.execute("select tool_name, duration_ms, peak_rss_bytes, cpu_ms from tool_executions").fetchall()
+    return used, rows
+
+
+def run(binary: Path, work: Path, seconds: float = 20) -> None:
+    on, rows = follow(binary, work, True, seconds)
+    off, _ = follow(binary, work, False, seconds)
+    window = seconds - 1
+    share = (on - off) / window * 100
+    print(f"\nmeasuring a tool run: agenttail's CPU over {window:.0f} s of one idle tool, at 20 readings a second")
+    print(f"  measuring on   {on:6.2f} CPU-s")
+    print(f"  measuring off  {off:6.2f} CPU-s")
+    print(f"  sampling costs {share:5.2f}% of a core; target at most 1%: {'met' if share <= 1 else 'NOT MET'}")
+    print(f"  the tool row: {rows}")
