@@ -20,3 +20,11 @@ comment on column public.tool_executions.io_read_bytes is
     'Bytes the tree read through system calls while the tool ran; null when /proc/PID/io was not readable (agenttail).';
 comment on column public.tool_executions.io_write_bytes is
     'Bytes the tree wrote through system calls while the tool ran; null when /proc/PID/io was not readable (agenttail).';
+
+alter table public.agent_sessions
+    add column if not exists peak_rss_bytes bigint check (peak_rss_bytes >= 0),
+    add column if not exists cpu_ms bigint check (cpu_ms >= 0);
+comment on column public.agent_sessions.peak_rss_bytes is
+    'Highest resident memory of the agent''s tree while its tools ran; null when none was measured (agenttail).';
+comment on column public.agent_sessions.cpu_ms is
+    'CPU time the agent''s tree used while its tools ran; null when none was measured (agenttail).';

@@ -85,6 +85,10 @@ def test_memory_cpu_and_children_of_tool_runs_match_what_the_agent_measured(tmp_
     # A tool that does nothing uses next to nothing.
     assert idle["cpu_ms"] <= 50 and idle["peak_rss_bytes"] <= measured(idle)["base_rss"] + 10 * MB
     assert all(row["io_read_bytes"] is not None and row["io_write_bytes"] is not None for row in rows)
+    # The session: the highest memory its tools reached and the CPU they used.
+    with sqlite3.connect(tmp_path / "events.sqlite") as connection:
+        session = connection.execute("select peak_rss_bytes, cpu_ms from agent_sessions").fetchall()
+    assert session == [(max(row["peak_rss_bytes"] for row in rows), sum(row["cpu_ms"] for row in rows))]
 
 
 def test_a_backlog_gets_no_figures_never_a_guess(tmp_path):
@@ -102,6 +106,8 @@ def test_a_backlog_gets_no_figures_never_a_guess(tmp_path):
         figures = connection.execute(
             "select peak_rss_bytes, cpu_ms, max_processes, io_read_bytes, io_write_bytes from tool_executions").fetchall()
     assert figures == [(None, None, None, None, None)]
+    with sqlite3.connect(tmp_path / "events.sqlite") as connection:
+        assert connection.execute("select peak_rss_bytes, cpu_ms from agent_sessions").fetchall() == [(None, None)]
 
 
 def test_without_a_way_to_find_the_agent_it_says_so_and_goes_on(tmp_path):

@@ -21,6 +21,7 @@ package enum NormalizedTable: String, Sendable, CaseIterable, Codable {
                 ("metadata", .json), ("revision", .int), ("workspace", .text), ("git_branch", .text),
                 ("agent_version", .text), ("prompt_tokens", .int), ("completion_tokens", .int),
                 ("cache_read_tokens", .int), ("cache_creation_tokens", .int), ("cost_usd", .usd),
+                ("peak_rss_bytes", .int), ("cpu_ms", .int),
             ]
         case .llmCalls:
             return [

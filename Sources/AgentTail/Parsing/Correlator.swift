@@ -155,8 +155,20 @@ package struct Correlator: Sendable {
                     "completion_tokens": ColumnValue(usage.completionTokens),
                     "cache_read_tokens": ColumnValue(usage.cacheReadTokens),
                     "cache_creation_tokens": ColumnValue(usage.cacheCreationTokens), "cost_usd": ColumnValue(usage.cost),
+                    "peak_rss_bytes": ColumnValue(state.resources.map { Int($0.peakRSSBytes) }),
+                    "cpu_ms": ColumnValue(state.resources?.cpuMs),
                 ],
                 trace: trace))
+    }
+
+    /// Adds what a tool run of the session used, measured while it ran, to the session's figures.
+    package mutating func addToolResources(_ figures: ToolResources) {
+        var resources = state.resources ?? SessionState.SessionResources(peakRSSBytes: 0, cpuMs: 0)
+        resources.peakRSSBytes = max(resources.peakRSSBytes, figures.peakRSSBytes)
+        // Parallel calls share one window: their CPU counts once, with the last of them.
+        if !figures.shared || figures.lastOfWindow { resources.cpuMs += figures.cpuMs }
+        state.resources = resources
+        sessionChanged = true
     }
 
     /// The run's facts that its events carry to tracing backends.

@@ -52,6 +52,9 @@ package final class LogParser {
     /// Appends the session row when it changed since it was last emitted.
     package func flushSession(into rows: inout [NormalizedRow]) { correlator.flushSession(into: &rows) }
 
+    /// Adds what a tool run used to the session's figures.
+    package func addToolResources(_ figures: ToolResources) { correlator.addToolResources(figures) }
+
     /// Records that the file now has this path (renames keep the session).
     package func setSourcePath(_ path: String) { correlator.setSourcePath(path) }
 

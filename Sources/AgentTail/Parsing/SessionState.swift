@@ -93,6 +93,16 @@ package struct SessionState: Sendable, Codable, Equatable {
     package var endedOnError: Bool?
     /// Set while the last event was (part of) an answer of the main conversation, which an interruption cuts.
     package var answering: Bool?
+    /// What the session's tool runs used, where they were measured live; nil when none was.
+    package var resources: SessionResources?
+
+    /// The sum of what a session's measured tool runs used.
+    package struct SessionResources: Sendable, Codable, Equatable {
+        /// The highest resident memory of the agent's tree seen while a tool ran.
+        package var peakRSSBytes: Int64
+        /// The CPU time the agent's tree used while its tools ran.
+        package var cpuMs: Int
+    }
 
     package init(sourcePath: String) {
         self.sourcePath = sourcePath

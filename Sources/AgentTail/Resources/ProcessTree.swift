@@ -55,6 +55,8 @@ package struct ToolResources: Sendable, Equatable {
     package var ioWriteBytes: Int64?
     /// True when several tool calls of one response ran in the window (their figures are the window's).
     package var shared = false
+    /// True for the figures of the last result of the window (all of it).
+    package var lastOfWindow = true
 }
 
 /// The readings of one window: from the moment a tool was called (its response's time) to its result's.

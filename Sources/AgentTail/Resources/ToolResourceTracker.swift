@@ -33,7 +33,7 @@ final class ToolResourceTracker {
             case .llmCalls where live:
                 open(for: rows[index], file: file)
             case .toolExecutions:
-                fill(&rows[index])
+                if let figures = fill(&rows[index]) { file.parser.addToolResources(figures) }
             default:
                 continue
             }
@@ -49,8 +49,9 @@ final class ToolResourceTracker {
         if sampler.open(call.id, agent: agent, start: logged) { windows[call.id] = (calls, 0) }
     }
 
-    private func fill(_ row: inout NormalizedRow) {
-        guard case .uuid(let call) = row["llm_call_id"], var window = windows[call] else { return }
+    /// Sets the figures of a tool row whose window is open; returns them.
+    private func fill(_ row: inout NormalizedRow) -> ToolResources? {
+        guard case .uuid(let call) = row["llm_call_id"], var window = windows[call] else { return nil }
         window.results += 1
         // Readings taken after the result was written may hold the agent's next step.
         var end: Date?
@@ -65,7 +66,7 @@ final class ToolResourceTracker {
             figures = sampler.figures(call, until: end)
             windows[call] = window
         }
-        guard var figures else { return }
+        guard var figures else { return nil }
         logger.debug(
             "tool run measured",
             metadata: [
@@ -73,7 +74,9 @@ final class ToolResourceTracker {
                 "max_processes": "\(figures.maxProcesses)",
             ])
         figures.shared = window.calls > 1
+        figures.lastOfWindow = window.results >= window.calls
         row.setResources(figures)
+        return figures
     }
 
     /// The agent writing the file, looked for once per file; the way it was found (or that it was not) is told once

@@ -112,7 +112,8 @@ package struct LocalStore: Sendable {
 
     /// Columns the seventh migration adds.
     private static let addedInV7: [(NormalizedTable, [String])] = [
-        (.toolExecutions, ["peak_rss_bytes", "cpu_ms", "max_processes", "io_read_bytes", "io_write_bytes"])
+        (.toolExecutions, ["peak_rss_bytes", "cpu_ms", "max_processes", "io_read_bytes", "io_write_bytes"]),
+        (.agentSessions, ["peak_rss_bytes", "cpu_ms"]),
     ]
 
     /// Columns the third migration adds.
