@@ -93,6 +93,13 @@ struct RunCommand: AsyncParsableCommand {
                 logger.warning(
                     "\(miss); watching for files to appear there", metadata: ["source": "\(source.name)"])
             }
+            if !once, source.measureTools {
+                let way = source.processCommand.map {
+                    "the process writing the log, or else the newest one whose command line contains '\($0)'"
+                } ?? "the process writing the log (set process.command when the agent does not hold it open)"
+                logger.info(
+                    "tool runs followed live are measured; the agent is \(way)", metadata: ["source": "\(source.name)"])
+            }
         }
         if once {
             try await catchUp(daemon, logger: logger)

@@ -117,6 +117,23 @@ struct ConfigLoaderTests {
         #expect(lines.last == "... and 5 more errors")
     }
 
+    @Test func theAgentProcessIsTheBuiltInPacksOwnUnlessTheSourceNamesIt() throws {
+        let config = try loader.load(
+            text: """
+                sources:
+                  - {name: a, paths: /a/*.log}
+                  - {name: b, paths: /b/*.jsonl, rules: builtin:claude-code, process: {measure: false}}
+                  - {name: c, paths: /c/*.log, process: {command: my-agent}}
+                resources: {rate: 10}
+                """, file: "/etc/agenttail.yaml")
+        #expect(config.sources.map(\.processCommand) == ["mini-agent", "claude", "my-agent"])
+        #expect(config.sources.map(\.measureTools) == [true, false, true])
+        #expect(config.resources.rate == 10)
+        #expect(
+            error("sources: [{name: a, paths: /a}]\nresources: {rate: 500}\n")?.description
+                == "/etc/agenttail.yaml:2:19: error: resources.rate: readings per second, from 1 to 100 (20 by default)")
+    }
+
     @Test func metricsListenOnLoopbackUnlessRemoteIsAllowed() throws {
         let head = "sources: [{name: a, paths: /x}]\n"
         let config = try loader.load(
