@@ -46,17 +46,18 @@ private func seededDay() throws -> (TemporaryFolder, SeededStore) {
         "id": "c0", "session_id": "s0", "model": "m-a", "latency_ms": 9999, "status": "ok", "prompt_tokens": 1,
         "cost_usd": 5.0, "started_at": "2026-11-30T12:00:00.000Z",
     ])
-    let tools: [(String, String, String, String, Bool, Int?)] = [
-        ("t1", "s1", "bash", "shell", true, 10),
-        ("t2", "s1", "bash", "shell", false, 30),
-        ("t3", "s2", "bash", "shell", true, 20),
-        ("t4", "s2", "read_file", "file", false, 5),
-        ("t5", "s3", "bash", "shell", true, nil),
+    // The last two: peak RSS and CPU, where the run was measured live.
+    let tools: [(String, String, String, String, Bool, Int?, Int?, Int?)] = [
+        ("t1", "s1", "bash", "shell", true, 10, 100_000_000, 40),
+        ("t2", "s1", "bash", "shell", false, 30, 300_000_000, 10),
+        ("t3", "s2", "bash", "shell", true, 20, nil, nil),
+        ("t4", "s2", "read_file", "file", false, 5, 50_000_000, 0),
+        ("t5", "s3", "bash", "shell", true, nil, nil, nil),
     ]
     for (index, t) in tools.enumerated() {
         try store.insert(.toolExecutions, [
             "id": t.0, "session_id": t.1, "tool_name": t.2, "category": t.3, "success": t.4, "duration_ms": t.5,
-            "started_at": at("1\(index):30:00"),
+            "started_at": at("1\(index):30:00"), "peak_rss_bytes": t.6, "cpu_ms": t.7,
         ])
     }
     try store.insert(.toolExecutions, [
@@ -93,7 +94,8 @@ private func describe(_ m: Report.ModelUsage) -> String {
 }
 
 private func describe(_ t: Report.ToolUsage) -> String {
-    "\(t.name)/\(text(t.category)): \(t.calls), \(t.failures), \(t.failureRate), \(text(t.p50Ms)), \(text(t.p95Ms))"
+    "\(t.name)/\(text(t.category)): \(t.calls), \(t.failures), \(t.failureRate), \(text(t.p50Ms)), \(text(t.p95Ms)), "
+        + "\(text(t.p95PeakRssBytes)), \(text(t.p50CpuMs))"
 }
 
 private func describe(_ g: Report.Group) -> String {
@@ -138,10 +140,11 @@ struct ReportTests {
             "m-a: 3, 3000/300, 500/100, 0.1",
             "m-c: 1, 500/50, 0/0, nil",
         ])
-        // tool/category: calls, failures, rate, p50, p95
+        // tool/category: calls, failures, rate, p50, p95, peak RSS p95 and CPU p50 of the measured runs
+        // (bash: 100 + 0.95 × (300 - 100) MB; (40 + 10) / 2 ms)
         #expect(report.tools.map(describe) == [
-            "bash/shell: 4, 1, 0.25, 20.0, 29.0",
-            "read_file/file: 1, 1, 1.0, 5.0, 5.0",
+            "bash/shell: 4, 1, 0.25, 20.0, 29.0, 290000000.0, 25.0",
+            "read_file/file: 1, 1, 1.0, 5.0, 5.0, 50000000.0, 0.0",
         ])
         #expect(report.errors.map { [$0.source, $0.fingerprint, "\($0.count)", "\($0.sessions)", $0.example] } == [
             ["tool", "F1", "2", "2", "File not found: b"],

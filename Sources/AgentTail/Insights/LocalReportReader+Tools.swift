@@ -19,6 +19,9 @@ extension LocalReportReader {
             var calls = 0
             var failures = 0
             var durations: [Int] = []
+            /// Of the runs measured live.
+            var peaks: [Int] = []
+            var cpu: [Int] = []
         }
         var names = TextNumbers()
         var categories = TextNumbers()
@@ -32,7 +35,7 @@ extension LocalReportReader {
             db,
             sql: """
                 SELECT started_at, tool_name, category, success, duration_ms,
-                       \(grouping == nil || grouping?.dimension == .day ? "NULL" : "session_id")
+                       \(grouping == nil || grouping?.dimension == .day ? "NULL" : "session_id"), peak_rss_bytes, cpu_ms
                 FROM tool_executions
                 WHERE started_at >= ? AND started_at < ? ORDER BY started_at
                 """,
@@ -58,6 +61,8 @@ extension LocalReportReader {
                 tools[slot].calls += 1
                 if success == false { tools[slot].failures += 1 }
                 if let duration { tools[slot].durations.append(duration) }
+                if let peak = rows.int(6) { tools[slot].peaks.append(peak) }
+                if let cpu = rows.int(7) { tools[slot].cpu.append(cpu) }
                 if let grouping, grouping.dimension != .model {
                     let key: String? =
                         grouping.dimension == .day
@@ -78,7 +83,8 @@ extension LocalReportReader {
                     name: names[tool.name], category: tool.category.map { categories[$0] }, calls: tool.calls,
                     failures: tool.failures,
                     failureRate: ReportRounding.rate(Double(tool.failures) / Double(tool.calls)),
-                    p50Ms: Percentile.continuous(tool.durations, 0.5), p95Ms: Percentile.continuous(tool.durations, 0.95))
+                    p50Ms: Percentile.continuous(tool.durations, 0.5), p95Ms: Percentile.continuous(tool.durations, 0.95),
+                    p95PeakRssBytes: Percentile.continuous(tool.peaks, 0.95), p50CpuMs: Percentile.continuous(tool.cpu, 0.5))
             }.sorted { ($0.calls, $1.name, $1.category ?? "") > ($1.calls, $0.name, $0.category ?? "") },
             observations: observed.map { byTool in
                 Dictionary(

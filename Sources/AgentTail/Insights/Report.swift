@@ -102,6 +102,9 @@ package struct Report: Sendable, Codable, Equatable {
         package var failureRate: Double
         package var p50Ms: Double?
         package var p95Ms: Double?
+        /// Over the runs measured live (docs/resources.md); nil when none was.
+        package var p95PeakRssBytes: Double? = nil
+        package var p50CpuMs: Double? = nil
     }
 
     package struct ErrorPattern: Sendable, Codable, Equatable {

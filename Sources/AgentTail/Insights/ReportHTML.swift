@@ -160,12 +160,13 @@ package enum ReportHTML {
 
     private static func toolTable(_ tools: [Report.ToolUsage]) -> String {
         table(
-            ["tool", "category", "calls", "failed", "failure rate", "p50", "p95"],
+            ["tool", "category", "calls", "failed", "failure rate", "p50", "p95", "memory p95", "CPU p50"],
             tools.map { tool in
                 [Cell(tool.name), Cell(tool.category ?? "-"), number(tool.calls), number(tool.failures),
                  Cell(ReportText.percent(tool.failureRate), sort: tool.failureRate), duration(tool.p50Ms),
-                 duration(tool.p95Ms)]
-            }, caption: "Tool runs of the period")
+                 duration(tool.p95Ms), Cell(ReportText.bytes(tool.p95PeakRssBytes), sort: tool.p95PeakRssBytes ?? -1),
+                 duration(tool.p50CpuMs)]
+            }, caption: "Tool runs of the period; memory (of the agent's process tree) and CPU of the runs measured live")
     }
 
     private static func errorTable(_ errors: [Report.ErrorPattern]) -> String {

@@ -44,11 +44,12 @@ package struct ReportRenderer: Sendable {
         }
         out.append(heading(2, "Tools"))
         out.append(table(
-            ["tool", "category", "calls", "failed", "rate", "p50", "p95"],
-            align: [.left, .left, .right, .right, .right, .right, .right],
+            ["tool", "category", "calls", "failed", "rate", "p50", "p95", "memory p95", "CPU p50"],
+            align: [.left, .left, .right, .right, .right, .right, .right, .right, .right],
             report.tools.map { tool in
                 [tool.name, tool.category ?? "-", ReportText.count(tool.calls), ReportText.count(tool.failures),
-                 ReportText.percent(tool.failureRate), ReportText.duration(tool.p50Ms), ReportText.duration(tool.p95Ms)]
+                 ReportText.percent(tool.failureRate), ReportText.duration(tool.p50Ms), ReportText.duration(tool.p95Ms),
+                 ReportText.bytes(tool.p95PeakRssBytes), ReportText.duration(tool.p50CpuMs)]
             }, widths: [24, 12]))
         out.append(heading(2, "Top errors"))
         out.append(table(

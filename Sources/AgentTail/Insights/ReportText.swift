@@ -54,6 +54,14 @@ package enum ReportText {
         return "\(whole / 3600)h \(String(format: "%02d", whole % 3600 / 60))m"
     }
 
+    /// Bytes for people: `850 KB`, `12 MB`, `1.4 GB` (powers of 1,000).
+    package static func bytes(_ value: Double?) -> String {
+        guard let value else { return "-" }
+        if value < 1e6 { return "\(Int((value / 1e3).rounded())) KB" }
+        if value < 1e9 { return "\(Int((value / 1e6).rounded())) MB" }
+        return String(format: "%.1f GB", value / 1e9)
+    }
+
     /// Dollars for people: `$12.34`, `$0.05`, `$0.0042`.
     package static func dollars(_ value: Double?) -> String {
         guard let value else { return "-" }

@@ -38,6 +38,7 @@ package struct SupabaseReportReader: Sendable {
         ],
         .toolExecutions: [
             "id", "session_id", "tool_name", "category", "arguments", "success", "started_at", "duration_ms",
+            "peak_rss_bytes", "cpu_ms",
         ],
         .agentErrors: ["id", "session_id", "source", "fingerprint", "message", "occurred_at", "related_id"],
     ]

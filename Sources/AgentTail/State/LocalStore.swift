@@ -97,6 +97,13 @@ package struct LocalStore: Sendable {
         }
         migrator.registerMigration("v7: what tool runs used") { db in
             try Self.add(Self.addedInV7, db)
+            // Reports show memory and CPU per tool beside durations, from the same index.
+            try db.execute(
+                sql: """
+                    DROP INDEX tool_executions_report;
+                    CREATE INDEX tool_executions_report ON tool_executions (
+                        started_at, tool_name, category, success, duration_ms, session_id, peak_rss_bytes, cpu_ms);
+                    """)
         }
         return migrator
     }
