@@ -61,8 +61,11 @@ extension LocalReportReader {
                 tools[slot].calls += 1
                 if success == false { tools[slot].failures += 1 }
                 if let duration { tools[slot].durations.append(duration) }
-                if let peak = rows.int(6) { tools[slot].peaks.append(peak) }
-                if let cpu = rows.int(7) { tools[slot].cpu.append(cpu) }
+                // Measured runs have both figures, and most runs (backlogs) neither.
+                if let peak = rows.int(6) {
+                    tools[slot].peaks.append(peak)
+                    if let cpu = rows.int(7) { tools[slot].cpu.append(cpu) }
+                }
                 if let grouping, grouping.dimension != .model {
                     let key: String? =
                         grouping.dimension == .day
