@@ -1,6 +1,7 @@
 """`agenttail report --source supabase`: the same JSON as `--source local` on the same rows, read through the
 PostgREST-compatible server with a read key under row-level security, page by page."""
 import json
+import sqlite3
 import time
 
 import pytest
@@ -34,6 +35,12 @@ report:
     workspace.add_fixtures()
     workspace.add_claude_code_fixtures()
     workspace.run("run", "--once")
+    # What tool runs used, as if they had been measured live, the same on both sides.
+    figures = "peak_rss_bytes = 1000000 * (length(tool_name) * 7 % 13 + 1), cpu_ms = length(tool_name) * 11"
+    with sqlite3.connect(workspace.store) as connection:
+        connection.execute(f"update tool_executions set {figures}")
+    with admin.cursor() as cursor:
+        cursor.execute(f"update tool_executions set {figures}")
     yield workspace
     server.stop()
 
@@ -51,6 +58,7 @@ def test_supabase_report_equals_the_local_one(shipped, dimension):
     local = report_json(shipped, "local", *arguments)
     remote = report_json(shipped, "supabase", *arguments)
     assert local["sessions"]["total"] > 5 and local["llm_calls"]["total"] > 10
+    assert all(tool["p95_peak_rss_bytes"] > 0 and "p50_cpu_ms" in tool for tool in local["tools"])
     assert remote == local
 
 

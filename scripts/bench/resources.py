@@ -1,6 +1,7 @@
-"""The cost of measuring tool runs: agenttail follows a test agent whose one tool idles for a while, once with
-measuring on (20 readings a second of the agent's process tree) and once with it off; the difference in
-agenttail's CPU over the tool's window is the sampling's cost, as a share of one core."""
+"""Measuring tool runs: what agenttail records for the Mini-Agent fixtures replayed live by replay_agent.py (which
+runs their tools for real), and what the measuring costs: agenttail follows a test agent whose one tool idles for a
+while, once with measuring on (20 readings a second of the agent's process tree) and once with it off; the
+difference in agenttail's CPU over the tool's window is the sampling's cost, as a share of one core."""
 import json
 import os
 import subprocess
@@ -57,7 +58,53 @@ sinks:
     return used, rows
 
 
+def replayed(binary: Path, work: Path) -> None:
+    """Replays the Mini-Agent fixtures live while agenttail follows them, and prints what each tool run used."""
+    import sqlite3
+    folder = work / "resources-replay"
+    subprocess.run(["rm", "-rf", str(folder)], check=True)
+    (folder / "logs").mkdir(parents=True)
+    config = folder / "agenttail.yaml"
+    config.write_text(f"""
+sources:
+  - name: mini-agent
+    paths: ["{folder}/logs/*.log"]
+    session_timeout: 2s
+    process: {{command: replay_agent.py}}
+state:
+  path: {folder}/state.sqlite
+sinks:
+  local:
+    path: {folder}/events.sqlite
+""")
+    agenttail = subprocess.Popen([str(binary), "run", "--config", str(config), "--log-level", "warning"])
+    try:
+        time.sleep(1)
+        fixtures = sorted((ROOT / "Tests/AgentTailTests/Fixtures/mini-agent").glob("*.log"))
+        subprocess.run([sys.executable, str(ROOT / "scripts/bench/replay_agent.py"), str(folder / "logs"),
+                        *map(str, fixtures)], check=True)
+        time.sleep(3)
+    finally:
+        agenttail.terminate()
+        agenttail.wait(timeout=20)
+    with sqlite3.connect(folder / "events.sqlite") as connection:
+        rows = connection.execute("""
+            select s.source_path, t.tool_name, t.success, t.duration_ms, t.peak_rss_bytes, t.cpu_ms, t.max_processes,
+                   t.io_read_bytes, t.io_write_bytes
+            from tool_executions t join agent_sessions s on s.id = t.session_id order by t.started_at""").fetchall()
+    print("\nthe Mini-Agent fixtures replayed live, their tools run for real (scripts/bench/replay_agent.py)\n")
+    print(f"{'run':32} {'tool':11} {'ok':>3} {'duration':>9} {'peak RSS':>9} {'CPU':>7} {'procs':>5} "
+          f"{'read':>8} {'written':>8}")
+    for path, tool, success, duration, peak, cpu, processes, read, written in rows:
+        def size(value):
+            return "-" if value is None else f"{value / 1e6:.1f} MB" if value >= 1e5 else f"{value / 1e3:.1f} KB"
+        print(f"{Path(path).name[:32]:32} {tool:11} {'yes' if success else 'no':>3} {duration:>6} ms {size(peak):>9} "
+              f"{'-' if cpu is None else f'{cpu} ms':>7} {'-' if processes is None else processes:>5} "
+              f"{size(read):>8} {size(written):>8}")
+
+
 def run(binary: Path, work: Path, seconds: float = 20) -> None:
+    replayed(binary, work)
     on, rows = follow(binary, work, True, seconds)
     off, _ = follow(binary, work, False, seconds)
     window = seconds - 1
