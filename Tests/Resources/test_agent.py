@@ -8,7 +8,8 @@ The plan is a list of steps, each {"tool": NAME, "do": ACTION, ...}:
 - {"do": "child", "mb": 100, "burn": 0.5, "hold": 0.5}: a child process allocates it, spins until it has used
   `burn` seconds of CPU, and exits after holding the memory `hold` seconds more;
 - {"do": "burn", "seconds": 1.0}: spins until it has used that much CPU time;
-- {"do": "idle", "seconds": 1.0}: sleeps.
+- {"do": "idle", "seconds": 1.0}: sleeps;
+- {"parallel": [STEP, ...]}: one response calls several tools, run one after the other.
 Each tool's result is a JSON object of what the agent measured: its own resident memory before the tool
 (`base_rss`), the CPU time the tool used (`cpu_ms`, children included), and the step itself.
 """
@@ -86,17 +87,19 @@ def main() -> None:
 
     write(log.header())
     for index, step in enumerate(plan):
-        call_id = f"call_{index}"
-        arguments = {"command": json.dumps(step)}
+        # {"parallel": [step, ...]}: one response calls them all; they run one after the other, as Mini-Agent runs
+        # the calls of one response.
+        steps = step.get("parallel", [step])
+        calls = [(f"call_{index}_{part}", each["tool"], {"command": json.dumps(each)}) for part, each in enumerate(steps)]
         write(log.request(messages, advance_ms=now()))
-        write(log.response("Running it.", tool_calls=[(call_id, step["tool"], arguments)], advance_ms=now()))
-        base, cpu = resident_bytes(), cpu_seconds()
-        run_step(step)
-        measured = {"base_rss": base, "cpu_ms": round((cpu_seconds() - cpu) * 1000), "step": step, "pid": os.getpid(),
-                    "parent": os.getppid()}
-        write(log.tool_result(step["tool"], arguments, True, json.dumps(measured), advance_ms=now()))
-        messages = messages + [{"role": "assistant", "content": "Running it."},
-                               {"role": "tool", "tool_call_id": call_id, "content": json.dumps(measured)}]
+        write(log.response("Running it.", tool_calls=calls, advance_ms=now()))
+        messages = messages + [{"role": "assistant", "content": "Running it."}]
+        for (call_id, tool, arguments), each in zip(calls, steps):
+            base, cpu = resident_bytes(), cpu_seconds()
+            run_step(each)
+            measured = {"base_rss": base, "cpu_ms": round((cpu_seconds() - cpu) * 1000), "step": each}
+            write(log.tool_result(tool, arguments, True, json.dumps(measured), advance_ms=now()))
+            messages.append({"role": "tool", "tool_call_id": call_id, "content": json.dumps(measured)})
     write(log.request(messages, advance_ms=now()))
     write(log.response("All measured.", advance_ms=now()))
 

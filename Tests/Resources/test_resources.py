@@ -46,7 +46,8 @@ sinks:
             with sqlite3.connect(tmp_path / "events.sqlite") as connection:
                 connection.row_factory = sqlite3.Row
                 return [dict(row) for row in connection.execute("select * from tool_executions order by started_at")]
-        return wait_for(lambda: (lambda rows: rows if len(rows) == len(plan) else None)(tools()), 30,
+        runs = sum(len(step.get("parallel", [step])) for step in plan)
+        return wait_for(lambda: (lambda rows: rows if len(rows) == runs else None)(tools()), 30,
                         lambda: "\n".join(lines)), lines
     finally:
         agenttail.terminate()
@@ -89,6 +90,21 @@ def test_memory_cpu_and_children_of_tool_runs_match_what_the_agent_measured(tmp_
     with sqlite3.connect(tmp_path / "events.sqlite") as connection:
         session = connection.execute("select peak_rss_bytes, cpu_ms from agent_sessions").fetchall()
     assert session == [(max(row["peak_rss_bytes"] for row in rows), sum(row["cpu_ms"] for row in rows))]
+
+
+def test_parallel_calls_of_one_response_share_its_window(tmp_path):
+    plan = [{"parallel": [{"tool": "burn", "do": "burn", "seconds": 0.4},
+                          {"tool": "allocate", "do": "allocate", "mb": 100, "hold": 0.3}]}]
+    rows, _ = follow_agent(tmp_path, plan)
+    burn, allocate = rows
+    assert all(json.loads(row["metadata"])["resources_shared"] is True for row in rows)
+    # The first result has the window up to its time; the last has all of it.
+    assert burn["cpu_ms"] <= allocate["cpu_ms"]
+    assert allocate["cpu_ms"] >= (measured(burn)["cpu_ms"] + measured(allocate)["cpu_ms"]) * 0.9
+    assert allocate["peak_rss_bytes"] >= measured(allocate)["base_rss"] + 90 * MB > burn["peak_rss_bytes"]
+    # The session counts the window's CPU once.
+    with sqlite3.connect(tmp_path / "events.sqlite") as connection:
+        assert connection.execute("select cpu_ms from agent_sessions").fetchone()[0] == allocate["cpu_ms"]
 
 
 def test_a_backlog_gets_no_figures_never_a_guess(tmp_path):
