@@ -12,17 +12,7 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from stack import FIXTURES, Server, Workspace, postgres_rows
-
-
-def wait_for(condition, timeout, message, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, message() if callable(message) else message
-        time.sleep(interval)
+from stack import FIXTURES, Server, Workspace, cure, poison, postgres_rows, wait_for
 
 
 class Running:
@@ -102,10 +92,11 @@ def test_metrics_agree_with_the_store_while_logs_grow(workspace, admin):
                 written += len(part)
                 samples = running.metrics()
                 assert samples["agenttail_read_bytes_total"].get((("source", "mini-agent"),), 0) <= written
+        # Every byte read, and every file's place published (just after its bytes are counted).
         read = wait_for(
-            lambda: (lambda s: s if s["agenttail_read_bytes_total"][(("source", "mini-agent"),)] == written else None)(
-                running.metrics()), 30, "not every byte written was read")
-        assert read["agenttail_files_followed"][()] == len(fixtures)
+            lambda: (lambda s: s if s["agenttail_read_bytes_total"][(("source", "mini-agent"),)] == written
+                     and s["agenttail_files_followed"][()] == len(fixtures) else None)(running.metrics()), 30,
+            "not every byte written was read")
         assert read["agenttail_lag_bytes"][()] == 0
         # The run whose model API failed is still open (it ends once silent, an hour here): its last request has
         # no row yet. Everything else is in the store.
@@ -204,29 +195,14 @@ def test_metrics_refuse_a_remote_address_unless_allowed(workspace):
                      result.stderr), result.stderr
 
 
-POISON = """
-    create or replace function reject_poison() returns trigger language plpgsql as $$
-    begin
-        if new.tool_name = 'bash' and new.arguments->>'command' = 'ls -la' then
-            raise exception '{message}';
-        end if;
-        return new;
-    end $$;
-    drop trigger if exists reject_poison on tool_executions;
-    create trigger reject_poison before insert on tool_executions for each row execute function reject_poison();
-"""
-
-
 @pytest.fixture
 def poisoned(workspace, admin):
     """The fixtures shipped with one tool row refused by the database: one dead letter."""
-    with admin.cursor() as cursor:
-        cursor.execute(POISON.format(message="poisoned row"))
+    poison(admin)
     workspace.add_fixtures()
     workspace.run("run", "--once", check=False)
     yield workspace
-    with admin.cursor() as cursor:
-        cursor.execute("drop trigger if exists reject_poison on tool_executions; drop function reject_poison();")
+    cure(admin)
 
 
 def test_dead_letters_list_and_show(poisoned):
@@ -249,16 +225,14 @@ def test_dead_letters_list_and_show(poisoned):
 
 
 def test_dead_letter_refused_again_keeps_the_new_reason_then_succeeds_once_fixed(poisoned, admin):
-    with admin.cursor() as cursor:
-        cursor.execute(POISON.format(message="still poisoned"))
+    poison(admin, "still poisoned")
     again = poisoned.run("dead-letters", "retry", check=False)
     assert again.returncode == 1
     assert "supabase: 1 row retried: 0 delivered, 1 refused again, 0 still waiting" in again.stdout
     [letter] = json.loads(poisoned.run("dead-letters", "list", "--json").stdout)
     assert "still poisoned" in letter["reason"]
     assert len(postgres_rows(admin, "tool_executions")) == 7
-    with admin.cursor() as cursor:
-        cursor.execute("drop trigger reject_poison on tool_executions")
+    cure(admin)
     fixed = poisoned.run("dead-letters", "retry")
     assert "supabase: 1 row retried: 1 delivered, 0 refused again, 0 still waiting" in fixed.stdout
     assert json.loads(poisoned.run("dead-letters", "list", "--json").stdout) == []
@@ -271,8 +245,7 @@ def test_dead_letter_refused_again_keeps_the_new_reason_then_succeeds_once_fixed
 
 
 def test_dead_letter_retry_while_the_sink_is_down_waits_in_the_queue(poisoned, admin, server):
-    with admin.cursor() as cursor:
-        cursor.execute("drop trigger reject_poison on tool_executions")
+    cure(admin)
     server.faults(fail_ratio=1.0, fail_status=503)
     down = poisoned.run("dead-letters", "retry", "--sink", "supabase", "--wait", "2s", check=False)
     assert down.returncode == 1

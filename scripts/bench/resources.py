@@ -19,24 +19,30 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def follow(binary: Path, work: Path, measure: bool, seconds: float) -> tuple[float, list]:
-    """agenttail's CPU seconds while the agent's tool idles `seconds`, and the tool rows stored."""
-    folder = work / ("resources-on" if measure else "resources-off")
-    subprocess.run(["rm", "-rf", str(folder)], check=True)
-    (folder / "logs").mkdir(parents=True)
+def configure(folder: Path, source: str, session_timeout: str, process: str) -> Path:
+    """A configuration that follows `folder`/logs into a local store in `folder`."""
     config = folder / "agenttail.yaml"
     config.write_text(f"""
 sources:
-  - name: agent
+  - name: {source}
     paths: ["{folder}/logs/*.log"]
-    session_timeout: 1h
-    process: {{command: test_agent.py, measure: {str(measure).lower()}}}
+    session_timeout: {session_timeout}
+    process: {process}
 state:
   path: {folder}/state.sqlite
 sinks:
   local:
     path: {folder}/events.sqlite
 """)
+    return config
+
+
+def follow(binary: Path, work: Path, measure: bool, seconds: float) -> tuple[float, list]:
+    """agenttail's CPU seconds while the agent's tool idles `seconds`, and the tool rows stored."""
+    folder = work / ("resources-on" if measure else "resources-off")
+    subprocess.run(["rm", "-rf", str(folder)], check=True)
+    (folder / "logs").mkdir(parents=True)
+    config = configure(folder, "agent", "1h", f"{{command: test_agent.py, measure: {str(measure).lower()}}}")
     agenttail = subprocess.Popen([str(binary), "run", "--config", str(config), "--log-level", "warning"])
     try:
         time.sleep(1)
@@ -64,19 +70,7 @@ def replayed(binary: Path, work: Path) -> None:
     folder = work / "resources-replay"
     subprocess.run(["rm", "-rf", str(folder)], check=True)
     (folder / "logs").mkdir(parents=True)
-    config = folder / "agenttail.yaml"
-    config.write_text(f"""
-sources:
-  - name: mini-agent
-    paths: ["{folder}/logs/*.log"]
-    session_timeout: 2s
-    process: {{command: replay_agent.py}}
-state:
-  path: {folder}/state.sqlite
-sinks:
-  local:
-    path: {folder}/events.sqlite
-""")
+    config = configure(folder, "mini-agent", "2s", "{command: replay_agent.py}")
     agenttail = subprocess.Popen([str(binary), "run", "--config", str(config), "--log-level", "warning"])
     try:
         time.sleep(1)
