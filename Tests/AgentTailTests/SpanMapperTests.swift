@@ -166,6 +166,44 @@ struct SpanMapperTests {
     }
 }
 
+struct ToolResourceSpanTests {
+    /// A tool row measured live, one of two calls of its response.
+    func measured() -> NormalizedRow {
+        var row = NormalizedRow(
+            table: .toolExecutions, id: UUID(),
+            values: [
+                "session_id": .uuid(UUID()), "started_at": .timestamp(Date()), "tool_name": .text("bash"),
+                "success": .bool(true), "metadata": .json("{\"offset\":12}"),
+            ])
+        row.setResources(
+            ToolResources(
+                peakRSSBytes: 123_000_000, cpuMs: 456, maxProcesses: 3, ioReadBytes: 789, ioWriteBytes: nil,
+                shared: true))
+        return row
+    }
+
+    @Test func theRowKeepsTheFiguresAndMarksThemShared() {
+        let row = measured()
+        #expect(row["peak_rss_bytes"] == .int(123_000_000) && row["cpu_ms"] == .int(456))
+        #expect(row["max_processes"] == .int(3) && row["io_read_bytes"] == .int(789) && row["io_write_bytes"] == .null)
+        #expect(row["metadata"] == .json("{\"resources_shared\":true,\"offset\":12}"))
+    }
+
+    @Test func langfuseAndCollectorSpansCarryWhatTheRunUsed() throws {
+        let langfuse = try #require(SpanMapper().span(for: measured()))
+        let metadata = Dictionary(langfuse.attributes.map { ($0.key, $0.value) }) { first, _ in first }
+        #expect(metadata["langfuse.observation.metadata.peak_rss_bytes"] == .string("123000000"))
+        #expect(metadata["langfuse.observation.metadata.cpu_ms"] == .string("456"))
+        #expect(metadata["langfuse.observation.metadata.max_processes"] == .string("3"))
+        #expect(metadata["langfuse.observation.metadata.io_read_bytes"] == .string("789"))
+        #expect(metadata["langfuse.observation.metadata.io_write_bytes"] == nil)
+        #expect(metadata["langfuse.observation.metadata.resources_shared"] == .string("true"))
+        let collector = try #require(SpanMapper(flavor: .openTelemetry).span(for: measured()))
+        #expect(collector.attributes.contains { $0.key == "agenttail.peak_rss_bytes" && $0.value == .string("123000000") })
+        #expect(collector.attributes.contains { $0.key == "agenttail.cpu_ms" && $0.value == .string("456") })
+    }
+}
+
 struct GenAIAttributesTests {
     @Test func collectorSpansUseGenAIConventions() throws {
         let rows = try FileParser.rows(
