@@ -70,8 +70,8 @@ final class ToolResourceTracker {
         logger.debug(
             "tool run measured",
             metadata: [
-                "tool": "\(row["tool_name"])", "peak_rss_bytes": "\(figures.peakRSSBytes)", "cpu_ms": "\(figures.cpuMs)",
-                "max_processes": "\(figures.maxProcesses)",
+                "tool": "\(row.text("tool_name") ?? "")", "peak_rss_bytes": "\(figures.peakRSSBytes)",
+                "cpu_ms": "\(figures.cpuMs)", "max_processes": "\(figures.maxProcesses)",
             ])
         figures.shared = window.calls > 1
         figures.lastOfWindow = window.results >= window.calls
