@@ -71,6 +71,11 @@ package struct LocalReportReader: Sendable {
                 "\(problems.count) problems were found; the first \(ReportRenderer.problemLimit) are listed here, "
                     + "--format json lists them all.")
         }
+        if !report.tools.isEmpty, report.tools.allSatisfy({ $0.p95PeakRssBytes == nil }) {
+            report.notes.append(
+                "No tool run of the period was measured, so memory and CPU per tool are blank: `agenttail run` "
+                    + "measures tool runs while it follows the agent live (docs/resources.md).")
+        }
         if report.llmCalls.unpricedCalls > 0 {
             let names = report.models.filter { $0.costUsd == nil }.map { $0.model }.joined(separator: ", ")
             let calls = report.llmCalls.unpricedCalls
