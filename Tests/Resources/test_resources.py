@@ -63,7 +63,7 @@ def test_memory_cpu_and_children_of_tool_runs_match_what_the_agent_measured(tmp_
     plan = [
         {"tool": "allocate", "do": "allocate", "mb": 200, "hold": 0.5},
         {"tool": "spawn", "do": "child", "mb": 120, "burn": 0.5, "hold": 0.5},
-        {"tool": "burn", "do": "burn", "seconds": 1.0},
+        {"tool": "burn", "do": "burn", "seconds": 2.0},
         {"tool": "idle", "do": "idle", "seconds": 0.6},
     ]
     rows, lines = follow_agent(tmp_path, plan)
@@ -98,9 +98,10 @@ def test_parallel_calls_of_one_response_share_its_window(tmp_path):
     rows, _ = follow_agent(tmp_path, plan)
     burn, allocate = rows
     assert all(json.loads(row["metadata"])["resources_shared"] is True for row in rows)
-    # The first result has the window up to its time; the last has all of it.
-    assert burn["cpu_ms"] <= allocate["cpu_ms"]
-    assert allocate["cpu_ms"] >= (measured(burn)["cpu_ms"] + measured(allocate)["cpu_ms"]) * 0.9
+    # The first result has the window up to its time (less what the agent used before agenttail read the response,
+    # some tens of milliseconds); the last has all of it, the second tool's CPU on top.
+    assert burn["cpu_ms"] >= measured(burn)["cpu_ms"] * 0.75
+    assert allocate["cpu_ms"] - burn["cpu_ms"] >= measured(allocate)["cpu_ms"] * 0.7, (burn, allocate)
     assert allocate["peak_rss_bytes"] >= measured(allocate)["base_rss"] + 90 * MB > burn["peak_rss_bytes"]
     # The session counts the window's CPU once.
     with sqlite3.connect(tmp_path / "events.sqlite") as connection:
