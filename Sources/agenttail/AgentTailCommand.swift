@@ -74,6 +74,13 @@ struct ConfigOption: ParsableArguments {
         self.config = config
     }
 
+    /// Exits with what to do when the configuration's state file does not exist yet.
+    func requireState(of config: AgentTailConfig) throws {
+        guard !FileManager.default.fileExists(atPath: config.state.path) else { return }
+        printError("no state at \(config.state.path) yet: run `agenttail run --config \(self.config)` first")
+        throw ExitCode(1)
+    }
+
     /// Loads and validates the configuration, printing the problem and exiting on failure.
     func load() throws -> AgentTailConfig {
         let absolute = URL(fileURLWithPath: config).standardizedFileURL.path

@@ -49,10 +49,7 @@ struct DeadLettersCommand: AsyncParsableCommand {
 
     /// The state file of the configuration, which must exist.
     static func store(_ config: AgentTailConfig, option: ConfigOption, readOnly: Bool = false) throws -> StateStore {
-        guard FileManager.default.fileExists(atPath: config.state.path) else {
-            printError("no state at \(config.state.path) yet: run `agenttail run --config \(option.config)` first")
-            throw ExitCode(1)
-        }
+        try option.requireState(of: config)
         do {
             return try StateStore(path: config.state.path, readOnly: readOnly)
         } catch {

@@ -17,10 +17,7 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         _ = common.bootstrapLogging(default: .notice)
         let config = try configOption.load()
-        guard FileManager.default.fileExists(atPath: config.state.path) else {
-            printError("no state at \(config.state.path) yet: run `agenttail run --config \(configOption.config)` first")
-            throw ExitCode(1)
-        }
+        try configOption.requireState(of: config)
         let report: StatusReport
         do {
             report = try await StatusReport.make(config: config)

@@ -139,7 +139,8 @@ struct ConfigLoaderTests {
         let config = try loader.load(
             text: head + "metrics:\n  listen: 127.0.0.1:9464\n  health: {delivery_within: 2m}\n", file: "/etc/agenttail.yaml")
         #expect(config.metrics?.host == "127.0.0.1" && config.metrics?.port == 9464)
-        #expect(config.metrics?.deliveryWithin == .seconds(120) && config.metrics?.readingWithin == .seconds(60))
+        #expect(
+            config.metrics?.health.deliveryWithin == .seconds(120) && config.metrics?.health.readingWithin == .seconds(60))
         #expect(try loader.load(text: head, file: "/etc/agenttail.yaml").metrics == nil)
         #expect(try loader.load(text: head + "metrics: {listen: '[::1]:9464'}\n", file: "/f").metrics?.host == "::1")
         #expect(

@@ -42,14 +42,22 @@ package struct ResourcesConfig: Sendable, Equatable {
     package init() {}
 }
 
-/// The HTTP endpoint of `run` for Prometheus and health checks (`metrics:`).
-package struct MetricsConfig: Sendable, Equatable {
-    package var host: String
-    package var port: Int
+/// How long each part of `run` may lag before `/healthz` (and systemd's watchdog, for tailing) calls it failing
+/// (`metrics.health`).
+package struct HealthBudgets: Sendable, Equatable {
     /// How long rows may wait for a sink before the sink counts as unhealthy.
     package var deliveryWithin: Duration = .seconds(300)
     /// How long a file may hold unread bytes without any being read before tailing counts as stuck.
     package var readingWithin: Duration = .seconds(60)
+
+    package init() {}
+}
+
+/// The HTTP endpoint of `run` for Prometheus and health checks (`metrics:`).
+package struct MetricsConfig: Sendable, Equatable {
+    package var host: String
+    package var port: Int
+    package var health = HealthBudgets()
 
     package init(host: String, port: Int) {
         self.host = host

@@ -244,8 +244,8 @@ package struct ConfigLoader: Sendable {
         var metrics = MetricsConfig(host: host, port: port)
         if let healthNode = map.optional("health") {
             let health = try healthNode.mapping(allowed: ["delivery_within", "reading_within"])
-            if let value = health.optional("delivery_within") { metrics.deliveryWithin = try positive(value) }
-            if let value = health.optional("reading_within") { metrics.readingWithin = try positive(value) }
+            if let value = health.optional("delivery_within") { metrics.health.deliveryWithin = try positive(value) }
+            if let value = health.optional("reading_within") { metrics.health.readingWithin = try positive(value) }
         }
         return metrics
     }

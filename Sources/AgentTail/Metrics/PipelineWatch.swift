@@ -6,8 +6,7 @@ import Synchronization
 /// behind each file is, the process's size) and what `/healthz` judges.
 package final class PipelineWatch: Sendable {
     /// How long rows may wait for a sink, and bytes for the tailer, before the part counts as failing.
-    private let deliveryWithin: Duration
-    private let readingWithin: Duration
+    private let budgets: HealthBudgets
     private let store: StateStore
     private let deliveries: [SinkDelivery]
     private let ingestor: Ingestor
@@ -19,11 +18,10 @@ package final class PipelineWatch: Sendable {
     static let laggingFilesShown = 10
 
     package init(
-        deliveryWithin: Duration, readingWithin: Duration, store: StateStore, deliveries: [SinkDelivery],
-        ingestor: Ingestor, factory: any MetricsFactory
+        budgets: HealthBudgets, store: StateStore, deliveries: [SinkDelivery], ingestor: Ingestor,
+        factory: any MetricsFactory
     ) {
-        self.deliveryWithin = deliveryWithin
-        self.readingWithin = readingWithin
+        self.budgets = budgets
         self.store = store
         self.deliveries = deliveries
         self.ingestor = ingestor
@@ -73,12 +71,12 @@ package final class PipelineWatch: Sendable {
                 problems.append("sink \(delivery.name): the outbox cannot be read")
                 continue
             }
-            guard let oldest = waiting.oldest, now.timeIntervalSince(oldest) > deliveryWithin.seconds else {
+            guard let oldest = waiting.oldest, now.timeIntervalSince(oldest) > budgets.deliveryWithin.seconds else {
                 continue
             }
             var problem =
                 "sink \(delivery.name): \(waiting.rows) row\(waiting.rows == 1 ? "" : "s") waiting, the oldest for "
-                + "\(Self.words(now.timeIntervalSince(oldest))) (more than \(Self.words(deliveryWithin.seconds)))"
+                + "\(Self.words(now.timeIntervalSince(oldest))) (more than \(Self.words(budgets.deliveryWithin.seconds)))"
             if let error = try? await store.sinkStatus(delivery.name).lastError { problem += "; last error: \(error)" }
             problems.append(problem)
         }
@@ -97,10 +95,10 @@ package final class PipelineWatch: Sendable {
             for lag in lags where lag.bytes > 0 {
                 let key = "\(lag.file.source)\u{0}\(lag.file.path)"
                 let known = waiting[key]
-                let since = known?.offset == lag.file.offset ? known!.since : max(lag.file.movedAt, now)
+                let since = known?.offset == lag.file.offset ? known!.since : now
                 next[key] = (lag.file.offset, since)
                 // A full outbox holds reading back on purpose: the sinks are at fault, and say so above.
-                if !paused, now.timeIntervalSince(since) > readingWithin.seconds { stuck.append(lag) }
+                if !paused, now.timeIntervalSince(since) > budgets.readingWithin.seconds { stuck.append(lag) }
             }
             waiting = next
             return stuck
@@ -108,7 +106,7 @@ package final class PipelineWatch: Sendable {
         guard let worst = stuck.max(by: { $0.bytes < $1.bytes }) else { return nil }
         let others = stuck.count > 1 ? " and \(stuck.count - 1) more" : ""
         return "tailing: \(worst.file.path)\(others) \(stuck.count > 1 ? "hold" : "holds") unread bytes "
-            + "(\(worst.bytes)) not read for more than \(Self.words(readingWithin.seconds))"
+            + "(\(worst.bytes)) not read for more than \(Self.words(budgets.readingWithin.seconds))"
     }
 
     /// A duration as people say it: `45s`, `6m12s`, `2h5m`.

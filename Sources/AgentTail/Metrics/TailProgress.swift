@@ -11,8 +11,6 @@ package final class TailProgress: Sendable {
         package var path: String
         /// Bytes read (the next byte to read).
         package var offset: Int64
-        /// When `offset` last moved, or the file was first followed.
-        package var movedAt: Date
     }
 
     private let files = Mutex<[String: File]>([:])
@@ -20,11 +18,8 @@ package final class TailProgress: Sendable {
     package init() {}
 
     /// Records where reading stands in the file `key` after a read.
-    func read(key: String, source: String, path: String, offset: Int64, now: Date) {
-        files.withLock { files in
-            if let known = files[key], known.offset == offset, known.path == path { return }
-            files[key] = File(source: source, path: path, offset: offset, movedAt: now)
-        }
+    func read(key: String, source: String, path: String, offset: Int64) {
+        files.withLock { $0[key] = File(source: source, path: path, offset: offset) }
     }
 
     /// Forgets a file no longer followed.

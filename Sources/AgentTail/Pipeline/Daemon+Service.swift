@@ -43,10 +43,9 @@ extension Daemon: Service {
             try Daemon.rulePacks(for: try ConfigLoader().load(path: configFile))
         }
         if config.watchRules { reloadRules.watchedFiles = config.ruleFiles }
-        let budgets = config.metrics ?? MetricsConfig(host: "127.0.0.1", port: 0)
         let watch = PipelineWatch(
-            deliveryWithin: budgets.deliveryWithin, readingWithin: budgets.readingWithin, store: store,
-            deliveries: shipper.deliveries, ingestor: ingestor,
+            budgets: config.metrics?.health ?? HealthBudgets(), store: store, deliveries: shipper.deliveries,
+            ingestor: ingestor,
             factory: registry.map(Daemon.metricsFactory) ?? NOOPMetricsHandler.instance)
         var extras: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: ActivitySummaryService(activity: metrics.activity, logger: logger), successTerminationBehavior: .ignore)

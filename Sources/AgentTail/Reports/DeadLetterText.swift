@@ -20,42 +20,25 @@ package enum DeadLetterText {
         }.joined(separator: "\n")
     }
 
-    /// A JSON array of the dead letters; with `withRows`, each carries its row as it was sent.
+    /// A JSON array of the dead letters, indented; with `withRows`, each carries its row as it was sent.
     package static func json(_ letters: [StateStore.DeadLetter], withRows: Bool) -> String {
-        var writer = JSONWriter()
-        writer.beginArray()
-        for letter in letters {
-            writer.beginObject()
-            writer.key("id")
-            writer.int(Int(letter.id))
-            writer.key("sink")
-            writer.string(letter.sink)
-            writer.key("table")
-            writer.string(letter.table)
-            writer.key("event_id")
-            writer.string(letter.eventID)
-            writer.key("reason")
-            writer.string(letter.reason)
-            writer.key("created_at")
-            if let created = letter.createdAt { writer.string(created.rfc3339) } else { writer.null() }
+        let objects = letters.map { letter -> [String: Any] in
+            var object: [String: Any] = [
+                "id": letter.id, "sink": letter.sink, "table": letter.table, "event_id": letter.eventID,
+                "reason": letter.reason, "created_at": letter.createdAt.map { $0.rfc3339 } ?? NSNull(),
+            ]
             if withRows {
-                writer.key("row")
                 // Stored as the outbox's JSON; anything else is shown as text rather than breaking the output.
-                if (try? JSONSerialization.jsonObject(with: Data(letter.payload))) != nil {
-                    writer.raw(letter.payload)
-                } else {
-                    writer.string(String(decoding: letter.payload, as: UTF8.self))
-                }
+                object["row"] =
+                    (try? JSONSerialization.jsonObject(with: Data(letter.payload)))
+                    ?? String(decoding: letter.payload, as: UTF8.self)
             }
-            writer.endObject()
+            return object
         }
-        writer.endArray()
-        // Indented, for people.
-        guard let value = try? JSONSerialization.jsonObject(with: Data(writer.bytes)),
-            let pretty = try? JSONSerialization.data(
-                withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        else { return String(decoding: writer.bytes, as: UTF8.self) }
-        return String(decoding: pretty, as: UTF8.self)
+        let data =
+            (try? JSONSerialization.data(
+                withJSONObject: objects, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// What a retry did, sink by sink.

@@ -65,9 +65,6 @@ package final class ResourceSampler: Sendable {
         return figures
     }
 
-    /// Windows open now.
-    var openWindows: Int { state.withLock { $0.windows.count } }
-
     private func sample() {
         while true {
             let open = state.withLock { state -> [(UUID, AgentFinder.Agent)] in

@@ -294,8 +294,7 @@ final class SourceTailer {
         }
         file.parser.releaseSpareCapacity()
         progress.read(
-            key: file.checkpoint.fileKey, source: source.name, path: file.checkpoint.path, offset: file.readOffset,
-            now: now)
+            key: file.checkpoint.fileKey, source: source.name, path: file.checkpoint.path, offset: file.readOffset)
         if file.dirty || !rows.isEmpty { try flush(file, rows: &rows, emit: emit) }
     }
 
