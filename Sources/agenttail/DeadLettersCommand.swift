@@ -45,6 +45,21 @@ struct DeadLettersCommand: AsyncParsableCommand {
         func filter(ids: [Int64] = []) -> StateStore.DeadLetterFilter {
             StateStore.DeadLetterFilter(ids: ids, sink: sink, reason: reason, since: since)
         }
+
+        /// Refuses a `--sink` that names neither a sink of the configuration nor one dead letters are kept for: a
+        /// misspelt name would otherwise select nothing and say so as if all were well.
+        func checkSink(_ config: AgentTailConfig, option: ConfigOption, store: StateStore) async throws {
+            guard let sink else { return }
+            let configured = config.sinks.names.filter { $0 != "local" }
+            let kept = Set(try await store.deadLetters(StateStore.DeadLetterFilter()).map(\.sink))
+            guard !configured.contains(sink), !kept.contains(sink) else { return }
+            let known = Set(configured).union(kept).sorted()
+            let sinks =
+                known.isEmpty
+                ? " (it has no sink besides the local store)" : "; its sinks are \(known.joined(separator: ", "))"
+            printError("\(sink) is not a sink of \(option.config)\(sinks)")
+            throw ExitCode(2)
+        }
     }
 
     /// The state file of the configuration, which must exist.
@@ -72,8 +87,9 @@ struct DeadLettersCommand: AsyncParsableCommand {
         func run() async throws {
             _ = common.bootstrapLogging(default: .warning)
             let config = try configOption.load()
-            let letters = try await DeadLettersCommand.store(config, option: configOption, readOnly: true).deadLetters(
-                selection.filter())
+            let store = try DeadLettersCommand.store(config, option: configOption, readOnly: true)
+            try await selection.checkSink(config, option: configOption, store: store)
+            let letters = try await store.deadLetters(selection.filter())
             if json {
                 print(DeadLetterText.json(letters, withRows: false))
             } else if letters.isEmpty {
@@ -98,8 +114,9 @@ struct DeadLettersCommand: AsyncParsableCommand {
         func run() async throws {
             _ = common.bootstrapLogging(default: .warning)
             let config = try configOption.load()
-            let letters = try await DeadLettersCommand.store(config, option: configOption, readOnly: true).deadLetters(
-                selection.filter(ids: ids))
+            let store = try DeadLettersCommand.store(config, option: configOption, readOnly: true)
+            try await selection.checkSink(config, option: configOption, store: store)
+            let letters = try await store.deadLetters(selection.filter(ids: ids))
             let missing = Set(ids).subtracting(letters.map(\.id))
             print(DeadLetterText.json(letters, withRows: true))
             if !missing.isEmpty {
@@ -177,6 +194,7 @@ struct DeadLettersCommand: AsyncParsableCommand {
             _ = common.bootstrapLogging(default: .warning)
             let config = try configOption.load()
             let store = try DeadLettersCommand.store(config, option: configOption)
+            try await selection.checkSink(config, option: configOption, store: store)
             let filter = selection.filter(ids: ids)
             guard yes else {
                 let count = try await store.deadLetters(filter).count

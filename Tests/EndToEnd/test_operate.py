@@ -216,7 +216,9 @@ def test_dead_letters_list_and_show(poisoned):
     assert shown["sink"] == "supabase" and shown["table"] == "tool_executions" and "poisoned row" in shown["reason"]
     assert shown["row"]["tool_name"] == "bash" and shown["row"]["arguments"]["command"] == "ls -la"
     assert shown["row"]["id"] == shown["event_id"]
-    assert poisoned.run("dead-letters", "list", "--sink", "langfuse").stdout.strip() == "no dead letters for langfuse"
+    # A sink the configuration does not have (a typo) is refused rather than listing nothing.
+    typo = poisoned.run("dead-letters", "list", "--sink", "supabse", check=False)
+    assert typo.returncode == 2 and "supabse is not a sink of" in typo.stderr and "its sinks are supabase" in typo.stderr
     assert json.loads(poisoned.run("dead-letters", "list", "--reason", "POISONED", "--json").stdout)[0]["id"] == \
         int(letter_id)
     assert json.loads(poisoned.run("dead-letters", "list", "--reason", "timeout", "--json").stdout) == []
