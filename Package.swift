@@ -30,6 +30,8 @@ let package = Package(
         // `/metrics`: the instruments, and their Prometheus exposition.
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // `agenttail mcp`: the Model Context Protocol over stdio and streamable HTTP.
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         // The leaf: JSON scanning and writing, timestamp formats and name-based ids, which know nothing of logs,
@@ -62,12 +64,29 @@ let package = Package(
             swiftSettings: upcoming,
             plugins: ["BuildInfo"]
         ),
+        // `agenttail mcp`: the store's records as MCP tools. Apart from the library so that only the command that
+        // speaks the protocol carries it.
+        .target(
+            name: "AgentTailMCP",
+            dependencies: [
+                "AgentTail",
+                "AgentTailCore",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcoming
+        ),
         // The commit the binary was built from, for --version.
         .plugin(name: "BuildInfo", capability: .buildTool()),
         .executableTarget(
             name: "agenttail",
             dependencies: [
                 "AgentTail",
+                "AgentTailMCP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -212,8 +212,8 @@ package struct YAMLMapping {
 }
 
 /// Picks the closest known word to a misspelt one, for "did you mean" hints.
-enum Suggestion {
-    static func closest(to word: String, in candidates: [String]) -> String? {
+package enum Suggestion {
+    package static func closest(to word: String, in candidates: [String]) -> String? {
         let scored = candidates.map { ($0, distance(word, $0)) }.min { $0.1 < $1.1 }
         guard let (best, score) = scored, score <= max(2, word.count / 3) else { return nil }
         return best

@@ -59,12 +59,16 @@ package enum ReportPeriod: Sendable, Equatable {
         return .since(duration)
     }
 
-    /// Reads `--from` and `--to`: RFC 3339 times, or days (which start at 00:00 UTC).
-    package static func range(from: String, to: String?, now: Date) throws(Problem) -> ReportPeriod {
-        let start = try instant(from, option: "--from")
-        let end = try to.map { text throws(Problem) in try instant(text, option: "--to") } ?? now
+    /// Reads `--from` and `--to`: RFC 3339 times, or days (which start at 00:00 UTC). `names` are how the caller
+    /// calls the two, for messages.
+    package static func range(
+        from: String, to: String?, now: Date, names: (from: String, to: String) = ("--from", "--to")
+    ) throws(Problem) -> ReportPeriod {
+        let start = try instant(from, option: names.from)
+        let end = try to.map { text throws(Problem) in try instant(text, option: names.to) } ?? now
         guard start < end else {
-            throw Problem(description: "--from (\(start.rfc3339)) must come before --to (\(end.rfc3339))")
+            throw Problem(
+                description: "\(names.from) (\(start.rfc3339)) must come before \(names.to) (\(end.rfc3339))")
         }
         return .range(from: start, to: end)
     }

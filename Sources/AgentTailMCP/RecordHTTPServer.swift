@@ -1,0 +1,275 @@
+import AgentTail
+import Foundation
+import Logging
+import MCP
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// `agenttail mcp --http`: the record tools over MCP's streamable HTTP transport, at `/mcp` on a loopback address.
+///
+/// Each client that initializes gets a session of its own (an MCP server and the SDK's stateful transport, which
+/// answers with server-sent events and checks the Host and Origin headers against DNS rebinding); its requests carry
+/// the session's id. Sessions idle for longer than `idleSeconds` are closed when a new one starts.
+package struct RecordHTTPServer: Service {
+    private let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+    private let sessions: Sessions
+    private let logger: Logger
+
+    /// The largest request body read, in bytes: JSON-RPC messages of these tools are small.
+    static let bodyLimit = 1 << 20
+
+    /// Why `--http` cannot be served.
+    package struct CannotListen: Error, CustomStringConvertible {
+        package var description: String
+    }
+
+    /// A loopback address to listen on, from `HOST:PORT` or `PORT`.
+    package struct Address: Sendable, Equatable, CustomStringConvertible {
+        package var host: String
+        package var port: Int
+
+        package init(_ text: String) throws(CannotListen) {
+            var host = "127.0.0.1"
+            var portText = text
+            if let colon = text.lastIndex(of: ":") {
+                host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+                portText = String(text[text.index(after: colon)...])
+            }
+            guard let port = Int(portText), (0...65_535).contains(port) else {
+                throw CannotListen(description: "'\(text)' is not an address to listen on; write 127.0.0.1:PORT")
+            }
+            guard ["127.0.0.1", "localhost", "::1"].contains(host) || host.hasPrefix("127.") else {
+                throw CannotListen(
+                    description: "\(host) is not a loopback address: the MCP server has no authentication, so it "
+                        + "listens on 127.0.0.1, ::1 or localhost only")
+            }
+            self.host = host == "localhost" ? "127.0.0.1" : host
+            self.port = port
+        }
+
+        package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
+
+    /// Listens at once, so that a port in use is reported before anything is served.
+    package static func listen(_ address: Address, server: RecordServer, logger: Logger) async throws
+        -> RecordHTTPServer
+    {
+        let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+        do {
+            channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: address.host, port: address.port) { child in
+                    child.eventLoop.makeCompletedFuture {
+                        try child.pipeline.syncOperations.configureHTTPServerPipeline()
+                        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
+                            wrappingChannelSynchronously: child)
+                    }
+                }
+        } catch {
+            let reason = (error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
+            throw CannotListen(description: "cannot listen on \(address): \(reason); choose another port with --http")
+        }
+        let port = channel.channel.localAddress?.port ?? address.port
+        return RecordHTTPServer(
+            channel: channel, sessions: Sessions(server: server, port: port, logger: logger), logger: logger)
+    }
+
+    /// The port listened on (the one the system chose for port 0).
+    package var port: Int? { channel.channel.localAddress?.port }
+
+    /// Serves until graceful shutdown, then closes every session.
+    package func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await channel.executeThenClose { connections in
+                    try await withThrowingDiscardingTaskGroup { group in
+                        for try await connection in connections {
+                            group.addTask { await serve(connection) }
+                        }
+                    }
+                }
+            }
+        } catch is CancellationError {
+            // Shutting down: a normal end.
+        }
+        await sessions.closeAll()
+    }
+
+    /// Serves the requests of one connection in turn, until the client closes it.
+    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+        do {
+            try await connection.executeThenClose { requests, responses in
+                var head: HTTPRequestHead?
+                var body = ByteBuffer()
+                var tooLarge = false
+                for try await part in requests {
+                    switch part {
+                    case .head(let request):
+                        head = request
+                        body.clear()
+                        tooLarge = false
+                    case .body(var chunk):
+                        if body.readableBytes + chunk.readableBytes > Self.bodyLimit {
+                            tooLarge = true
+                        } else {
+                            body.writeBuffer(&chunk)
+                        }
+                    case .end:
+                        guard let request = head else { return }
+                        let response: MCP.HTTPResponse =
+                            tooLarge
+                            ? .error(statusCode: 413, .invalidRequest("the request is larger than 1 MiB"))
+                            : await answer(request, body: body)
+                        try await write(response, to: responses, version: request.version)
+                        if !request.isKeepAlive { return }
+                    }
+                }
+            }
+        } catch {
+            logger.debug("MCP connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func answer(_ head: HTTPRequestHead, body: ByteBuffer) async -> MCP.HTTPResponse {
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
+        guard path == "/mcp" else {
+            return .error(statusCode: 404, .invalidRequest("agenttail serves MCP at /mcp"))
+        }
+        var headers: [String: String] = [:]
+        for (name, value) in head.headers {
+            headers[name] = headers[name].map { $0 + ", " + value } ?? value
+        }
+        let request = MCP.HTTPRequest(
+            method: head.method.rawValue, headers: headers,
+            body: body.readableBytes > 0 ? Data(body.readableBytesView) : nil, path: path)
+        return await sessions.handle(request)
+    }
+
+    private func write(
+        _ response: MCP.HTTPResponse, to writer: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
+        version: HTTPVersion
+    ) async throws {
+        var headers = HTTPHeaders()
+        for (name, value) in response.headers { headers.replaceOrAdd(name: name, value: value) }
+        headers.replaceOrAdd(name: "Cache-Control", value: "no-store")
+        let status = HTTPResponseStatus(statusCode: response.statusCode)
+        if case .stream(let events, _) = response {
+            // No length: NIO sends the events chunked, each as soon as the transport yields it.
+            try await writer.write(.head(HTTPResponseHead(version: version, status: status, headers: headers)))
+            do {
+                for try await event in events { try await writer.write(.body(.byteBuffer(ByteBuffer(bytes: event)))) }
+            } catch {
+                logger.debug("MCP event stream failed", metadata: ["error": "\(error)"])
+            }
+            try await writer.write(.end(nil))
+            return
+        }
+        let body = response.bodyData ?? Data()
+        headers.replaceOrAdd(name: "Content-Length", value: "\(body.count)")
+        try await writer.write(.head(HTTPResponseHead(version: version, status: status, headers: headers)))
+        if !body.isEmpty { try await writer.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+        try await writer.write(.end(nil))
+    }
+
+    /// The clients' sessions, by the id each was given when it initialized.
+    actor Sessions {
+        private let server: RecordServer
+        private let port: Int
+        private let logger: Logger
+        private var open: [String: Session] = [:]
+
+        /// The most sessions kept at once; the one idle longest makes way for a new one.
+        static let limit = 64
+        /// How long a session may stay silent before it is closed.
+        static let idleSeconds: TimeInterval = 30 * 60
+
+        struct Session {
+            var server: Server
+            var transport: StatefulHTTPServerTransport
+            var lastUsed: Date
+        }
+
+        init(server: RecordServer, port: Int, logger: Logger) {
+            self.server = server
+            self.port = port
+            self.logger = logger
+        }
+
+        func handle(_ request: MCP.HTTPRequest) async -> MCP.HTTPResponse {
+            if let id = request.header(HTTPHeaderName.sessionID) {
+                guard var session = open[id] else {
+                    return .error(
+                        statusCode: 404, .invalidRequest("no session \(id): it ended or the server restarted; initialize again"))
+                }
+                session.lastUsed = Date()
+                open[id] = session
+                let response = await session.transport.handleRequest(request)
+                if request.method == "DELETE", response.statusCode == 200 { await close(id) }
+                return response
+            }
+            guard request.method == "POST", let body = request.body,
+                let message = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
+                message["method"] as? String == "initialize"
+            else {
+                return .error(
+                    statusCode: 400,
+                    .invalidRequest("a request without an \(HTTPHeaderName.sessionID) header must be an initialize request"))
+            }
+            return await start(request)
+        }
+
+        private func start(_ request: MCP.HTTPRequest) async -> MCP.HTTPResponse {
+            await closeIdle()
+            let id = UUID().uuidString.lowercased()
+            let transport = StatefulHTTPServerTransport(
+                sessionIDGenerator: FixedID(id: id),
+                validationPipeline: StandardValidationPipeline(validators: [
+                    OriginValidator.localhost(port: port), AcceptHeaderValidator(mode: .sseRequired),
+                    ContentTypeValidator(), ProtocolVersionValidator(), SessionValidator(),
+                ]))
+            let mcp = await server.make()
+            do {
+                try await mcp.start(transport: transport)
+            } catch {
+                return .error(statusCode: 500, .internalError("cannot start a session: \(error)"))
+            }
+            let response = await transport.handleRequest(request)
+            if case .error = response {
+                await mcp.stop()
+                return response
+            }
+            open[id] = Session(server: mcp, transport: transport, lastUsed: Date())
+            logger.debug("MCP session started", metadata: ["session": "\(id)", "open": "\(open.count)"])
+            return response
+        }
+
+        /// Closes the sessions silent for too long, and the one silent longest when too many are open.
+        private func closeIdle() async {
+            let now = Date()
+            for (id, session) in open where now.timeIntervalSince(session.lastUsed) > Self.idleSeconds {
+                await close(id)
+            }
+            if open.count >= Self.limit, let oldest = open.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key {
+                await close(oldest)
+            }
+        }
+
+        private func close(_ id: String) async {
+            guard let session = open.removeValue(forKey: id) else { return }
+            await session.server.stop()
+            logger.debug("MCP session closed", metadata: ["session": "\(id)"])
+        }
+
+        func closeAll() async {
+            for id in open.keys { await close(id) }
+        }
+    }
+
+    /// Gives the transport the id chosen for its session.
+    private struct FixedID: SessionIDGenerator {
+        let id: String
+        func generateSessionID() -> String { id }
+    }
+}
