@@ -14,6 +14,10 @@ python3 -c "import psycopg2, flask, pytest, opentelemetry.proto, google.protobuf
 python3 -c "import importlib.metadata as m; assert m.version('detect-secrets') == '1.5.0'" 2>/dev/null \
   || python3 -m pip install -q --disable-pip-version-check detect-secrets==1.5.0
 
+# The MCP suite drives `agenttail mcp` with the official MCP Python client.
+python3 -c "import importlib.metadata as m; assert m.version('mcp') == '2.3.0'" 2>/dev/null \
+  || python3 -m pip install -q --disable-pip-version-check mcp==2.3.0
+
 # The fault suite also needs openssl (a private CA for the TLS test) and setpriv (a reader without root's rights).
 command -v openssl >/dev/null && command -v setpriv >/dev/null || {
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -30,4 +34,4 @@ command -v chromium >/dev/null || {
 swift build --build-tests
 swift test --skip-build 2>&1 | tee .build/test-output.txt
 python3 -m pytest -q -p no:cacheprovider Tests/Schema Tests/Servers Tests/EndToEnd Tests/Redaction Tests/Faults \
-  Tests/Resources
+  Tests/Resources Tests/MCP

@@ -29,7 +29,8 @@ enum RecordText {
         var lines = [
             "Session \(facts.id) [\(facts.agent ?? "agent")]: \(facts.status), started \(ReportText.minute(facts.startedAt)) "
                 + "UTC, lasted \(ReportText.duration(facts.durationMs.map(Double.init))), \(facts.llmCalls) LLM calls, "
-                + "\(facts.toolCalls) tool runs (\(facts.toolErrors) failed), cost \(ReportText.dollars(facts.costUsd))."
+                + "\(facts.toolCalls) tool runs (\(facts.toolErrors) failed)"
+                + (facts.costUsd.map { ", cost \(ReportText.dollars($0))" } ?? "") + "."
         ]
         if let workspace = facts.workspace { lines.append("Workspace: \(workspace)" + (facts.gitBranch.map { " (\($0))" } ?? "")) }
         if let task = facts.task { lines.append("Task: " + ReportText.terminal(task)) }

@@ -29,7 +29,7 @@ extension RecordReader {
             }
             if let fingerprint {
                 sql.append("substr(fingerprint, 1, ?) = ?")
-                arguments += [fingerprint.count, fingerprint.lowercased()]
+                arguments += [fingerprint.count, fingerprint]
             }
             if let source {
                 sql.append("source = ?")
