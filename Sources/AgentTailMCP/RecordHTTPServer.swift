@@ -4,7 +4,6 @@ import Logging
 import MCP
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import ServiceLifecycle
 
 /// `agenttail mcp --http`: the record tools over MCP's streamable HTTP transport, at `/mcp` on a loopback address.
@@ -13,7 +12,7 @@ import ServiceLifecycle
 /// answers with server-sent events and checks the Host and Origin headers against DNS rebinding); its requests carry
 /// the session's id. Sessions idle for longer than `idleSeconds` are closed when a new one starts.
 package struct RecordHTTPServer: Service {
-    private let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+    private let listener: HTTPListener
     private let sessions: Sessions
     private let logger: Logger
 
@@ -56,49 +55,27 @@ package struct RecordHTTPServer: Service {
     package static func listen(_ address: Address, server: RecordServer, logger: Logger) async throws
         -> RecordHTTPServer
     {
-        let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+        let listener: HTTPListener
         do {
-            channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .bind(host: address.host, port: address.port) { child in
-                    child.eventLoop.makeCompletedFuture {
-                        try child.pipeline.syncOperations.configureHTTPServerPipeline()
-                        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
-                            wrappingChannelSynchronously: child)
-                    }
-                }
+            listener = try await HTTPListener.bind(host: address.host, port: address.port)
         } catch {
-            let reason = (error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
-            throw CannotListen(description: "cannot listen on \(address): \(reason); choose another port with --http")
+            throw CannotListen(description: "cannot listen on \(address): \(error.reason); choose another port with --http")
         }
-        let port = channel.channel.localAddress?.port ?? address.port
+        let port = listener.localAddress?.port ?? address.port
         return RecordHTTPServer(
-            channel: channel, sessions: Sessions(server: server, port: port, logger: logger), logger: logger)
+            listener: listener, sessions: Sessions(server: server, port: port, logger: logger), logger: logger)
     }
 
     /// The port listened on (the one the system chose for port 0).
-    package var port: Int? { channel.channel.localAddress?.port }
+    package var port: Int? { listener.localAddress?.port }
 
     /// Serves until graceful shutdown, then closes every session.
     package func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown {
-                try await channel.executeThenClose { connections in
-                    try await withThrowingDiscardingTaskGroup { group in
-                        for try await connection in connections {
-                            group.addTask { await serve(connection) }
-                        }
-                    }
-                }
-            }
-        } catch is CancellationError {
-            // Shutting down: a normal end.
-        }
+        try await listener.run { connection in await serve(connection) }
         await sessions.closeAll()
     }
 
-    /// Serves the requests of one connection in turn, until the client closes it.
-    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+    private func serve(_ connection: HTTPListener.Connection) async {
         do {
             try await connection.executeThenClose { requests, responses in
                 var head: HTTPRequestHead?

@@ -12,8 +12,8 @@ enum RecordText {
         for session in page.sessions {
             var line = "- \(session.id) \(session.status) \(ReportText.minute(session.startedAt)) UTC"
             line += ", \(ReportText.duration(session.durationMs.map(Double.init)))"
-            line += ", \(session.llmCalls) LLM calls, \(session.toolCalls) tool runs (\(session.toolErrors) failed)"
-            if session.errors > 0 { line += ", \(session.errors) errors" }
+            line += ", \(count(session.llmCalls, "LLM call")), \(count(session.toolCalls, "tool run")) (\(session.toolErrors) failed)"
+            if session.errors > 0 { line += ", \(count(session.errors, "error"))" }
             if let cost = session.costUsd { line += ", \(ReportText.dollars(cost))" }
             if !session.problems.isEmpty { line += ", problems: \(session.problems.joined(separator: ", "))" }
             if let agent = session.agent { line += " [\(agent)]" }
@@ -28,8 +28,8 @@ enum RecordText {
         let facts = answer.session
         var lines = [
             "Session \(facts.id) [\(facts.agent ?? "agent")]: \(facts.status), started \(ReportText.minute(facts.startedAt)) "
-                + "UTC, lasted \(ReportText.duration(facts.durationMs.map(Double.init))), \(facts.llmCalls) LLM calls, "
-                + "\(facts.toolCalls) tool runs (\(facts.toolErrors) failed)"
+                + "UTC, lasted \(ReportText.duration(facts.durationMs.map(Double.init))), \(count(facts.llmCalls, "LLM call")), "
+                + "\(count(facts.toolCalls, "tool run")) (\(facts.toolErrors) failed)"
                 + (facts.costUsd.map { ", cost \(ReportText.dollars($0))" } ?? "") + "."
         ]
         if let workspace = facts.workspace { lines.append("Workspace: \(workspace)" + (facts.gitBranch.map { " (\($0))" } ?? "")) }
@@ -43,7 +43,7 @@ enum RecordText {
         for step in answer.steps {
             if let call = step.call {
                 var line = "- LLM call \(call.seq.map(String.init) ?? "?"): \(call.status ?? "ok")"
-                line += ", \(ReportText.duration(call.latencyMs.map(Double.init)))"
+                if let latency = call.latencyMs { line += ", \(ReportText.duration(Double(latency)))" }
                 if let model = call.model { line += ", \(model)" }
                 if let prompt = call.promptTokens { line += ", \(prompt) in / \(call.completionTokens ?? 0) out tokens" }
                 if let cost = call.costUsd { line += ", \(ReportText.dollars(cost))" }
@@ -77,7 +77,7 @@ enum RecordText {
         }
         var lines = ["\(search.total) error pattern\(search.total == 1 ? "" : "s") match; most frequent first:"]
         for group in search.groups {
-            var line = "- \(group.source) \(group.fingerprint): \(group.count) times in \(group.sessions) sessions"
+            var line = "- \(group.source) \(group.fingerprint): \(count(group.count, "time")) in \(count(group.sessions, "session"))"
             if !group.tools.isEmpty { line += " (\(group.tools.joined(separator: ", ")))" }
             line += ", last \(ReportText.minute(group.lastSeen)) UTC"
             lines.append(line)
@@ -98,7 +98,7 @@ enum RecordText {
                 + (others.isEmpty ? " No tool ran then." : " Tools that ran: \(others.joined(separator: ", ")).")
         }
         var lines = [
-            "\(stats.tool) from \(period): \(stats.calls) runs in \(stats.sessions) sessions, \(stats.failures) failed "
+            "\(stats.tool) from \(period): \(count(stats.calls, "run")) in \(count(stats.sessions, "session")), \(stats.failures) failed "
                 + "(\(ReportText.percent(stats.failureRate))); p50 \(ReportText.duration(stats.p50Ms)), p95 "
                 + "\(ReportText.duration(stats.p95Ms)), longest \(ReportText.duration(stats.maxMs.map(Double.init)))."
         ]
@@ -116,6 +116,11 @@ enum RecordText {
                 + (failure.run.arguments.map { "; arguments " + ReportText.terminal($0) } ?? ""))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// `1 tool run`, `3 tool runs`.
+    private static func count(_ number: Int, _ noun: String) -> String {
+        "\(number) \(noun)\(number == 1 ? "" : "s")"
     }
 
     private static func more(_ cursor: String?) -> String {

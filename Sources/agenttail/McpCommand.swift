@@ -25,7 +25,7 @@ struct McpCommand: AsyncParsableCommand {
             Examples:
               agenttail mcp --config ~/.config/agenttail/agenttail.yaml
               agenttail mcp --config agenttail.yaml --http 127.0.0.1:8765
-              claude mcp add agenttail -- agenttail mcp --config ~/.config/agenttail/agenttail.yaml
+              claude mcp add agenttail -- agenttail mcp --config ~/agenttail.yaml
             """)
 
     @OptionGroup var common: CommonOptions

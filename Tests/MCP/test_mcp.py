@@ -22,6 +22,17 @@ def structured(result):
     return result.structured_content
 
 
+async def every_page(client, tool, arguments):
+    """Calls `tool` with `arguments`, then with each `next_cursor` it returns, until the last page."""
+    pages, cursor = [], None
+    while True:
+        page = structured(await client.call_tool(tool, arguments | ({"cursor": cursor} if cursor else {})))
+        pages.append(page)
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return pages
+
+
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_tools_are_listed_with_schemas(records, transport):
     async def scenario(client):
@@ -74,14 +85,7 @@ def test_list_sessions_newest_first_and_filtered(records, transport):
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_list_sessions_pages_through_everything_once(records, transport):
     async def scenario(client):
-        pages, cursor = [], None
-        while True:
-            arguments = {"limit": 4} | ({"cursor": cursor} if cursor else {})
-            page = structured(await client.call_tool("list_sessions", arguments))
-            pages.append(page)
-            cursor = page.get("next_cursor")
-            if not cursor:
-                return pages
+        return await every_page(client, "list_sessions", {"limit": 4})
     pages = drive(records.config, transport, scenario)
     expected = [row["id"] for row in records.rows("SELECT id FROM agent_sessions ORDER BY started_at DESC, id DESC")]
     assert len(pages) == 8  # 29 sessions, 4 a page
@@ -125,14 +129,7 @@ def test_get_session_cuts_long_texts_and_pages_its_steps(records, transport):
                         long_run)[0]["result"]
 
     async def scenario(client):
-        pages, cursor = [], None
-        while True:
-            arguments = {"id": long_run[:8], "limit": 7, "text_limit": 300} | ({"cursor": cursor} if cursor else {})
-            page = structured(await client.call_tool("get_session", arguments))
-            pages.append(page)
-            cursor = page.get("next_cursor")
-            if not cursor:
-                return pages
+        return await every_page(client, "get_session", {"id": long_run[:8], "limit": 7, "text_limit": 300})
     pages = drive(records.config, transport, scenario)
     calls = [row["id"] for row in records.rows("SELECT id FROM llm_calls WHERE session_id = ? ORDER BY seq", long_run)]
     assert len(calls) == 31 and len(pages) == 5
@@ -165,14 +162,7 @@ def test_search_errors_groups_by_pattern_with_examples(records, transport):
         by_text = structured(await client.call_tool("search_errors", {"text": "permission DENIED", "examples": 2}))
         fingerprint = by_text["groups"][0]["fingerprint"]
         by_fingerprint = structured(await client.call_tool("search_errors", {"fingerprint": fingerprint}))
-        pages, cursor = [], None
-        while True:
-            page = structured(await client.call_tool(
-                "search_errors", {"source": "tool", "limit": 5} | ({"cursor": cursor} if cursor else {})))
-            pages.append(page)
-            cursor = page.get("next_cursor")
-            if not cursor:
-                return by_text, by_fingerprint, pages
+        return by_text, by_fingerprint, await every_page(client, "search_errors", {"source": "tool", "limit": 5})
     by_text, by_fingerprint, pages = drive(records.config, transport, scenario)
     denied = records.rows("SELECT id, session_id, fingerprint FROM agent_errors WHERE message LIKE 'Permission denied%' "
                           "ORDER BY occurred_at DESC, id DESC")

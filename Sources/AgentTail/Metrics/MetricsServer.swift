@@ -2,14 +2,13 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import Prometheus
 import ServiceLifecycle
 
 /// Serves `/metrics` (the Prometheus text format, written by swift-prometheus) and `/healthz` on the address of
 /// `metrics.listen`, one request per connection.
 package struct MetricsServer: Service {
-    private let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+    private let listener: HTTPListener
     private let registry: PrometheusCollectorRegistry
     private let watch: PipelineWatch
     private let logger: Logger
@@ -27,48 +26,27 @@ package struct MetricsServer: Service {
     package static func listen(
         _ config: MetricsConfig, registry: PrometheusCollectorRegistry, watch: PipelineWatch, logger: Logger
     ) async throws -> MetricsServer {
-        let channel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+        let listener: HTTPListener
         do {
-            channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .bind(host: config.host, port: config.port) { child in
-                    child.eventLoop.makeCompletedFuture {
-                        try child.pipeline.syncOperations.configureHTTPServerPipeline()
-                        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
-                            wrappingChannelSynchronously: child)
-                    }
-                }
+            listener = try await HTTPListener.bind(host: config.host, port: config.port)
         } catch {
-            let reason = (error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
-            throw CannotListen(address: "\(config.host):\(config.port)", reason: reason)
+            throw CannotListen(address: "\(config.host):\(config.port)", reason: error.reason)
         }
-        let address = channel.channel.localAddress.map { "\($0.ipAddress ?? config.host):\($0.port ?? config.port)" }
+        let address = listener.localAddress.map { "\($0.ipAddress ?? config.host):\($0.port ?? config.port)" }
         logger.info(
             "serving /metrics and /healthz", metadata: ["address": "\(address ?? "\(config.host):\(config.port)")"])
-        return MetricsServer(channel: channel, registry: registry, watch: watch, logger: logger)
+        return MetricsServer(listener: listener, registry: registry, watch: watch, logger: logger)
     }
 
     /// The port listened on (the one chosen by the system when the configuration asked for port 0).
-    package var port: Int? { channel.channel.localAddress?.port }
+    package var port: Int? { listener.localAddress?.port }
 
     /// Serves until graceful shutdown, which closes the listening socket and ends the requests in progress.
     package func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown {
-                try await channel.executeThenClose { connections in
-                    try await withThrowingDiscardingTaskGroup { group in
-                        for try await connection in connections {
-                            group.addTask { await serve(connection) }
-                        }
-                    }
-                }
-            }
-        } catch is CancellationError {
-            // Shutting down: a normal end.
-        }
+        try await listener.run { connection in await serve(connection) }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+    private func serve(_ connection: HTTPListener.Connection) async {
         do {
             try await connection.executeThenClose { requests, responses in
                 var head: HTTPRequestHead?
