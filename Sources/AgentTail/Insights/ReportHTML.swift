@@ -12,25 +12,28 @@ package enum ReportHTML {
     static let failedColour = "#D55E00"
     static let otherColour = "#8C8C8C"
 
+    /// Where the page's names lead, when it is part of a site (`agenttail ui`); a report file links nowhere.
+    package struct Links: Sendable {
+        /// A session's page, at the row `anchor` (an LLM call's or a tool run's id) when given.
+        package var session: @Sendable (_ id: String, _ anchor: String?) -> String
+        package var tool: @Sendable (_ name: String) -> String
+        package var errorPattern: @Sendable (_ source: String, _ fingerprint: String) -> String
+
+        package init(
+            session: @escaping @Sendable (String, String?) -> String, tool: @escaping @Sendable (String) -> String,
+            errorPattern: @escaping @Sendable (String, String) -> String
+        ) {
+            self.session = session
+            self.tool = tool
+            self.errorPattern = errorPattern
+        }
+    }
+
     package static func render(_ report: Report) -> String {
         let title = "agenttail report: \(ReportText.minute(report.period.from)) to \(ReportText.minute(report.period.to)) UTC"
-        var body = "<header><h1>\(escape(title))</h1><p>From the \(report.source == "local" ? "local store" : escape(report.source))"
+        let body = "<header><h1>\(escape(title))</h1><p>From the \(report.source == "local" ? "local store" : escape(report.source))"
             + "; the charts show the \(Int(report.days.filter { !$0.inPeriod }.count)) days before the period in a "
-            + "lighter shade.</p></header>\n"
-        body += cards(report)
-        // Over more than two months, a bar a day is a hairline: the charts count by week instead.
-        let (buckets, unit) = report.days.count > 62 ? (weeks(report.days), "week") : (report.days, "day")
-        body += section("Sessions and failures per \(unit)", sessionsChart(buckets, unit: unit))
-        body += section("Cost per \(unit) by model", costChart(buckets, unit: unit))
-        body += section("Anomalies", list(report.anomalies.map(\.explanation), none: "None found."))
-        body += section("Problems", problemsTable(report.problems))
-        body += section("Tools", toolChart(report.tools) + toolTable(report.tools))
-        body += section("Error patterns", errorChart(report.errors, buckets, unit: unit) + errorTable(report.errors))
-        body += section("Cost by model", modelTable(report.models))
-        if let groups = report.groups { body += section("By \(groups.by)", groupTable(groups)) }
-        body += section("Slowest sessions", sessionTable(report.slowestSessions))
-        body += section("Costliest sessions", sessionTable(report.costliestSessions))
-        if !report.notes.isEmpty { body += section("Notes", list(report.notes, none: "")) }
+            + "lighter shade.</p></header>\n" + sections(report, links: nil)
         let policy =
             "default-src 'none'; style-src '\(hash(style))'; script-src '\(hash(script))'; img-src data:; "
             + "base-uri 'none'; form-action 'none'"
@@ -52,6 +55,25 @@ package enum ReportHTML {
             </html>
 
             """
+    }
+
+    /// The report's parts: figures, charts and tables, each name linked through `links` when given.
+    package static func sections(_ report: Report, links: Links?) -> String {
+        var body = cards(report)
+        // Over more than two months, a bar a day is a hairline: the charts count by week instead.
+        let (buckets, unit) = report.days.count > 62 ? (weeks(report.days), "week") : (report.days, "day")
+        body += section("Sessions and failures per \(unit)", sessionsChart(buckets, unit: unit))
+        body += section("Cost per \(unit) by model", costChart(buckets, unit: unit))
+        body += section("Anomalies", anomalyList(report.anomalies, links))
+        body += section("Problems", problemsTable(report.problems, links))
+        body += section("Tools", toolChart(report.tools) + toolTable(report.tools, links))
+        body += section("Error patterns", errorChart(report.errors, buckets, unit: unit) + errorTable(report.errors, links))
+        body += section("Cost by model", modelTable(report.models))
+        if let groups = report.groups { body += section("By \(groups.by)", groupTable(groups)) }
+        body += section("Slowest sessions", sessionTable(report.slowestSessions, links))
+        body += section("Costliest sessions", sessionTable(report.costliestSessions, links))
+        if !report.notes.isEmpty { body += section("Notes", list(report.notes, none: "")) }
+        return body
     }
 
     /// Text as HTML text or attribute value: markup characters escaped, control characters shown as symbols.
@@ -113,11 +135,20 @@ package enum ReportHTML {
     private struct Cell {
         var text: String
         var sort: Double?
+        /// Where the cell's text leads.
+        var href: String?
         var numeric: Bool { sort != nil }
 
-        init(_ text: String, sort: Double? = nil) {
+        init(_ text: String, sort: Double? = nil, href: String? = nil) {
             self.text = text
             self.sort = sort
+            self.href = href
+        }
+
+        /// The text, as a link when it leads somewhere.
+        var content: String {
+            guard let href else { return escape(text) }
+            return "<a href=\"\(escape(href))\">\(escape(text))</a>"
         }
     }
 
@@ -133,11 +164,11 @@ package enum ReportHTML {
             html += "<tr>"
             for cell in row {
                 if let sort = cell.sort {
-                    html += "<td class=\"num\" data-sort=\"\(sort)\">\(escape(cell.text))</td>"
+                    html += "<td class=\"num\" data-sort=\"\(sort)\">\(cell.content)</td>"
                 } else if cell.text.count > 24 {
-                    html += "<td class=\"text\">\(escape(cell.text))</td>"
+                    html += "<td class=\"text\">\(cell.content)</td>"
                 } else {
-                    html += "<td>\(escape(cell.text))</td>"
+                    html += "<td>\(cell.content)</td>"
                 }
             }
             html += "</tr>"
@@ -149,31 +180,47 @@ package enum ReportHTML {
     private static func dollars(_ value: Double?) -> Cell { Cell(ReportText.dollars(value), sort: value ?? -1) }
     private static func duration(_ value: Double?) -> Cell { Cell(ReportText.duration(value), sort: value ?? -1) }
 
-    private static func problemsTable(_ problems: [Report.Problem]) -> String {
+    private static func problemsTable(_ problems: [Report.Problem], _ links: Links?) -> String {
         table(
             ["kind", "session", "what the log shows", "evidence"],
             problems.map { problem in
-                [Cell(problem.kind), Cell(problem.sessionId), Cell(problem.explanation),
+                [Cell(problem.kind), Cell(problem.sessionId, href: links?.session(problem.sessionId, nil)),
+                 Cell(problem.explanation, href: links?.session(problem.sessionId, problem.evidence.first)),
                  Cell(problem.evidence.map { String($0.prefix(8)) }.joined(separator: " "))]
             }, caption: "Problems found inside single sessions, with the rows that show them")
     }
 
-    private static func toolTable(_ tools: [Report.ToolUsage]) -> String {
+    private static func anomalyList(_ anomalies: [Report.Anomaly], _ links: Links?) -> String {
+        guard !anomalies.isEmpty else { return "<p>None found.</p>\n" }
+        return "<ul>"
+            + anomalies.map { anomaly in
+                if let links, anomaly.subject.hasPrefix("tool:") {
+                    "<li><a href=\"\(escape(links.tool(String(anomaly.subject.dropFirst(5)))))\">"
+                        + "\(escape(anomaly.explanation))</a></li>"
+                } else {
+                    "<li>\(escape(anomaly.explanation))</li>"
+                }
+            }.joined() + "</ul>\n"
+    }
+
+    private static func toolTable(_ tools: [Report.ToolUsage], _ links: Links?) -> String {
         table(
             ["tool", "category", "calls", "failed", "failure rate", "p50", "p95", "memory p95", "CPU p50"],
             tools.map { tool in
-                [Cell(tool.name), Cell(tool.category ?? "-"), number(tool.calls), number(tool.failures),
+                [Cell(tool.name, href: links?.tool(tool.name)), Cell(tool.category ?? "-"), number(tool.calls),
+                 number(tool.failures),
                  Cell(ReportText.percent(tool.failureRate), sort: tool.failureRate), duration(tool.p50Ms),
                  duration(tool.p95Ms), Cell(ReportText.bytes(tool.p95PeakRssBytes), sort: tool.p95PeakRssBytes ?? -1),
                  duration(tool.p50CpuMs)]
             }, caption: "Tool runs of the period; memory (of the agent's process tree) and CPU of the runs measured live")
     }
 
-    private static func errorTable(_ errors: [Report.ErrorPattern]) -> String {
+    private static func errorTable(_ errors: [Report.ErrorPattern], _ links: Links?) -> String {
         table(
             ["count", "sessions", "source", "latest message"],
             errors.map { error in
-                [number(error.count), number(error.sessions), Cell(error.source), Cell(error.example)]
+                [number(error.count), number(error.sessions), Cell(error.source),
+                 Cell(error.example, href: links?.errorPattern(error.source, error.fingerprint))]
             }, caption: "The most frequent error patterns")
     }
 
@@ -197,11 +244,12 @@ package enum ReportHTML {
             }, caption: "The period by \(groups.by)")
     }
 
-    private static func sessionTable(_ sessions: [Report.SessionSummary]) -> String {
+    private static func sessionTable(_ sessions: [Report.SessionSummary], _ links: Links?) -> String {
         table(
             ["started", "agent", "status", "duration", "cost", "LLM calls", "tool runs", "task"],
             sessions.map { session in
-                [Cell(ReportText.minute(session.startedAt)), Cell(session.agent ?? "-"), Cell(session.status),
+                [Cell(ReportText.minute(session.startedAt), href: links?.session(session.id, nil)),
+                 Cell(session.agent ?? "-"), Cell(session.status),
                  duration(session.durationMs.map(Double.init)), dollars(session.costUsd), number(session.llmCalls),
                  number(session.toolCalls), Cell(session.task ?? "")]
             }, caption: "Sessions that started in the period")
