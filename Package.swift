@@ -60,7 +60,10 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            resources: [.copy("Resources/rules"), .copy("Resources/secrets"), .copy("Resources/pricing")],
+            resources: [
+                .copy("Resources/rules"), .copy("Resources/secrets"), .copy("Resources/pricing"),
+                .copy("Resources/dashboard"),
+            ],
             swiftSettings: upcoming,
             plugins: ["BuildInfo"]
         ),

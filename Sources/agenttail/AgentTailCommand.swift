@@ -18,7 +18,7 @@ struct AgentTailCommand: AsyncParsableCommand {
         version: AgentTail.versionAndCommit,
         subcommands: [
             RunCommand.self, ReportCommand.self, StatusCommand.self, CheckCommand.self, ParseCommand.self,
-            TestRulesCommand.self, DeadLettersCommand.self, McpCommand.self,
+            TestRulesCommand.self, DeadLettersCommand.self, McpCommand.self, UICommand.self,
         ]
     )
 

@@ -66,14 +66,25 @@ package enum ReportHTML {
         body += section("Cost per \(unit) by model", costChart(buckets, unit: unit))
         body += section("Anomalies", anomalyList(report.anomalies, links))
         body += section("Problems", problemsTable(report.problems, links))
-        body += section("Tools", toolChart(report.tools) + toolTable(report.tools, links))
-        body += section("Error patterns", errorChart(report.errors, buckets, unit: unit) + errorTable(report.errors, links))
+        body += section("Tools", tools(report.tools, links: links))
+        body += section("Error patterns", errors(report, links: links))
         body += section("Cost by model", modelTable(report.models))
         if let groups = report.groups { body += section("By \(groups.by)", groupTable(groups)) }
         body += section("Slowest sessions", sessionTable(report.slowestSessions, links))
         body += section("Costliest sessions", sessionTable(report.costliestSessions, links))
         if !report.notes.isEmpty { body += section("Notes", list(report.notes, none: "")) }
         return body
+    }
+
+    /// The tools' chart and table, each tool linked through `links`.
+    package static func tools(_ tools: [Report.ToolUsage], links: Links?) -> String {
+        toolChart(tools) + toolTable(tools, links)
+    }
+
+    /// The error patterns' chart and table, each pattern linked through `links`.
+    package static func errors(_ report: Report, links: Links?) -> String {
+        let (buckets, unit) = report.days.count > 62 ? (weeks(report.days), "week") : (report.days, "day")
+        return errorChart(report.errors, buckets, unit: unit) + errorTable(report.errors, links)
     }
 
     /// Text as HTML text or attribute value: markup characters escaped, control characters shown as symbols.

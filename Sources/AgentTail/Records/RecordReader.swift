@@ -110,10 +110,29 @@ package struct RecordReader: Sendable {
         }
     }
 
-    /// A page of at most `limit` sessions that match `filter`, newest first, from `cursor`.
-    package func sessions(_ filter: SessionFilter, limit: Int, cursor: PageCursor?, textCut: TextCut) async throws
-        -> Records.SessionPage
-    {
+    /// The orders a list of sessions can be in.
+    package enum SessionOrder: String, Sendable, CaseIterable {
+        case newest, oldest, longest, costliest, errors
+
+        /// The SQL order; every one ends on the id, so that pages never overlap.
+        var sql: String {
+            switch self {
+            case .newest: "started_at DESC, id DESC"
+            case .oldest: "started_at IS NULL, started_at, id"
+            case .longest: "duration_ms IS NULL, duration_ms DESC, id"
+            case .costliest: "cost_usd IS NULL, cost_usd DESC, id"
+            case .errors: "errors DESC, started_at DESC, id"
+            }
+        }
+    }
+
+    /// A page of at most `limit` sessions that match `filter`, in `order` (newest first by default), from `cursor`.
+    ///
+    /// Newest first, pages follow positions (`PageCursor.after`); in the other orders, whose values change while a
+    /// session runs, they follow counts.
+    package func sessions(
+        _ filter: SessionFilter, order: SessionOrder = .newest, limit: Int, cursor: PageCursor?, textCut: TextCut
+    ) async throws -> Records.SessionPage {
         try await read { db in
             let (conditions, arguments) = filter.conditions
             let matching = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
@@ -121,7 +140,8 @@ package struct RecordReader: Sendable {
             var page = conditions
             var pageArguments = arguments
             // Sessions without a start sort after all others (SQLite orders NULL lowest).
-            switch cursor {
+            let offset = order == .newest ? 0 : cursor?.offset ?? 0
+            switch order == .newest ? cursor : nil {
             case .after(let startedAt?, let id):
                 page.append("(started_at < ? OR (started_at = ? AND id < ?) OR started_at IS NULL)")
                 pageArguments += [startedAt, startedAt, id]
@@ -131,7 +151,7 @@ package struct RecordReader: Sendable {
             case .offset, nil:
                 break
             }
-            pageArguments += [limit + 1]
+            pageArguments += [limit + 1, offset]
             let rows = try Row.fetchAll(
                 db,
                 sql: """
@@ -143,7 +163,7 @@ package struct RecordReader: Sendable {
                                AS problems
                     FROM agent_sessions AS s
                     \(page.isEmpty ? "" : "WHERE " + page.joined(separator: " AND "))
-                    ORDER BY started_at DESC, id DESC LIMIT ?
+                    ORDER BY \(order.sql) LIMIT ? OFFSET ?
                     """,
                 arguments: pageArguments)
             let sessions = rows.prefix(limit).map { row in
@@ -157,9 +177,11 @@ package struct RecordReader: Sendable {
                     task: textCut.text(row[13], length: row[14]))
             }
             let last = rows.count > limit ? rows[limit - 1] : nil
-            return Records.SessionPage(
-                total: total ?? 0, sessions: Array(sessions),
-                nextCursor: last.map { PageCursor.after(startedAt: $0["started_at"], id: $0["id"]).token })
+            let next: PageCursor? =
+                order == .newest
+                ? last.map { PageCursor.after(startedAt: $0["started_at"], id: $0["id"]) }
+                : last.map { _ in PageCursor.offset(offset + limit) }
+            return Records.SessionPage(total: total ?? 0, sessions: Array(sessions), nextCursor: next?.token)
         }
     }
 

@@ -1,0 +1,116 @@
+import AgentTail
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+struct UICommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ui",
+        abstract: "Serve a local web page to look at runs as they happen: overview, sessions, timelines, tools, errors.",
+        discussion: """
+            Reads the embedded store (the `local` sink of the configuration) and serves, at http://127.0.0.1:8377/:
+            the overview of a period (the report, with its charts, anomalies and problems), the sessions (filter, \
+            sort, pages), each session's timeline (LLM calls and tool runs on one time axis, each with its texts), \
+            the tools and the error patterns. A session's page and the list follow the store while the agent runs.
+
+            Nothing comes from the network; every answer carries a strict Content-Security-Policy. It answers this \
+            machine only, unless --allow-remote is given with a token (from --token-file or AGENTTAIL_UI_TOKEN).
+
+            Examples:
+              agenttail ui --config agenttail.yaml
+              agenttail ui --config agenttail.yaml --listen 127.0.0.1:9000
+              AGENTTAIL_UI_TOKEN=$(openssl rand -hex 24) agenttail ui --config agenttail.yaml --listen 0.0.0.0:8377 --allow-remote
+            """)
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var configOption: ConfigOption
+
+    @Option(help: ArgumentHelp("Where to listen: HOST:PORT (port 0 picks a free one).", valueName: "address"))
+    var listen = "127.0.0.1:8377"
+
+    @Flag(help: "Answer other machines too; needs a token (--token-file or AGENTTAIL_UI_TOKEN).")
+    var allowRemote = false
+
+    @Option(
+        name: .customLong("token-file"),
+        help: ArgumentHelp("A file holding the token other machines must present, with --allow-remote.", valueName: "path"))
+    var tokenFile: String?
+
+    func run() async throws {
+        let logger = common.bootstrapLogging(default: .warning)
+        let config = try configOption.load()
+        guard let local = config.sinks.local else {
+            printError(
+                "the configuration has no local store to show; add `local: {path: ...}` under `sinks:` (agenttail run "
+                    + "writes it)")
+            throw ExitCode(2)
+        }
+        let (host, port) = try address()
+        let access = try access(host: host)
+        if !FileManager.default.fileExists(atPath: local.path) {
+            logger.warning(
+                "there is no local store yet; the pages will say so until `agenttail run` creates it",
+                metadata: ["path": "\(local.path)"])
+        }
+        let site = DashboardSite(storePath: local.path, baselineSeconds: Double(config.report.baseline.components.seconds))
+        let server: DashboardServer
+        do {
+            server = try await DashboardServer.listen(host: host, port: port, access: access, site: site, logger: logger)
+        } catch {
+            printError(error.description)
+            throw ExitCode(2)
+        }
+        let shown = host.contains(":") ? "[\(host)]" : host
+        printDiagnostic("agenttail: serving the dashboard at http://\(shown):\(server.port ?? port)/ (Ctrl-C stops)")
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// `--listen` as a host and a port.
+    private func address() throws -> (String, Int) {
+        var host = "127.0.0.1"
+        var portText = listen
+        if let colon = listen.lastIndex(of: ":") {
+            host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            portText = String(listen[listen.index(after: colon)...])
+        }
+        guard let port = Int(portText), (0...65_535).contains(port), !host.isEmpty else {
+            printError("'\(listen)' is not an address to listen on; write HOST:PORT, such as 127.0.0.1:8377")
+            throw ExitCode(2)
+        }
+        return (host == "localhost" ? "127.0.0.1" : host, port)
+    }
+
+    /// Who may look: this machine, or whoever has the token.
+    private func access(host: String) throws -> DashboardAccess {
+        let loopback = host.hasPrefix("127.") || host == "::1"
+        guard allowRemote else {
+            if !loopback {
+                printError(
+                    "\(host) is not a loopback address: the dashboard shows what your agents did; to open it to other "
+                        + "machines, add --allow-remote with a token (--token-file or AGENTTAIL_UI_TOKEN)")
+                throw ExitCode(2)
+            }
+            return .loopback
+        }
+        var token = ProcessInfo.processInfo.environment["AGENTTAIL_UI_TOKEN"]
+        if let tokenFile {
+            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
+                printError("cannot read the token from \(tokenFile)")
+                throw ExitCode(2)
+            }
+            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard let token, token.count >= 16, !token.contains(where: { $0 == ";" || $0.isWhitespace }) else {
+            printError(
+                "--allow-remote needs a token of 16 characters or more, without spaces or ';', in --token-file or "
+                    + "AGENTTAIL_UI_TOKEN (such as: openssl rand -hex 24)")
+            throw ExitCode(2)
+        }
+        return .token(token)
+    }
+}
