@@ -34,4 +34,4 @@ command -v chromium >/dev/null || {
 swift build --build-tests
 swift test --skip-build 2>&1 | tee .build/test-output.txt
 python3 -m pytest -q -p no:cacheprovider Tests/Schema Tests/Servers Tests/EndToEnd Tests/Redaction Tests/Faults \
-  Tests/Resources Tests/MCP
+  Tests/Resources Tests/MCP Tests/Dashboard

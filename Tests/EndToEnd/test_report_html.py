@@ -1,29 +1,19 @@
 """The HTML report in a headless Chromium, offline: it renders, its charts are there, its own script runs, and
 nothing planted in the logs does. The screenshot is kept in .build/artefacts/ for a person to look at."""
-import json
 import re
-import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
 
 import pytest
-import urllib.request
-import websocket
 
+from devtools import DevTools, chromium
 from stack import BINARY, ROOT, fixture_store
 
 ARTEFACTS = ROOT / ".build" / "artefacts"
 # What an agent may write: markup that would run, close the SVG, break a table, or move the terminal's cursor.
 HOSTILE = ("<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
            "</svg></table>| a | b |\x1b[2J\x1b]0;owned\x07")
-
-
-def chromium():
-    for name in ("chromium", "chromium-browser"):
-        if shutil.which(name):
-            return name
-    pytest.fail("chromium is not installed: scripts/test.sh installs Debian's package")
 
 
 def browse(page: Path, *arguments):
@@ -91,69 +81,9 @@ def test_a_screenshot_is_kept_for_people_to_look_at(report_page):
         assert shot.stat().st_size > 20_000, f"{name} looks empty"
 
 
-class DevTools:
-    """A headless Chromium driven through the DevTools protocol: evaluate script, press keys."""
-
-    def __init__(self, page: Path, profile: Path):
-        self.process = subprocess.Popen(
-            [chromium(), "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--host-resolver-rules=MAP * ~NOTFOUND", "--remote-debugging-port=0", f"--user-data-dir={profile}",
-             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        for line in self.process.stderr:
-            match = re.search(r"DevTools listening on ws://127\.0\.0\.1:(\d+)/", line)
-            if match:
-                break
-        else:
-            pytest.fail("Chromium did not open its DevTools port")
-        targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{match.group(1)}/json"))
-        target = next(target for target in targets if target["type"] == "page")
-        self.socket = websocket.create_connection(target["webSocketDebuggerUrl"], timeout=30)
-        self.counter = 0
-        self.events = []
-        # The report is opened only now, from a blank page already connected to: no navigation can then destroy the
-        # context a later evaluation runs in. It has loaded once the load event came and its script marked it.
-        self.call("Page.enable")
-        self.call("Page.navigate", url=page.as_uri())
-        while "Page.loadEventFired" not in self.events:
-            self.events.append(json.loads(self.socket.recv()).get("method"))
-        self.wait_for("document.documentElement?.getAttribute('data-tables') === 'sortable'")
-
-    def call(self, method: str, **params):
-        self.counter += 1
-        self.socket.send(json.dumps({"id": self.counter, "method": method, "params": params}))
-        while True:
-            answer = json.loads(self.socket.recv())
-            if "method" in answer:
-                self.events.append(answer["method"])
-            if answer.get("id") == self.counter:
-                assert "error" not in answer, answer
-                return answer["result"]
-
-    def evaluate(self, expression: str):
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
-        assert "exceptionDetails" not in result, result
-        return result["result"].get("value")
-
-    def wait_for(self, expression: str):
-        for _ in range(200):
-            if self.evaluate(f"Boolean({expression})"):
-                return
-            self.call("Runtime.evaluate", expression="new Promise(r => requestAnimationFrame(r))", awaitPromise=True)
-        pytest.fail(f"never true: {expression}")
-
-    def press(self, key: str, code: int):
-        for kind in ("keyDown", "keyUp"):
-            self.call("Input.dispatchKeyEvent", type=kind, key=key, code=key, windowsVirtualKeyCode=code,
-                      nativeVirtualKeyCode=code, text="\r" if kind == "keyDown" else "")
-
-    def close(self):
-        self.socket.close()
-        self.process.kill()
-        self.process.wait()
-
-
 def test_tables_sort_by_click_and_by_keyboard(report_page, tmp_path):
-    browser = DevTools(report_page, tmp_path / "profile")
+    browser = DevTools(tmp_path / "profile")
+    browser.open(report_page.as_uri(), ready="document.documentElement?.getAttribute('data-tables') === 'sortable'")
     try:
         table = "document.querySelectorAll('table.sortable')"
         # The tools table: the one whose first header is "tool".

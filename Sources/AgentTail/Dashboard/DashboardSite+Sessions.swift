@@ -38,6 +38,7 @@ extension DashboardSite {
             }
             return cursor
         }
+        let live = await liveAddress()  // before the list: a change made while it is read is told at once
         let list = try await reader.sessions(
             filter, order: order, limit: Self.sessionsPerPage, cursor: cursor, textCut: TextCut(limit: 160))
         let kept: [(String, String?)] = ["status", "agent", "workspace", "branch", "host", "text", "since", "day", "week", "from", "to"]
@@ -47,9 +48,8 @@ extension DashboardSite {
             + ". The list follows the store as the agent runs.</p></header>\n"
         main += filterForm(query, order: order)
         let headers: [(String, RecordReader.SessionOrder?)] = [
-            ("started", order == .newest ? .oldest : .newest), ("status", nil), ("agent", nil), ("workspace", nil),
-            ("branch", nil), ("host", nil), ("duration", .longest), ("LLM calls", nil), ("tool runs", nil),
-            ("errors", .errors), ("cost", .costliest), ("problems", nil), ("task", nil),
+            ("started", order == .newest ? .oldest : .newest), ("status", nil), ("task", nil), ("duration", .longest),
+            ("LLM calls", nil), ("tool runs", nil), ("errors", .errors), ("cost", .costliest), ("problems", nil),
         ]
         let headerCells = headers.map { name, sort -> String in
             guard let sort else { return DashboardHTML.escape(name) }
@@ -61,20 +61,22 @@ extension DashboardSite {
         }
         let rows = list.sessions.map { session -> [String] in
             let link = DashboardHTML.sessionLink(session.id)
+            let place = [session.agent, session.workspace, session.gitBranch, session.host].compactMap { $0 }
             return [
-                DashboardHTML.link(link, ReportText.minute(session.startedAt)), DashboardHTML.status(session.status),
-                DashboardHTML.escape(session.agent ?? "-"), DashboardHTML.escape(session.workspace ?? "-"),
-                DashboardHTML.escape(session.gitBranch ?? "-"), DashboardHTML.escape(session.host ?? "-"),
+                "<span class=\"when\">" + DashboardHTML.link(link, ReportText.minute(session.startedAt)) + "</span>",
+                DashboardHTML.status(session.status),
+                DashboardHTML.link(link, session.task ?? "(no task)", extra: " class=\"task\"")
+                    + "<div class=\"place\">\(DashboardHTML.escape(place.joined(separator: " · ")))</div>",
                 DashboardHTML.escape(ReportText.duration(session.durationMs.map(Double.init))),
                 ReportText.count(session.llmCalls),
-                "\(ReportText.count(session.toolCalls))" + (session.toolErrors > 0 ? " <span class=\"bad\">(✗ \(session.toolErrors))</span>" : ""),
+                "\(ReportText.count(session.toolCalls))"
+                    + (session.toolErrors > 0 ? " <span class=\"bad\">(✗ \(session.toolErrors))</span>" : ""),
                 ReportText.count(session.errors), DashboardHTML.escape(ReportText.dollars(session.costUsd)),
                 DashboardHTML.escape(session.problems.joined(separator: ", ")),
-                DashboardHTML.link(link, session.task ?? "(no task)", extra: " class=\"task\""),
             ]
         }
         main += "<section class=\"flush\">" + DashboardHTML.table(
-            headerCells, numeric: [6, 7, 8, 9, 10], rows,
+            headerCells, numeric: [3, 4, 5, 6, 7], rows,
             caption: "Sessions, \(order == .newest ? "newest first" : "by \(order.rawValue)")") + "</section>\n"
         var pager: [String] = []
         if cursor != nil { pager.append(DashboardHTML.link(DashboardRequest.link("/sessions", kept + [("order", order == .newest ? nil : order.rawValue)]), "First page")) }
@@ -84,7 +86,7 @@ extension DashboardSite {
                 "Next page →", extra: " rel=\"next\""))
         }
         if !pager.isEmpty { main += "<nav class=\"pager\" aria-label=\"Pages\">" + pager.joined(separator: " ") + "</nav>\n" }
-        return page("Sessions", .sessions, main, request, live: "/events")
+        return page("Sessions", .sessions, main, request, live: live)
     }
 
     private func filterForm(_ query: [String: String], order: RecordReader.SessionOrder) -> String {
@@ -110,6 +112,8 @@ extension DashboardSite {
 
     /// One session: its facts, problems, the timeline of its calls and tool runs, each step's texts.
     func session(_ id: String, _ request: DashboardRequest) async throws -> DashboardResponse {
+        // The signature first: a change made while the page is read is then told to it at once.
+        let live = await liveAddress(session: id)
         let answer = try await reader.session(id, limit: 2_000, cursor: nil, textCut: Self.pageTextCut)
         let facts = answer.session
         let escape = DashboardHTML.escape
@@ -154,8 +158,7 @@ extension DashboardSite {
         if answer.nextCursor != nil {
             main += "<p class=\"muted\">The first \(answer.steps.count) of \(answer.stepsTotal) steps are shown.</p>"
         }
-        return page("Session \(facts.id.prefix(8))", .sessions, main, request,
-            live: DashboardRequest.link("/events", [("session", facts.id)]))
+        return page("Session \(facts.id.prefix(8))", .sessions, main, request, live: live)
     }
 
     /// Each step folded: its summary line, then its texts and tool runs.

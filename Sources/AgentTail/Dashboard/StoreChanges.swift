@@ -61,7 +61,10 @@ package actor StoreChanges {
                 connection = try? DatabaseQueue(path: path, configuration: configuration)
             }
             let now = try? await connection?.read { db in try Int.fetchOne(db, sql: "PRAGMA data_version") }
-            if let now, let seen = version, now != seen {
+            // The first reading is a change too: what was committed between a listener's joining and this reading
+            // has no version before it to differ from (listeners compare what they show, so a change that was
+            // none costs one comparison).
+            if let now, version.map({ now != $0 }) ?? true {
                 send(.changed)
                 quiet = .now
             } else if ContinuousClock.now - quiet > quietAfter {
