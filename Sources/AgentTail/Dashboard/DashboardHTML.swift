@@ -101,17 +101,21 @@ enum DashboardHTML {
             }.joined(separator: " · ") + "</p>\n"
     }
 
-    /// A table whose headers are plain (pages that sort on the server use links in their headers instead).
-    static func table(_ headers: [String], numeric: Set<Int> = [], _ rows: [[String]], caption: String) -> String {
+    /// A table. `headers` are HTML (pages that sort on the server put links there); `labels`, when given, name each
+    /// column in plain words, and on a narrow screen the rows become cards that label their cells with them.
+    static func table(
+        _ headers: [String], labels: [String]? = nil, numeric: Set<Int> = [], _ rows: [[String]], caption: String
+    ) -> String {
         guard !rows.isEmpty else { return "<p>None.</p>\n" }
-        var html = "<div class=\"scroll\"><table><caption>\(escape(caption))</caption><thead><tr>"
+        var html = "<div class=\"scroll\"><table\(labels == nil ? "" : " class=\"cards-narrow\"")><caption>\(escape(caption))</caption><thead><tr>"
         for (index, header) in headers.enumerated() {
             html += "<th scope=\"col\"\(numeric.contains(index) ? " class=\"num\"" : "")>\(header)</th>"
         }
         html += "</tr></thead><tbody>"
         for row in rows {
             html += "<tr>" + row.enumerated().map { index, cell in
-                "<td\(numeric.contains(index) ? " class=\"num\"" : "")>\(cell)</td>"
+                let label = labels.map { " data-label=\"\(escape($0[index]))\"" } ?? ""
+                return "<td\(numeric.contains(index) ? " class=\"num\"" : "")\(label)>\(cell)</td>"
             }.joined() + "</tr>"
         }
         return html + "</tbody></table></div>\n"

@@ -76,7 +76,7 @@ extension DashboardSite {
             ]
         }
         main += "<section class=\"flush\">" + DashboardHTML.table(
-            headerCells, numeric: [3, 4, 5, 6, 7], rows,
+            headerCells, labels: headers.map(\.0), numeric: [3, 4, 5, 6, 7], rows,
             caption: "Sessions, \(order == .newest ? "newest first" : "by \(order.rawValue)")") + "</section>\n"
         var pager: [String] = []
         if cursor != nil { pager.append(DashboardHTML.link(DashboardRequest.link("/sessions", kept + [("order", order == .newest ? nil : order.rawValue)]), "First page")) }
