@@ -18,3 +18,4 @@ echo "The report of these runs (agenttail report --help for periods, groups and 
 .build/debug/agenttail report --config examples/agenttail.yaml --from 2026-11-01
 echo
 echo "Query the store yourself: sqlite3 demo/events.sqlite 'SELECT tool_name, success, duration_ms FROM tool_executions'"
+echo "Look at them in a browser: .build/debug/agenttail ui --config examples/agenttail.yaml (then open http://127.0.0.1:8377/)"

@@ -15,7 +15,7 @@ package enum DashboardAccess: Sendable, Equatable {
     static let cookie = "agenttail_ui"
 
     /// Nil when `request` from `peer` may be answered; otherwise the refusal.
-    func refusal(_ request: DashboardRequest, peer: SocketAddress?) -> DashboardResponse? {
+    package func refusal(_ request: DashboardRequest, peer: SocketAddress?) -> DashboardResponse? {
         switch self {
         case .loopback:
             guard let peer, Self.isLoopback(peer) else {
