@@ -24,35 +24,21 @@ package struct RecordHTTPServer: Service {
         package var description: String
     }
 
-    /// A loopback address to listen on, from `HOST:PORT` or `PORT`.
-    package struct Address: Sendable, Equatable, CustomStringConvertible {
-        package var host: String
-        package var port: Int
-
-        package init(_ text: String) throws(CannotListen) {
-            var host = "127.0.0.1"
-            var portText = text
-            if let colon = text.lastIndex(of: ":") {
-                host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-                portText = String(text[text.index(after: colon)...])
-            }
-            guard let port = Int(portText), (0...65_535).contains(port) else {
-                throw CannotListen(description: "'\(text)' is not an address to listen on; write 127.0.0.1:PORT")
-            }
-            guard ["127.0.0.1", "localhost", "::1"].contains(host) || host.hasPrefix("127.") else {
-                throw CannotListen(
-                    description: "\(host) is not a loopback address: the MCP server has no authentication, so it "
-                        + "listens on 127.0.0.1, ::1 or localhost only")
-            }
-            self.host = host == "localhost" ? "127.0.0.1" : host
-            self.port = port
+    /// The loopback address `text` names.
+    package static func address(_ text: String) throws(CannotListen) -> HTTPListener.Address {
+        guard let address = HTTPListener.Address(text) else {
+            throw CannotListen(description: "'\(text)' is not an address to listen on; write 127.0.0.1:PORT")
         }
-
-        package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+        guard address.isLoopback else {
+            throw CannotListen(
+                description: "\(address.host) is not a loopback address: the MCP server has no authentication, so it "
+                    + "listens on 127.0.0.1, ::1 or localhost only")
+        }
+        return address
     }
 
     /// Listens at once, so that a port in use is reported before anything is served.
-    package static func listen(_ address: Address, server: RecordServer, logger: Logger) async throws
+    package static func listen(_ address: HTTPListener.Address, server: RecordServer, logger: Logger) async throws
         -> RecordHTTPServer
     {
         let listener: HTTPListener

@@ -74,6 +74,23 @@ struct ConfigOption: ParsableArguments {
         self.config = config
     }
 
+    /// The embedded store's path, for a command that reads it to `purpose`; exits with what to add when the
+    /// configuration has none, and warns when it has not been written yet.
+    func localStore(of config: AgentTailConfig, purpose: String, logger: Logger) throws -> String {
+        guard let local = config.sinks.local else {
+            printError(
+                "the configuration has no local store to \(purpose); add `local: {path: ...}` under `sinks:` "
+                    + "(agenttail run writes it)")
+            throw ExitCode(2)
+        }
+        if !FileManager.default.fileExists(atPath: local.path) {
+            logger.warning(
+                "there is no local store yet: `agenttail run --config \(self.config)` creates it as it reads the logs",
+                metadata: ["path": "\(local.path)"])
+        }
+        return local.path
+    }
+
     /// Exits with what to do when the configuration's state file does not exist yet.
     func requireState(of config: AgentTailConfig) throws {
         guard !FileManager.default.fileExists(atPath: config.state.path) else { return }

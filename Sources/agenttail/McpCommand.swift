@@ -41,33 +41,24 @@ struct McpCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = common.bootstrapLogging(default: .warning)
         let config = try configOption.load()
-        guard let local = config.sinks.local else {
-            printError(
-                "the configuration has no local store to answer from; add `local: {path: ...}` under `sinks:` "
-                    + "(agenttail run writes it)")
-            throw ExitCode(2)
-        }
-        if !FileManager.default.fileExists(atPath: local.path) {
-            logger.warning(
-                "there is no local store yet; tools will say so until `agenttail run` creates it",
-                metadata: ["path": "\(local.path)"])
-        }
+        let store = try configOption.localStore(of: config, purpose: "answer from", logger: logger)
         let server = RecordServer(
-            storePath: local.path, baselineSeconds: Double(config.report.baseline.components.seconds), logger: logger)
+            storePath: store, baselineSeconds: Double(config.report.baseline.components.seconds), logger: logger)
         guard let http else {
             try await server.serveStandardIO()
             return
         }
         let service: RecordHTTPServer
+        let address: HTTPListener.Address
         do {
-            service = try await RecordHTTPServer.listen(try RecordHTTPServer.Address(http), server: server, logger: logger)
+            address = try RecordHTTPServer.address(http)
+            service = try await RecordHTTPServer.listen(address, server: server, logger: logger)
         } catch let problem as RecordHTTPServer.CannotListen {
             printError(problem.description)
             throw ExitCode(2)
         }
-        let address = try RecordHTTPServer.Address(http)
-        let shown = address.host.contains(":") ? "[\(address.host)]" : address.host
-        printDiagnostic("agenttail: serving MCP at http://\(shown):\(service.port ?? address.port)/mcp (Ctrl-C stops)")
+        let shown = HTTPListener.Address("\(address.host):\(service.port ?? address.port)")!
+        printDiagnostic("agenttail: serving MCP at http://\(shown)/mcp (Ctrl-C stops)")
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -41,57 +41,35 @@ struct UICommand: AsyncParsableCommand {
     func run() async throws {
         let logger = common.bootstrapLogging(default: .warning)
         let config = try configOption.load()
-        guard let local = config.sinks.local else {
-            printError(
-                "the configuration has no local store to show; add `local: {path: ...}` under `sinks:` (agenttail run "
-                    + "writes it)")
+        guard let address = HTTPListener.Address(listen) else {
+            printError("'\(listen)' is not an address to listen on; write HOST:PORT, such as 127.0.0.1:8377")
             throw ExitCode(2)
         }
-        let (host, port) = try address()
-        let access = try access(host: host)
-        if !FileManager.default.fileExists(atPath: local.path) {
-            logger.warning(
-                "there is no local store yet; the pages will say so until `agenttail run` creates it",
-                metadata: ["path": "\(local.path)"])
-        }
-        let site = DashboardSite(storePath: local.path, baselineSeconds: Double(config.report.baseline.components.seconds))
+        let access = try access(address)
+        let store = try configOption.localStore(of: config, purpose: "show", logger: logger)
+        let site = DashboardSite(storePath: store, baselineSeconds: Double(config.report.baseline.components.seconds))
         let server: DashboardServer
         do {
-            server = try await DashboardServer.listen(host: host, port: port, access: access, site: site, logger: logger)
+            server = try await DashboardServer.listen(
+                host: address.host, port: address.port, access: access, site: site, logger: logger)
         } catch {
             printError(error.description)
             throw ExitCode(2)
         }
-        let shown = host.contains(":") ? "[\(host)]" : host
-        printDiagnostic("agenttail: serving the dashboard at http://\(shown):\(server.port ?? port)/ (Ctrl-C stops)")
+        let shown = HTTPListener.Address("\(address.host):\(server.port ?? address.port)")!
+        printDiagnostic("agenttail: serving the dashboard at http://\(shown)/ (Ctrl-C stops)")
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 
-    /// `--listen` as a host and a port.
-    private func address() throws -> (String, Int) {
-        var host = "127.0.0.1"
-        var portText = listen
-        if let colon = listen.lastIndex(of: ":") {
-            host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-            portText = String(listen[listen.index(after: colon)...])
-        }
-        guard let port = Int(portText), (0...65_535).contains(port), !host.isEmpty else {
-            printError("'\(listen)' is not an address to listen on; write HOST:PORT, such as 127.0.0.1:8377")
-            throw ExitCode(2)
-        }
-        return (host == "localhost" ? "127.0.0.1" : host, port)
-    }
-
     /// Who may look: this machine, or whoever has the token.
-    private func access(host: String) throws -> DashboardAccess {
-        let loopback = host.hasPrefix("127.") || host == "::1"
+    private func access(_ address: HTTPListener.Address) throws -> DashboardAccess {
         guard allowRemote else {
-            if !loopback {
+            if !address.isLoopback {
                 printError(
-                    "\(host) is not a loopback address: the dashboard shows what your agents did; to open it to other "
+                    "\(address.host) is not a loopback address: the dashboard shows what your agents did; to open it to other "
                         + "machines, add --allow-remote with a token (--token-file or AGENTTAIL_UI_TOKEN)")
                 throw ExitCode(2)
             }

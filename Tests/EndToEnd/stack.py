@@ -1,6 +1,8 @@
 """Helpers for the end-to-end tests: the agenttail binary, the Supabase and Langfuse test servers, workspaces."""
+import contextlib
 import json
 import os
+import re
 import secrets
 import signal
 import sqlite3
@@ -8,6 +10,7 @@ import ssl
 import string
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from datetime import datetime
@@ -291,3 +294,26 @@ def cure(admin):
     with admin.cursor() as cursor:
         cursor.execute("drop trigger if exists reject_poison on tool_executions; "
                        "drop function if exists reject_poison();")
+
+
+@contextlib.contextmanager
+def serving(arguments: list, announcement: str, env: dict | None = None):
+    """Runs the agenttail binary with `arguments` until the block ends; yields the match of `announcement`, the
+    regular expression of the line it writes to stderr once it serves. What it logs afterwards is read and dropped,
+    so that a full pipe never stops it."""
+    process = subprocess.Popen([str(BINARY), *arguments], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True, env=env)
+    try:
+        seen = []
+        for line in process.stderr:
+            seen.append(line)
+            match = re.search(announcement, line)
+            if match:
+                break
+        else:
+            raise AssertionError(f"agenttail {arguments[0]} did not start: {''.join(seen)!r}")
+        threading.Thread(target=process.stderr.read, daemon=True).start()
+        yield match
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

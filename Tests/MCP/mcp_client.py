@@ -1,9 +1,6 @@
 """Runs `agenttail mcp` over stdio or streamable HTTP and talks to it with the MCP Python SDK's client."""
 import contextlib
 import os
-import re
-import subprocess
-import threading
 from pathlib import Path
 
 import anyio
@@ -11,30 +8,17 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
-from stack import BINARY
+from stack import BINARY, serving
 
 TRANSPORTS = ["stdio", "http"]
 
 
 @contextlib.contextmanager
 def http_server(config: Path, *extra):
-    """`agenttail mcp --http 127.0.0.1:0` in the background; yields (its /mcp URL, the process)."""
-    process = subprocess.Popen([str(BINARY), "mcp", "--config", str(config), "--http", "127.0.0.1:0", *extra],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        seen = []
-        for line in process.stderr:  # warnings may come first
-            seen.append(line)
-            match = re.search(r"serving MCP at (http://127\.0\.0\.1:\d+/mcp)", line)
-            if match:
-                break
-        assert match, f"agenttail mcp --http did not start: {''.join(seen)!r}"
-        # Keep reading what it logs, so that a full pipe never stops it.
-        threading.Thread(target=process.stderr.read, daemon=True).start()
-        yield match.group(1), process
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    """`agenttail mcp --http 127.0.0.1:0` in the background; yields its /mcp URL."""
+    with serving(["mcp", "--config", str(config), "--http", "127.0.0.1:0", *extra],
+                 r"serving MCP at (http://127\.0\.0\.1:\d+/mcp)") as match:
+        yield match.group(1)
 
 
 @contextlib.asynccontextmanager
@@ -49,7 +33,7 @@ async def session(config: Path, transport: str):
                 await client.list_tools()  # the client validates results against the output schemas listed
                 yield client
     else:
-        with http_server(config) as (url, _):
+        with http_server(config) as url:
             async with streamable_http_client(url) as streams:
                 async with ClientSession(streams[0], streams[1]) as client:
                     await client.initialize()

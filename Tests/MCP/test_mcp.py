@@ -274,7 +274,7 @@ def test_http_listens_on_loopback_only_and_checks_origin(records):
                              capture_output=True, text=True, timeout=30)
     assert refused.returncode == 2
     assert "0.0.0.0 is not a loopback address" in refused.stderr
-    with http_server(records.config) as (url, _):
+    with http_server(records.config) as url:
         port = url.split(":")[2].split("/")[0]
         busy = subprocess.run([str(BINARY), "mcp", "--config", str(records.config), "--http", f"127.0.0.1:{port}"],
                               capture_output=True, text=True, timeout=30)

@@ -9,6 +9,30 @@ package struct HTTPListener: Sendable {
     package typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
     private let channel: NIOAsyncChannel<Connection, Never>
 
+    /// Where to listen, as `HOST:PORT`, `[IPv6]:PORT` or `PORT` (on 127.0.0.1) is written.
+    package struct Address: Sendable, Equatable, CustomStringConvertible {
+        package var host: String
+        package var port: Int
+
+        /// Nil when `text` is not an address.
+        package init?(_ text: String) {
+            var host = "127.0.0.1"
+            var portText = text
+            if let colon = text.lastIndex(of: ":") {
+                host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+                portText = String(text[text.index(after: colon)...])
+            }
+            guard let port = Int(portText), (0...65_535).contains(port), !host.isEmpty else { return nil }
+            self.host = host == "localhost" ? "127.0.0.1" : host
+            self.port = port
+        }
+
+        /// Whether only this machine can reach it.
+        package var isLoopback: Bool { host.hasPrefix("127.") || host == "::1" }
+
+        package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
+
     /// Why the address could not be listened on, as the system says it (`Address already in use`).
     package struct CannotBind: Error {
         package var reason: String
