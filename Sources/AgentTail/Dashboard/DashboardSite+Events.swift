@@ -18,7 +18,7 @@ extension DashboardSite {
             func changed() async -> Bool {
                 let now = try? await reader.signature(of: session)
                 defer { if let now { seen = now } }
-                return seen != nil && now != nil && now != seen
+                return now != nil && now != seen  // a store that appeared after the page changed too
             }
             if await changed() { continuation.yield("event: change\ndata: \(session == nil ? "store" : "session")\n\n") }
             for await tick in ticks {
