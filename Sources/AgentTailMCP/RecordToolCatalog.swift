@@ -87,6 +87,9 @@ enum RecordToolCatalog {
                         "Split the period by this dimension.", choices: ReportQuery.Dimension.allCases.map(\.rawValue)),
                     "errors": JSONSchema.integer(
                         "How many error patterns to list.", range: RecordTools.errorPatternLimits, default: 10),
+                    "problems": JSONSchema.integer(
+                        "How many problems to list (a note says how many were found).",
+                        range: RecordTools.problemLimits, default: 50),
                 ]) { $1 }),
             annotations: readOnly,
             outputSchema: JSONSchema.record([

@@ -15,6 +15,7 @@ struct RecordTools: Sendable {
     static let sessionLimits = 1...100
     static let stepLimits = 1...100
     static let errorPatternLimits = 1...50
+    static let problemLimits = 0...500
     static let exampleLimits = 1...10
     static let failureLimits = 0...20
     static let textLimits = 100...20_000
@@ -81,11 +82,23 @@ struct RecordTools: Sendable {
         let by = try arguments.choice("by", ReportQuery.Dimension.allCases.map(\.rawValue)).flatMap(
             ReportQuery.Dimension.init(rawValue:))
         let errors = try arguments.integer("errors", default: 10, in: Self.errorPatternLimits)
+        let problems = try arguments.integer("problems", default: 50, in: Self.problemLimits)
         try arguments.finish()
         var query = ReportQuery(period: period, by: by)
         query.errorLimit = errors
         query.baselineSeconds = baselineSeconds
-        let report = try await LocalReportReader(path: reader.path).report(query)
+        var report = try await LocalReportReader(path: reader.path).report(query)
+        // A busy quarter finds thousands of problems: megabytes that no model reads. The first ones are kept, and a
+        // note says how to see the others.
+        if report.problems.count > problems {
+            let found = report.problems.count
+            report.problems = Array(report.problems.prefix(problems))
+            report.notes.append(
+                "\(found) problem\(found == 1 ? " was" : "s were") found; "
+                    + (problems == 0 ? "none is" : "the first \(problems) are")
+                    + " listed (the `problems` argument lists up to \(Self.problemLimits.upperBound); get_session shows "
+                    + "each session's).")
+        }
         return try Self.result(report, text: ReportRenderer(.markdown).render(report))
     }
 

@@ -154,6 +154,13 @@ def test_report_is_the_report_command_json(records, transport):
                              capture_output=True, text=True, check=True)
     assert answer == json.loads(command.stdout)
     assert answer["sessions"]["total"] == 29
+    assert len(answer["problems"]) == 1
+
+    async def capped(client):
+        return structured(await client.call_tool("report", {"from": "2026-11-01", "to": "2026-12-01", "problems": 0}))
+    answer = drive(records.config, transport, capped)
+    assert answer["problems"] == []
+    assert "1 problem was found; none is listed" in " ".join(answer["notes"])
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

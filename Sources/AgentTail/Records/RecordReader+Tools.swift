@@ -16,11 +16,13 @@ extension RecordReader {
             var durations: [Int] = []
             var memory: [Int] = []
             var cpu: [Int] = []
-            // The report's covering index holds every column read here.
+            var sessions = Set<String>()
+            var categories = Set<String>()
+            // One pass over the report's covering index, which holds every column read here.
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT success, duration_ms, peak_rss_bytes, cpu_ms FROM tool_executions
+                    SELECT success, duration_ms, peak_rss_bytes, cpu_ms, session_id, category FROM tool_executions
                     INDEXED BY tool_executions_report WHERE \(inPeriod)
                     """,
                 arguments: arguments)
@@ -30,15 +32,9 @@ extension RecordReader {
                 if let duration = row[1] as Int? { durations.append(duration) }
                 if let rss = row[2] as Int? { memory.append(rss) }
                 if let time = row[3] as Int? { cpu.append(time) }
+                if let session = row[4] as String? { sessions.insert(session) }
+                if let category = row[5] as String? { categories.insert(category) }
             }
-            let sessions = try Int.fetchOne(
-                db, sql: "SELECT count(DISTINCT session_id) FROM tool_executions WHERE \(inPeriod)",
-                arguments: arguments) ?? 0
-            let categories = try String.fetchAll(
-                db,
-                sql: "SELECT DISTINCT category FROM tool_executions WHERE \(inPeriod) AND category IS NOT NULL "
-                    + "ORDER BY category",
-                arguments: arguments)
             let recent = try Self.toolRuns(
                 where: "\(inPeriod) AND success = 0", arguments, order: "started_at DESC, id DESC", limit: failures,
                 textCut: textCut, db)
@@ -53,8 +49,9 @@ extension RecordReader {
                         """,
                     arguments: window)
             return Records.ToolStats(
-                tool: name, period: period, categories: categories, calls: calls, failures: failed,
-                failureRate: calls > 0 ? ReportRounding.rate(Double(failed) / Double(calls)) : nil, sessions: sessions,
+                tool: name, period: period, categories: categories.sorted(), calls: calls, failures: failed,
+                failureRate: calls > 0 ? ReportRounding.rate(Double(failed) / Double(calls)) : nil,
+                sessions: sessions.count,
                 p50Ms: Percentile.continuous(durations, 0.5), p95Ms: Percentile.continuous(durations, 0.95),
                 maxMs: durations.max(), measuredRuns: memory.count, p95PeakRssBytes: Percentile.continuous(memory, 0.95),
                 maxPeakRssBytes: memory.max(), p50CpuMs: Percentile.continuous(cpu, 0.5),
