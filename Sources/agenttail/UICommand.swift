@@ -10,7 +10,8 @@ struct UICommand: AsyncParsableCommand {
         commandName: "ui",
         abstract: "Serve a local web page to look at runs as they happen: overview, sessions, timelines, tools, errors.",
         discussion: """
-            Reads the embedded store (the `local` sink of the configuration) and serves, at http://127.0.0.1:8377/:
+            Reads the embedded store (the `local` sink of the configuration), or with --source supabase a copy of the \
+            Supabase project's last days kept up to date every 2 s, and serves, at http://127.0.0.1:8377/:
             the overview of a period (the report, with its charts, anomalies and problems), the sessions (filter, \
             sort, pages), each session's timeline (LLM calls and tool runs on one time axis, each with its texts), \
             the tools and the error patterns. A session's page and the list follow the store while the agent runs.
@@ -30,6 +31,16 @@ struct UICommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Where to listen: HOST:PORT (port 0 picks a free one).", valueName: "address"))
     var listen = "127.0.0.1:8377"
 
+    @Option(
+        help: ArgumentHelp(
+            "local (the embedded store) or supabase (the project's rows, read with report.supabase's keys or the "
+                + "Supabase sink's: every host that ships there).",
+            valueName: "source"))
+    var source: ReportSource = .local
+
+    @Option(help: ArgumentHelp("With --source supabase: how many days back to copy and show.", valueName: "days"))
+    var days = 30
+
     @Flag(help: "Answer other machines too; needs a token (--token-file or AGENTTAIL_UI_TOKEN).")
     var allowRemote = false
 
@@ -46,8 +57,37 @@ struct UICommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let access = try access(address)
-        let store = try configOption.localStore(of: config, purpose: "show", logger: logger)
-        let site = DashboardSite(storePath: store, baselineSeconds: Double(config.report.baseline.components.seconds))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        let store: String
+        switch source {
+        case .local:
+            store = try configOption.localStore(of: config, purpose: "show", logger: logger)
+        case .supabase:
+            guard let supabase = config.report.supabase else {
+                printError(
+                    "the configuration says nothing of Supabase; add a supabase sink, or `report: {supabase: {url: ..., "
+                        + "api_key: ${SUPABASE_PUBLISHABLE_KEY}, access_token: ${SUPABASE_ACCESS_TOKEN}}}`")
+                throw ExitCode(2)
+            }
+            guard (1...366).contains(days) else {
+                printError("--days must be from 1 to 366")
+                throw ExitCode(2)
+            }
+            printDiagnostic("agenttail: copying the last \(days) days from \(supabase.url)…")
+            do {
+                let mirror = try SupabaseMirror(config: supabase, days: days, logger: logger)
+                try await mirror.fill()
+                services.append(.init(service: mirror))
+                store = mirror.path
+            } catch {
+                printError("\(error)")
+                throw ExitCode(1)
+            }
+        }
+        var site = DashboardSite(storePath: store, baselineSeconds: Double(config.report.baseline.components.seconds))
+        if source == .supabase, let supabase = config.report.supabase {
+            site.origin = "Supabase \(URL(string: supabase.url)?.host ?? supabase.url), last \(days) days"
+        }
         let server: DashboardServer
         do {
             server = try await DashboardServer.listen(
@@ -60,7 +100,8 @@ struct UICommand: AsyncParsableCommand {
         printDiagnostic("agenttail: serving the dashboard at http://\(shown)/ (Ctrl-C stops)")
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: services + [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
         try await group.run()
     }
 

@@ -3,3 +3,5 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "EndToEnd"))
+
+from services import admin, database, server  # noqa: E402,F401 (fixtures)

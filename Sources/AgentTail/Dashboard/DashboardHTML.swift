@@ -24,7 +24,7 @@ enum DashboardHTML {
 
     /// A whole page: `main` inside the frame. `live` is the address of the events that tell the page to refresh
     /// its main part.
-    static func page(title: String, section: Section?, main: String, live: String? = nil) -> String {
+    static func page(title: String, section: Section?, main: String, live: String? = nil, origin: String? = nil) -> String {
         let nav = Section.allCases.map { item in
             "<a href=\"\(item.path)\"\(item == section ? " aria-current=\"page\"" : "")>\(item.rawValue)</a>"
         }.joined()
@@ -41,7 +41,7 @@ enum DashboardHTML {
             </head>
             <body>
             <a class="skip" href="#main">Skip to content</a>
-            <nav aria-label="Sections"><span class="brand">agenttail</span>\(nav)<span class="live-state" role="status" aria-live="polite"></span></nav>
+            <nav aria-label="Sections"><span class="brand">agenttail</span>\(nav)\(origin.map { "<span class=\"origin\">\(escape($0))</span>" } ?? "")<span class="live-state" role="status" aria-live="polite"></span></nav>
             <main id="main" tabindex="-1"\(liveAttribute)>
             \(main)</main>
             </body>

@@ -10,6 +10,8 @@ package struct DashboardSite: Sendable {
     let style: [UInt8]
     let script: [UInt8]
     var now: @Sendable () -> Date = { Date() }
+    /// Where the rows come from, when not from the embedded store (shown in every page's bar).
+    package var origin: String?
 
     package init(storePath: String, baselineSeconds: Double) {
         reader = RecordReader(path: storePath)
@@ -78,7 +80,8 @@ package struct DashboardSite: Sendable {
         status: HTTPResponseStatus = .ok, live: String? = nil
     ) -> DashboardResponse {
         if request.partial { return .html(main, status: status) }
-        return .html(DashboardHTML.page(title: title, section: section, main: main, live: live), status: status)
+        return .html(
+            DashboardHTML.page(title: title, section: section, main: main, live: live, origin: origin), status: status)
     }
 
     /// The period the query gives (`since`, `day`, `week`, `from` and `to`), or `otherwise`.
