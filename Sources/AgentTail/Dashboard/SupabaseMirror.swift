@@ -40,12 +40,17 @@ package actor SupabaseMirror: Service {
 
     /// Copies the last `days` days of the project.
     package func fill() async throws {
-        _ = try LocalStore(path: path)  // the local schema, with its migrations
-        let scratch = try DatabaseQueue(path: path)
-        self.scratch = scratch
-        let started = Date()
-        try await copy(since: started.addingTimeInterval(-Double(days) * 86_400), running: [], into: scratch)
-        lastCopy = started
+        do {
+            _ = try LocalStore(path: path)  // the local schema, with its migrations
+            let scratch = try DatabaseQueue(path: path)
+            self.scratch = scratch
+            let started = Date()
+            try await copy(since: started.addingTimeInterval(-Double(days) * 86_400), running: [], into: scratch)
+            lastCopy = started
+        } catch {
+            try? FileManager.default.removeItem(at: folder)
+            throw error
+        }
     }
 
     /// Copies what changed since the last copy, every `interval`, until graceful shutdown; a failed copy is logged
