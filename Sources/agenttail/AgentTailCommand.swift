@@ -2,6 +2,8 @@ import AgentTail
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceLifecycle
+import UnixSignals
 
 @main
 struct AgentTailCommand: AsyncParsableCommand {
@@ -91,6 +93,18 @@ struct ConfigOption: ParsableArguments {
         return local.path
     }
 
+    /// How to read the Supabase project (report.supabase, or the Supabase sink's keys); exits with what to add when
+    /// the configuration says nothing of it.
+    func supabase(of config: AgentTailConfig) throws -> SupabaseReadConfig {
+        guard let supabase = config.report.supabase else {
+            printError(
+                "the configuration says nothing of Supabase; add a supabase sink, or `report: {supabase: {url: ..., "
+                    + "api_key: ${SUPABASE_PUBLISHABLE_KEY}, access_token: ${SUPABASE_ACCESS_TOKEN}}}`")
+            throw ExitCode(2)
+        }
+        return supabase
+    }
+
     /// Exits with what to do when the configuration's state file does not exist yet.
     func requireState(of config: AgentTailConfig) throws {
         guard !FileManager.default.fileExists(atPath: config.state.path) else { return }
@@ -153,3 +167,14 @@ func printDiagnostic(_ message: String) {
 /// detectors before a configuration is read.
 let outputRedaction = LogRedaction()
 
+
+/// Says where `services` serve (`what` at `address`), then runs them until SIGTERM or SIGINT.
+func serve(
+    _ what: String, at address: String, _ services: [ServiceGroupConfiguration.ServiceConfiguration], logger: Logger
+) async throws {
+    printDiagnostic("agenttail: serving \(what) at \(address) (Ctrl-C stops)")
+    let group = ServiceGroup(
+        configuration: ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    try await group.run()
+}

@@ -58,10 +58,6 @@ struct McpCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let shown = HTTPListener.Address("\(address.host):\(service.port ?? address.port)")!
-        printDiagnostic("agenttail: serving MCP at http://\(shown)/mcp (Ctrl-C stops)")
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await serve("MCP", at: "http://\(shown)/mcp", [.init(service: service)], logger: logger)
     }
 }

@@ -98,12 +98,7 @@ struct ReportCommand: AsyncParsableCommand {
                     + "or read Supabase with --source supabase")
             throw ExitCode(2)
         }
-        if source == .supabase, config.report.supabase == nil {
-            printError(
-                "the configuration says nothing of Supabase; add a supabase sink, or `report: {supabase: {url: ..., "
-                    + "api_key: ${SUPABASE_PUBLISHABLE_KEY}, access_token: ${SUPABASE_ACCESS_TOKEN}}}`")
-            throw ExitCode(2)
-        }
+        if source == .supabase { _ = try configOption.supabase(of: config) }
         let now = Date()
         let period: ReportPeriod
         let hook: ReportWebhook?

@@ -33,8 +33,8 @@ struct UICommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "local (the embedded store) or supabase (the project's rows, read with report.supabase's keys or the "
-                + "Supabase sink's: every host that ships there).",
+            "local (the embedded store) or supabase (a copy of the project's last days, kept up to date: every host "
+                + "that ships there).",
             valueName: "source"))
     var source: ReportSource = .local
 
@@ -63,12 +63,7 @@ struct UICommand: AsyncParsableCommand {
         case .local:
             store = try configOption.localStore(of: config, purpose: "show", logger: logger)
         case .supabase:
-            guard let supabase = config.report.supabase else {
-                printError(
-                    "the configuration says nothing of Supabase; add a supabase sink, or `report: {supabase: {url: ..., "
-                        + "api_key: ${SUPABASE_PUBLISHABLE_KEY}, access_token: ${SUPABASE_ACCESS_TOKEN}}}`")
-                throw ExitCode(2)
-            }
+            let supabase = try configOption.supabase(of: config)
             guard (1...366).contains(days) else {
                 printError("--days must be from 1 to 366")
                 throw ExitCode(2)
@@ -97,12 +92,7 @@ struct UICommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let shown = HTTPListener.Address("\(address.host):\(server.port ?? address.port)")!
-        printDiagnostic("agenttail: serving the dashboard at http://\(shown)/ (Ctrl-C stops)")
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: services + [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
-        try await group.run()
+        try await serve("the dashboard", at: "http://\(shown)/", services + [.init(service: server)], logger: logger)
     }
 
     /// Who may look: this machine, or whoever has the token.
