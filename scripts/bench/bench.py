@@ -25,6 +25,8 @@ resources  the CPU agenttail spends measuring a tool run (readings of the agent'
 report   `agenttail report` on a store holding 90 days of a busy agent (100,000 sessions, 2 million LLM calls,
          3 million tool runs, made once by busy_store.py and kept): a day, a week and all 90 days, as JSON; the
          target is under 2 s each.
+records  on the same store: `agenttail mcp`'s tools over stdio and `agenttail ui`'s pages, the median of three of
+         each, with the size of the answer (records.py).
 """
 import argparse
 import json
@@ -42,6 +44,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import live  # noqa: E402
 import many  # noqa: E402
+import records  # noqa: E402
 import resources  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -272,8 +275,12 @@ def resource_sampling(args: argparse.Namespace) -> None:
     resources.run(args.agenttail, args.work)
 
 
+def record_answers(args: argparse.Namespace) -> None:
+    records.run(args.agenttail, busy_store(args.agenttail, args.work))
+
+
 PARTS = {"catchup": catchup, "live": live_latency, "many": many_files, "idle": idle, "report": report_speed,
-         "resources": resource_sampling}
+         "resources": resource_sampling, "records": record_answers}
 
 
 def main() -> None:
