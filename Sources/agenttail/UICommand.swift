@@ -10,19 +10,19 @@ struct UICommand: AsyncParsableCommand {
         commandName: "ui",
         abstract: "Serve a local web page to look at runs as they happen: overview, sessions, timelines, tools, errors.",
         discussion: """
-            Reads the embedded store (the `local` sink of the configuration), or with --source supabase a copy of the \
-            Supabase project's last days kept up to date every 2 s, and serves, at http://127.0.0.1:8377/:
-            the overview of a period (the report, with its charts, anomalies and problems), the sessions (filter, \
-            sort, pages), each session's timeline (LLM calls and tool runs on one time axis, each with its texts), \
-            the tools and the error patterns. A session's page and the list follow the store while the agent runs.
+            Reads the embedded store (the `local` sink of the configuration), or with --source supabase a copy of \
+            the Supabase project's last days kept up to date every 2 s, and serves at http://127.0.0.1:8377/ the \
+            overview of a period (the report, with its charts, anomalies and problems), the sessions (filter, sort, \
+            pages), each session's timeline (LLM calls and tool runs on one time axis, each with its texts), the \
+            tools and the error patterns. A session's page and the list follow the store while the agent runs.
 
             Nothing comes from the network; every answer carries a strict Content-Security-Policy. It answers this \
             machine only, unless --allow-remote is given with a token (from --token-file or AGENTTAIL_UI_TOKEN).
 
             Examples:
               agenttail ui --config agenttail.yaml
-              agenttail ui --config agenttail.yaml --listen 127.0.0.1:9000
-              AGENTTAIL_UI_TOKEN=$(openssl rand -hex 24) agenttail ui --config agenttail.yaml --listen 0.0.0.0:8377 --allow-remote
+              agenttail ui --config agenttail.yaml --source supabase --days 7
+              agenttail ui --listen 0.0.0.0:8377 --allow-remote --token-file ui.token
             """)
 
     @OptionGroup var common: CommonOptions
