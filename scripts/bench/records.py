@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 
 
-def mcp(agenttail: Path, config: Path) -> None:
+def mcp(agenttail: Path, config: Path, session: str) -> None:
     server = subprocess.Popen([str(agenttail), "mcp", "--config", str(config)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True, bufsize=1)
 
@@ -24,11 +24,9 @@ def mcp(agenttail: Path, config: Path) -> None:
     ask(0, "initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
                           "clientInfo": {"name": "bench", "version": "1"}})
     server.stdin.write(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}) + "\n")
-    _, listed = ask(1, "tools/call", {"name": "list_sessions", "arguments": {"limit": 1}})
-    longest = listed["result"]["structuredContent"]["sessions"][0]["id"]
     questions = [
         ("list_sessions", {}), ("list_sessions", {"status": "failed", "text": "refactor"}),
-        ("get_session", {"id": longest}), ("search_errors", {"since": "7d"}), ("search_errors", {"text": "timeout"}),
+        ("get_session", {"id": session}), ("search_errors", {"since": "7d"}), ("search_errors", {"text": "timeout"}),
         ("tool_stats", {"tool": "bash", "since": "30d"}), ("report", {"since": "7d"}), ("report", {"since": "90d"}),
     ]
     print(f"\nagenttail mcp over stdio: the median of three calls\n\n{'tool and arguments':60} {'ms':>7} {'kB':>6}")
@@ -65,6 +63,7 @@ def ui(agenttail: Path, config: Path, session: str) -> None:
 def run(agenttail: Path, store: Path) -> None:
     config = store.parent / "agenttail.yaml"
     with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
+        # The session with the most LLM calls: the longest page and the largest answer.
         [(session,)] = db.execute("SELECT id FROM agent_sessions ORDER BY llm_calls DESC, id LIMIT 1").fetchall()
-    mcp(agenttail, config)
+    mcp(agenttail, config, session)
     ui(agenttail, config, session)
