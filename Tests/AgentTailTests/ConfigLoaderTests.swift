@@ -282,6 +282,24 @@ struct ConfigLoaderTests {
 }
 
 struct RulePackLoaderTests {
+    @Test func aBuiltinPackThatDoesNotExistIsNamedWithTheOnesThatDo() {
+        func message(_ name: String) -> String? {
+            do {
+                _ = try RulePackLoader.load(.builtin(name))
+                return nil
+            } catch {
+                return error.description
+            }
+        }
+        let available = "the built-in ones are builtin:mini-agent, builtin:claude-code"
+        #expect(message("codex") == "builtin:codex: error: there is no built-in rule pack 'codex'; \(available)")
+        #expect(message("minagent") == "builtin:minagent: error: there is no built-in rule pack 'minagent' "
+            + "(did you mean 'builtin:mini-agent'?); \(available)")
+        #expect(message("claude") == "builtin:claude: error: there is no built-in rule pack 'claude' "
+            + "(did you mean 'builtin:claude-code'?); \(available)")
+        #expect(message("mini-agent") == nil)
+    }
+
     func compile(_ text: String) -> ConfigError? {
         do {
             _ = try RulePackLoader.compile(text: text, file: "rules.yaml")

@@ -10,6 +10,8 @@ package enum ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
     case invalid(file: String, line: Int, column: Int, keyPath: String, message: String)
     /// Several problems of one file, in the order they were found (none: reported already, in another form).
     case several([ConfigError])
+    /// What a reference names does not exist (`builtin:NAME` of no pack).
+    case unknown(reference: String, message: String)
 
     /// How many problems of a file are told; the rest are counted.
     package static let shownProblems = 20
@@ -18,6 +20,8 @@ package enum ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
         switch self {
         case let .unreadable(file, reason):
             return "\(file): error: cannot read file: \(reason)"
+        case let .unknown(reference, message):
+            return "\(reference): error: \(message)"
         case let .syntax(file, line, column, message):
             return "\(file):\(line):\(column): error: invalid YAML: \(message)"
         case let .invalid(file, line, column, keyPath, message):
@@ -35,7 +39,7 @@ package enum ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
     /// Line and column, for ordering the problems of a file.
     var place: (line: Int, column: Int) {
         switch self {
-        case .unreadable: (0, 0)
+        case .unreadable, .unknown: (0, 0)
         case let .syntax(_, line, column, _), let .invalid(_, line, column, _, _): (line, column)
         case .several(let problems): problems.first?.place ?? (0, 0)
         }

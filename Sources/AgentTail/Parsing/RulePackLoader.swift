@@ -13,7 +13,16 @@ package enum RulePackLoader {
         case .file(let path):
             return try load(path: path, origin: path)
         case .builtin(let name):
-            guard builtinNames.contains(name), let path = builtinPath(name) else {
+            guard builtinNames.contains(name) else {
+                var message = "there is no built-in rule pack '\(name)'"
+                if let near = builtinNames.first(where: { $0.hasPrefix(name) }) ?? Suggestion.closest(to: name, in: builtinNames) {
+                    message += " (did you mean 'builtin:\(near)'?)"
+                }
+                throw ConfigError.unknown(
+                    reference: "builtin:\(name)",
+                    message: message + "; the built-in ones are " + builtinNames.map { "builtin:\($0)" }.joined(separator: ", "))
+            }
+            guard let path = builtinPath(name) else {
                 throw ConfigError.unreadable(
                     file: "builtin:\(name)",
                     reason: "built-in rule pack not found; agenttail's resource folder "
