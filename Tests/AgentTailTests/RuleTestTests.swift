@@ -28,6 +28,17 @@ struct RuleTestTests {
         #expect(result.differences.contains("tool_executions: expected 2 rows, got 1"))
     }
 
+    /// Two long texts that part late are shown around where they part, not as two identical beginnings.
+    @Test func longTextsAreShownWhereTheyDiffer() {
+        let head = String(repeating: "step ", count: 40)
+        let line = RuleTest.Expected.difference(
+            expected: .string(head + "wrote alpha.txt and then stopped"), got: .string(head + "wrote beta.txt and then stopped"))
+        #expect(line == "expected …\"tep step step step step wrote alpha.txt and then stopped\", got …\"tep step step step "
+            + "step wrote beta.txt and then stopped\" (232 and 231 characters; they differ from character 207 on)")
+        #expect(RuleTest.Expected.difference(expected: .string("short"), got: .string("shorter"))
+            == "expected \"short\", got \"shorter\"")
+    }
+
     /// Tests that name an unknown table or column fail to load, at their location.
     @Test func unknownColumnsAreRuleErrors() throws {
         let builtin = try #require(RulePackLoader.builtinPath("mini-agent"))

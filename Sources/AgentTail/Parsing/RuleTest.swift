@@ -58,8 +58,30 @@ package struct RuleTest: Sendable {
 
         private static func quoted(_ text: String) -> String {
             let shown = text.count > 120 ? String(text.prefix(117)) + "..." : text
-            return "\"" + shown.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            return escapedQuote(shown)
+        }
+
+        private static func escapedQuote(_ text: String) -> String {
+            "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
                 .replacingOccurrences(of: "\n", with: "\\n") + "\""
+        }
+
+        /// How `expected` and `got` differ, for a failing test: two long texts are shown around the first character
+        /// where they part, with its position, rather than as two identical beginnings.
+        static func difference(expected: Expected, got: Expected) -> String {
+            guard case .string(let want) = expected, case .string(let have) = got, want.count > 120 || have.count > 120
+            else { return "expected \(expected), got \(got)" }
+            let wanted = Array(want)
+            let had = Array(have)
+            var position = 0
+            while position < wanted.count, position < had.count, wanted[position] == had[position] { position += 1 }
+            func around(_ characters: [Character]) -> String {
+                let start = max(0, position - 30)
+                let end = min(characters.count, position + 50)
+                return (start > 0 ? "…" : "") + escapedQuote(String(characters[start..<end])) + (end < characters.count ? "…" : "")
+            }
+            return "expected \(around(wanted)), got \(around(had)) (\(want.count) and \(have.count) characters; they differ "
+                + "from character \(position + 1) on)"
         }
 
         /// A produced column value in the same form.
@@ -172,7 +194,8 @@ package enum RuleTestRunner {
                     let producedValue = RuleTest.Expected(got[column])
                     if !value.matches(producedValue) {
                         differences.append(
-                            "\(table.rawValue)[\(index)].\(column): expected \(value), got \(producedValue)")
+                            "\(table.rawValue)[\(index)].\(column): "
+                                + RuleTest.Expected.difference(expected: value, got: producedValue))
                     }
                 }
             }
