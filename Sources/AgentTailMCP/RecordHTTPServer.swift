@@ -57,42 +57,26 @@ package struct RecordHTTPServer: Service {
 
     /// Serves until graceful shutdown, then closes every session.
     package func run() async throws {
-        try await listener.run { connection in await serve(connection) }
-        await sessions.closeAll()
-    }
-
-    private func serve(_ connection: HTTPListener.Connection) async {
-        do {
-            try await connection.executeThenClose { requests, responses in
-                var head: HTTPRequestHead?
-                var body = ByteBuffer()
-                var tooLarge = false
-                for try await part in requests {
-                    switch part {
-                    case .head(let request):
-                        head = request
-                        body.clear()
-                        tooLarge = false
-                    case .body(var chunk):
-                        if body.readableBytes + chunk.readableBytes > Self.bodyLimit {
-                            tooLarge = true
-                        } else {
-                            body.writeBuffer(&chunk)
-                        }
-                    case .end:
-                        guard let request = head else { return }
-                        let response: MCP.HTTPResponse =
-                            tooLarge
-                            ? .error(statusCode: 413, .invalidRequest("the request is larger than 1 MiB"))
-                            : await answer(request, body: body)
-                        try await write(response, to: responses, version: request.version)
-                        if !request.isKeepAlive { return }
-                    }
+        try await listener.run(bodyLimit: Self.bodyLimit, logger: logger) { request, responder in
+            let response: MCP.HTTPResponse =
+                if let body = request.body {
+                    await answer(request.head, body: body)
+                } else {
+                    .error(statusCode: 413, .invalidRequest("the request is larger than 1 MiB"))
                 }
+            var headers = HTTPHeaders()
+            for (name, value) in response.headers { headers.replaceOrAdd(name: name, value: value) }
+            headers.replaceOrAdd(name: "Cache-Control", value: "no-store")
+            let status = HTTPResponseStatus(statusCode: response.statusCode)
+            if case .stream(let events, _) = response {
+                // No length: NIO sends the events chunked, each as soon as the transport yields it.
+                try await responder.stream(status, headers, events.map { ByteBuffer(bytes: $0) })
+            } else {
+                try await responder.send(status, headers, body: ByteBuffer(bytes: response.bodyData ?? Data()))
             }
-        } catch {
-            logger.debug("MCP connection ended", metadata: ["error": "\(error)"])
+            return true
         }
+        await sessions.closeAll()
     }
 
     private func answer(_ head: HTTPRequestHead, body: ByteBuffer) async -> MCP.HTTPResponse {
@@ -108,32 +92,6 @@ package struct RecordHTTPServer: Service {
             method: head.method.rawValue, headers: headers,
             body: body.readableBytes > 0 ? Data(body.readableBytesView) : nil, path: path)
         return await sessions.handle(request)
-    }
-
-    private func write(
-        _ response: MCP.HTTPResponse, to writer: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
-        version: HTTPVersion
-    ) async throws {
-        var headers = HTTPHeaders()
-        for (name, value) in response.headers { headers.replaceOrAdd(name: name, value: value) }
-        headers.replaceOrAdd(name: "Cache-Control", value: "no-store")
-        let status = HTTPResponseStatus(statusCode: response.statusCode)
-        if case .stream(let events, _) = response {
-            // No length: NIO sends the events chunked, each as soon as the transport yields it.
-            try await writer.write(.head(HTTPResponseHead(version: version, status: status, headers: headers)))
-            do {
-                for try await event in events { try await writer.write(.body(.byteBuffer(ByteBuffer(bytes: event)))) }
-            } catch {
-                logger.debug("MCP event stream failed", metadata: ["error": "\(error)"])
-            }
-            try await writer.write(.end(nil))
-            return
-        }
-        let body = response.bodyData ?? Data()
-        headers.replaceOrAdd(name: "Content-Length", value: "\(body.count)")
-        try await writer.write(.head(HTTPResponseHead(version: version, status: status, headers: headers)))
-        if !body.isEmpty { try await writer.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-        try await writer.write(.end(nil))
     }
 
     /// The clients' sessions, by the id each was given when it initialized.

@@ -32,58 +32,26 @@ package struct DashboardServer: Service {
     package var port: Int? { listener.localAddress?.port }
 
     package func run() async throws {
-        try await listener.run { connection in await serve(connection) }
-    }
-
-    private func serve(_ connection: HTTPListener.Connection) async {
-        let peer = connection.channel.remoteAddress
-        do {
-            try await connection.executeThenClose { requests, responses in
-                var head: HTTPRequestHead?
-                for try await part in requests {
-                    switch part {
-                    case .head(let request): head = request
-                    case .body: continue  // the dashboard takes no request bodies
-                    case .end:
-                        guard let request = head else { return }
-                        var headers: [String: String] = [:]
-                        for (name, value) in request.headers { headers[name.lowercased()] = value }
-                        let parsed = DashboardRequest(method: request.method.rawValue, uri: request.uri, headers: headers)
-                        let response: DashboardResponse =
-                            if let refusal = access.refusal(parsed, peer: peer) {
-                                refusal
-                            } else {
-                                await site.answer(parsed)
-                            }
-                        try await write(response, to: responses, head: request)
-                        if response.events != nil || !request.isKeepAlive { return }
-                    }
-                }
+        try await listener.run(logger: logger) { request, responder in
+            var headers: [String: String] = [:]
+            for (name, value) in request.head.headers { headers[name.lowercased()] = value }
+            let parsed = DashboardRequest(method: request.head.method.rawValue, uri: request.head.uri, headers: headers)
+            let response: DashboardResponse
+            if let refusal = access.refusal(parsed, peer: request.peer) {
+                response = refusal
+            } else {
+                response = await site.answer(parsed)
             }
-        } catch {
-            logger.debug("dashboard connection ended", metadata: ["error": "\(error)"])
+            var fields = HTTPHeaders()
+            fields.add(name: "Content-Type", value: response.contentType)
+            for (name, value) in DashboardResponse.common + response.headers { fields.add(name: name, value: value) }
+            guard let events = response.events else {
+                try await responder.send(response.status, fields, body: ByteBuffer(bytes: response.body))
+                return true
+            }
+            fields.add(name: "Connection", value: "close")
+            try await responder.stream(response.status, fields, events.map { ByteBuffer(string: $0) })
+            return false
         }
-    }
-
-    private func write(
-        _ response: DashboardResponse, to writer: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
-        head request: HTTPRequestHead
-    ) async throws {
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: response.contentType)
-        for (name, value) in DashboardResponse.common + response.headers { headers.add(name: name, value: value) }
-        if let events = response.events {
-            headers.add(name: "Connection", value: "close")
-            try await writer.write(.head(HTTPResponseHead(version: request.version, status: response.status, headers: headers)))
-            for await event in events { try await writer.write(.body(.byteBuffer(ByteBuffer(string: event)))) }
-            try await writer.write(.end(nil))
-            return
-        }
-        headers.add(name: "Content-Length", value: "\(response.body.count)")
-        try await writer.write(.head(HTTPResponseHead(version: request.version, status: response.status, headers: headers)))
-        if request.method != .HEAD, !response.body.isEmpty {
-            try await writer.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
-        }
-        try await writer.write(.end(nil))
     }
 }

@@ -41,8 +41,8 @@ extension DashboardSite {
         let live = await liveAddress()  // before the list: a change made while it is read is told at once
         let list = try await reader.sessions(
             filter, order: order, limit: Self.sessionsPerPage, cursor: cursor, textCut: TextCut(limit: 160))
-        let kept: [(String, String?)] = ["status", "agent", "workspace", "branch", "host", "text", "since", "day", "week", "from", "to"]
-            .map { ($0, query[$0]) }
+        let kept = ["status", "agent", "workspace", "branch", "host", "text"].map { ($0, query[$0]) }
+            + Self.periodItems(request)
         var main = "<header><h1>Sessions</h1><p class=\"muted\">\(ReportText.count(list.total)) "
             + "session\(list.total == 1 ? "" : "s") match\(cursor == nil ? "" : "; a later page")"
             + ". The list follows the store as the agent runs.</p></header>\n"

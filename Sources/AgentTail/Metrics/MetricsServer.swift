@@ -43,37 +43,14 @@ package struct MetricsServer: Service {
 
     /// Serves until graceful shutdown, which closes the listening socket and ends the requests in progress.
     package func run() async throws {
-        try await listener.run { connection in await serve(connection) }
-    }
-
-    private func serve(_ connection: HTTPListener.Connection) async {
-        do {
-            try await connection.executeThenClose { requests, responses in
-                var head: HTTPRequestHead?
-                for try await part in requests {
-                    switch part {
-                    case .head(let request): head = request
-                    case .body: continue
-                    case .end:
-                        guard let head else { return }
-                        let answer = await answer(head)
-                        var headers = HTTPHeaders()
-                        headers.add(name: "Content-Type", value: answer.contentType)
-                        headers.add(name: "Content-Length", value: "\(answer.body.count)")
-                        headers.add(name: "Connection", value: "close")
-                        headers.add(name: "Cache-Control", value: "no-store")
-                        try await responses.write(
-                            .head(HTTPResponseHead(version: head.version, status: answer.status, headers: headers)))
-                        if head.method != .HEAD {
-                            try await responses.write(.body(.byteBuffer(ByteBuffer(bytes: answer.body))))
-                        }
-                        try await responses.write(.end(nil))
-                        return
-                    }
-                }
-            }
-        } catch {
-            logger.debug("metrics connection failed", metadata: ["error": "\(error)"])
+        try await listener.run(logger: logger) { request, responder in
+            let answer = await answer(request.head)
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: answer.contentType)
+            headers.add(name: "Connection", value: "close")
+            headers.add(name: "Cache-Control", value: "no-store")
+            try await responder.send(answer.status, headers, body: ByteBuffer(bytes: answer.body))
+            return false
         }
     }
 
