@@ -77,7 +77,7 @@ package struct Correlator: Sendable {
                 if observation != .ignored { reopenIfConcluded() }
                 switch observation {
                 case .llmRequest(let request): handleRequest(request, at: at, rows: &rows)
-                case .llmResponse(let response): handleResponse(response, at: at, rows: &rows)
+                case .llmResponse(let response, let call): handleResponse(response, call: call, at: at, rows: &rows)
                 case .toolResult(let result): handleToolResult(result, at: at, rows: &rows)
                 case .agentError(let message, let toolName):
                     rows.append(
@@ -86,6 +86,13 @@ package struct Correlator: Sendable {
                             at: info.timestamp, related: nil, metadata: at.metadata))
                 case .llmError(let message): handleLLMError(message, at: at, rows: &rows)
                 case .interruption: handleInterruption(at: at, rows: &rows)
+                case .context(let model, let remembered):
+                    // What follows a context is a new model request: the call parts before it are done.
+                    closeJoinableCall()
+                    if let model { state.contextModel = model }
+                    var memory = state.remembered ?? [:]
+                    for value in remembered { memory[value.name] = value.value }
+                    state.remembered = memory.isEmpty ? nil : memory
                 case .ignored:
                     break
                 }
@@ -137,6 +144,7 @@ package struct Correlator: Sendable {
             "rules": .text(rules.origin), "file_key": .text(ids.fileKey), "parse_errors": .int(state.parseErrors),
         ]
         if let unpriced = state.unpricedModels { metadata["unpriced_models"] = .json(Self.stringsJSON(unpriced)) }
+        if let id = state.facts?.agentSessionID { metadata["agent_session_id"] = .text(id) }
         let usage = state.usage ?? Usage()
         rows.append(
             NormalizedRow(
@@ -184,6 +192,7 @@ package struct Correlator: Sendable {
         known.workspace = known.workspace ?? facts.workspace
         known.gitBranch = known.gitBranch ?? facts.gitBranch
         known.agentVersion = known.agentVersion ?? facts.agentVersion
+        known.agentSessionID = known.agentSessionID ?? facts.agentSessionID
         guard known != state.facts else { return }
         state.facts = known
         sessionChanged = true
@@ -229,6 +238,8 @@ package struct Correlator: Sendable {
         }
         state.endedOnError = nil
         state.answering = nil
+        // A request starts a new model request: no earlier message goes on past it, whatever its id.
+        state.openResponses = nil
         lookUpModel()
         // Results paired by order follow the response that asked for them; a new request ends that. Results paired
         // by id may still come (from sub-agents working meanwhile), so their calls stay pending.
@@ -272,6 +283,7 @@ package struct Correlator: Sendable {
         }
         state.endedOnError = true
         state.answering = nil
+        closeJoinableCall()
         var metadata = at.metadata
         metadata["api_error"] = .bool(true)
         rows.append(
@@ -303,6 +315,7 @@ package struct Correlator: Sendable {
         }
         state.answering = nil
         state.endedOnError = nil
+        closeJoinableCall()
         if rules.pairing == .byOrder { state.pendingToolCalls.removeAll() }
         state.status = .interrupted
         state.finalOutput = nil
@@ -310,14 +323,24 @@ package struct Correlator: Sendable {
         sessionChanged = true
     }
 
-    private mutating func handleResponse(_ response: Observation.LLMResponse, at: EventPlace, rows: inout [NormalizedRow]) {
+    private mutating func handleResponse(
+        _ response: Observation.LLMResponse, call: CallPart, at: EventPlace, rows: inout [NormalizedRow]
+    ) {
         let info = at.info
         if let messageID = response.messageID,
             let index = state.openResponses?.lastIndex(where: { $0.messageID == messageID })
         {
             continueResponse(at: index, with: response, at: at, rows: &rows)
+            if call == .end { closeJoinableCall() }
             return
         }
+        if call != .own, let index = state.openResponses?.lastIndex(where: { $0.joinable == true }) {
+            continueResponse(at: index, with: response, at: at, rows: &rows)
+            if call == .end { closeJoinableCall() }
+            return
+        }
+        // A boundary with no call open closes nothing and adds to nothing (a repeat of the last call's figures).
+        if call == .end { return }
         state.endedOnError = nil
         if response.sidechain != true { state.answering = true }
         lookUpModel()
@@ -337,16 +360,32 @@ package struct Correlator: Sendable {
         var open = SessionState.OpenResponse(
             messageID: response.messageID, request: request, response: response, responseOffset: info.offset,
             endedAt: info.timestamp)
+        // Only one call at a time is open to the parts that follow it.
+        if call == .continue {
+            closeJoinableCall()
+            open.joinable = true
+        }
         appendCall(open: &open, rows: &rows)
         state.lastLLMCallID = request.callID
         awaitResults(of: response.toolCalls, llmCallID: request.callID, requestedAt: info.timestamp, continuing: false)
-        if response.messageID != nil {
+        if response.messageID != nil || open.joinable == true {
             var recent = state.openResponses ?? []
             recent.append(open)
             if recent.count > Self.openResponseLimit { recent.removeFirst(recent.count - Self.openResponseLimit) }
             state.openResponses = recent
         }
         concludeIfFinal(open)
+    }
+
+    /// Ends the call that parts of a response (`call: continue`) join: the next part starts a new call.
+    private mutating func closeJoinableCall() {
+        guard let index = state.openResponses?.lastIndex(where: { $0.joinable == true }) else { return }
+        if state.openResponses?[index].messageID == nil {
+            state.openResponses?.remove(at: index)
+        } else {
+            state.openResponses?[index].joinable = nil
+        }
+        if state.openResponses?.isEmpty == true { state.openResponses = nil }
     }
 
     /// How many recent responses a continuation may find (sub-agents may interleave their messages).
@@ -368,6 +407,7 @@ package struct Correlator: Sendable {
         open.response.completionTokens = response.completionTokens ?? open.response.completionTokens
         open.response.cacheReadTokens = response.cacheReadTokens ?? open.response.cacheReadTokens
         open.response.cacheCreationTokens = response.cacheCreationTokens ?? open.response.cacheCreationTokens
+        open.response.reasoningTokens = response.reasoningTokens ?? open.response.reasoningTokens
         open.response.sidechain = response.sidechain ?? open.response.sidechain
         open.response.toolCalls += response.toolCalls
         open.endedAt = max(open.endedAt, at.info.timestamp)
@@ -424,7 +464,9 @@ package struct Correlator: Sendable {
         // In order, a tool runs after the record before its result; by id, results may come in any order (and
         // sub-agents may write in between), so a tool runs from the record that asked for it.
         let requestedAt = rules.pairing == .byID ? pending?.requestedAt : nil
-        let startedAt = requestedAt ?? state.lastRecordAt ?? info.timestamp
+        var startedAt = requestedAt ?? state.lastRecordAt ?? info.timestamp
+        // The agent's own measure of the run wins over the times of the records around it.
+        if let measured = result.durationMs { startedAt = info.timestamp.addingTimeInterval(-measured / 1000) }
         var metadata = at.metadata
         metadata["pairing"] = .text(pairing)
         if let pending, pending.call.name != name { metadata["requested_tool"] = .text(pending.call.name) }
@@ -438,7 +480,7 @@ package struct Correlator: Sendable {
                     "arguments": ColumnValue(json: result.arguments ?? pending?.call.arguments),
                     "success": .bool(success), "result": ColumnValue(result.result), "error": ColumnValue(result.error),
                     "started_at": .timestamp(startedAt), "ended_at": .timestamp(info.timestamp),
-                    "duration_ms": .int(Self.millis(from: startedAt, to: info.timestamp)),
+                    "duration_ms": .int(result.durationMs.map { Int($0.rounded()) } ?? Self.millis(from: startedAt, to: info.timestamp)),
                     "metadata": .json(Self.metadata(metadata)),
                 ], trace: trace))
         state.toolCalls += 1
@@ -482,6 +524,7 @@ package struct Correlator: Sendable {
         if !open.response.toolCalls.isEmpty { metadata["tool_calls"] = .json(Self.toolCallsJSON(open.response.toolCalls)) }
         if let messageID = open.messageID { metadata["message_id"] = .text(messageID) }
         if open.response.sidechain == true { metadata["sidechain"] = .bool(true) }
+        if let reasoning = open.response.reasoningTokens { metadata["reasoning_tokens"] = .int(reasoning) }
         open.counted = appendCall(
             id: open.request.callID, request: open.request, endedAt: open.endedAt, response: open.response,
             status: open.interrupted == true ? "interrupted" : "ok", metadata: metadata, counted: open.counted,
@@ -496,7 +539,7 @@ package struct Correlator: Sendable {
         id: UUID, request: SessionState.PendingRequest, endedAt: Date?, response: Observation.LLMResponse?,
         status: String, metadata: [String: ColumnValue], counted: Usage?, rows: inout [NormalizedRow]
     ) -> Usage {
-        let model = response?.model ?? request.model ?? state.modelLookup?.model
+        let model = response?.model ?? request.model ?? state.contextModel ?? state.modelLookup?.model
         var usage = Usage(
             promptTokens: response?.promptTokens, completionTokens: response?.completionTokens,
             cacheReadTokens: response?.cacheReadTokens, cacheCreationTokens: response?.cacheCreationTokens)

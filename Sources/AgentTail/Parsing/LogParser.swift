@@ -92,7 +92,8 @@ package final class LogParser {
         let before = rows.count
         switch event {
         case .record(let record):
-            let parsed = records.parse(record)
+            let memory = correlator.state.remembered ?? [:]
+            let parsed = records.parse(record, memory: memory)
             tally.records += 1
             if case .failure = parsed { tally.errors += 1 } else { tally.parsed += 1 }
             correlator.apply(parsed, into: &rows)

@@ -20,21 +20,32 @@ package struct SessionFacts: Sendable, Equatable, Codable {
     package var gitBranch: String?
     /// The agent's own version.
     package var agentVersion: String?
+    /// The agent's own id for the run (Codex's session id), kept in the session's metadata.
+    package var agentSessionID: String?
 
-    package var isEmpty: Bool { workspace == nil && gitBranch == nil && agentVersion == nil }
+    package var isEmpty: Bool { workspace == nil && gitBranch == nil && agentVersion == nil && agentSessionID == nil }
 }
 
 /// What one record says, in the correlator's vocabulary.
 package enum Observation: Sendable, Equatable {
     case llmRequest(LLMRequest)
-    case llmResponse(LLMResponse)
+    /// A response, or part of one: `call` says how it joins the call it belongs to.
+    case llmResponse(LLMResponse, call: CallPart = .own)
     case toolResult(ToolResult)
     case agentError(message: String, toolName: String?)
     /// The model's API failed (the agent gave up on the request): an error of the call waiting for its answer.
     case llmError(message: String)
     /// The user stopped the agent: the call being answered ends `interrupted`, and so does the turn.
     case interruption
+    /// What holds for the records that follow: the model calls use when they do not say, and the values the
+    /// rules remember for their conditions (nil: no longer known).
+    case context(model: String?, remembered: [Remembered] = [])
     case ignored
+
+    package struct Remembered: Sendable, Equatable {
+        package var name: String
+        package var value: String?
+    }
 
     package struct LLMRequest: Sendable, Equatable {
         /// The messages sent, as JSON text.
@@ -57,6 +68,8 @@ package enum Observation: Sendable, Equatable {
         package var cacheReadTokens: Int?
         /// The part of the prompt written to the provider's cache.
         package var cacheCreationTokens: Int?
+        /// The part of the completion spent reasoning.
+        package var reasoningTokens: Int?
         /// The message this response belongs to, for formats that write one message over several records: a
         /// response with the same id as a recent one continues it.
         package var messageID: String?
@@ -73,6 +86,8 @@ package enum Observation: Sendable, Equatable {
         package var success: Bool?
         package var result: String?
         package var error: String?
+        /// How long the tool ran, as the agent measured it; wins over the records' times.
+        package var durationMs: Double?
     }
 }
 

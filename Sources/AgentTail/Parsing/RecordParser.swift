@@ -10,7 +10,8 @@ package struct RecordParser: Sendable {
     }
 
     /// Parses one record; never throws: what cannot be understood comes back as `.failure` with the reason.
-    package func parse(_ record: FramedRecord) -> ParsedRecord {
+    /// - Parameter memory: the values earlier context records remembered (`context.NAME`).
+    package func parse(_ record: FramedRecord, memory: [String: String] = [:]) -> ParsedRecord {
         let length = record.bytes.count
         if let problem = record.problem {
             return .failure(
@@ -33,8 +34,8 @@ package struct RecordParser: Sendable {
             scanner = jsonScanner
         }
         do {
-            guard let time = try timestamp(of: record, scanner: scanner, root: root) else {
-                if let (rule, _) = try matchingRule(record, scanner: scanner, root: root), rule.kind == .ignore {
+            guard let time = try timestamp(of: record, scanner: scanner, root: root, memory: memory) else {
+                if let (rule, _) = try matchingRule(record, scanner: scanner, root: root, memory: memory), rule.kind == .ignore {
                     // Bookkeeping lines without a time (summaries, snapshots) that the rules skip anyway.
                     return .ignored(offset: record.offset, length: length, rule: rule.name)
                 }
@@ -42,22 +43,21 @@ package struct RecordParser: Sendable {
                     offset: record.offset, length: length, timestamp: nil,
                     message: "the record has no timestamp (\(rules.timestamp.source))")
             }
-            guard let (rule, elements) = try matchingRule(record, scanner: scanner, root: root) else {
+            guard let (rule, elements) = try matchingRule(record, scanner: scanner, root: root, memory: memory) else {
                 let type = record.captures["type"].map { " (type \($0))" } ?? ""
                 return .failure(
                     offset: record.offset, length: length, timestamp: time,
                     message: "no record rule matches this record\(type)")
             }
             var info = RecordInfo(offset: record.offset, length: length, timestamp: time, rule: rule.name)
-            info.session = try FieldReader(record: record, scanner: scanner, root: root, element: nil, rule: rule)
-                .sessionFacts()
-            guard let elements else {
-                let reader = FieldReader(record: record, scanner: scanner, root: root, element: nil, rule: rule)
-                return .observation(info, [try reader.observation()])
-            }
+            info.session = try sessionFacts(of: rule, record: record, scanner: scanner, root: root, memory: memory)
             var observations: [Observation] = []
-            for element in elements {
-                let reader = FieldReader(record: record, scanner: scanner, root: root, element: element, rule: rule)
+            for element in elements.map({ $0.map(Optional.some) }) ?? [nil] {
+                let reader = FieldReader(record: record, scanner: scanner, root: root, element: element, spec: rule.event, memory: memory)
+                observations.append(try reader.observation())
+            }
+            for spec in rule.also {
+                let reader = FieldReader(record: record, scanner: scanner, root: root, element: nil, spec: spec, memory: memory)
                 observations.append(try reader.observation())
             }
             return .observation(info, observations)
@@ -68,14 +68,32 @@ package struct RecordParser: Sendable {
         }
     }
 
+    /// What the rule's events say about the whole run; the first value of each fact wins.
+    private func sessionFacts(
+        of rule: RecordRule, record: FramedRecord, scanner: JSONScanner?, root: JSONSlice?, memory: [String: String]
+    ) throws -> SessionFacts? {
+        var facts = SessionFacts()
+        for spec in rule.events {
+            let reader = FieldReader(record: record, scanner: scanner, root: root, element: nil, spec: spec, memory: memory)
+            guard let found = try reader.sessionFacts() else { continue }
+            facts.workspace = facts.workspace ?? found.workspace
+            facts.gitBranch = facts.gitBranch ?? found.gitBranch
+            facts.agentVersion = facts.agentVersion ?? found.agentVersion
+            facts.agentSessionID = facts.agentSessionID ?? found.agentSessionID
+        }
+        return facts.isEmpty ? nil : facts
+    }
+
     /// The timestamp when it comes from the head, for records whose body cannot be read.
     private func headTimestamp(of record: FramedRecord) -> Date? {
         guard case .capture = rules.timestamp.source else { return nil }
-        return (try? timestamp(of: record, scanner: nil, root: nil)) ?? nil
+        return (try? timestamp(of: record, scanner: nil, root: nil, memory: [:])) ?? nil
     }
 
-    private func timestamp(of record: FramedRecord, scanner: JSONScanner?, root: JSONSlice?) throws -> Date? {
-        let reader = FieldReader(record: record, scanner: scanner, root: root, element: nil, rule: nil)
+    private func timestamp(
+        of record: FramedRecord, scanner: JSONScanner?, root: JSONSlice?, memory: [String: String]
+    ) throws -> Date? {
+        let reader = FieldReader(record: record, scanner: scanner, root: root, element: nil, spec: nil, memory: memory)
         guard let text = try reader.text(rules.timestamp.source) else { return nil }
         guard let date = rules.timestamp.format.parse(text) else {
             throw FieldProblem(message: "timestamp '\(text)' does not match the format '\(rules.timestamp.format)'")
@@ -85,22 +103,59 @@ package struct RecordParser: Sendable {
 
     /// The first rule whose conditions hold, with the elements its `each` selects (nil for rules without one).
     package func matchingRule(
-        _ record: FramedRecord, scanner: JSONScanner?, root: JSONSlice?
+        _ record: FramedRecord, scanner: JSONScanner?, root: JSONSlice?, memory: [String: String] = [:]
     ) throws -> (RecordRule, elements: [JSONSlice]?)? {
-        let reader = FieldReader(record: record, scanner: scanner, root: root, element: nil, rule: nil)
-        for rule in rules.records {
-            var matches = true
-            for condition in rule.conditions where !condition.holds(for: try reader.text(condition.source)) {
-                matches = false
-                break
-            }
-            guard matches else { continue }
+        let reader = FieldReader(record: record, scanner: scanner, root: root, element: nil, spec: nil, memory: memory)
+        for rule in rules.records where try reader.meets(rule.conditions) == nil {
             guard let each = rule.each else { return (rule, nil) }
             guard let scanner, let root else { continue }
             let elements = try each.all(in: scanner, root: root).filter { $0.kind != .null }
             if !elements.isEmpty { return (rule, elements) }
         }
         return nil
+    }
+
+    /// Why each rule before the one that read `record` passed it by (all rules when none read it): the first of
+    /// its conditions that did not hold, with what the record holds there, or an `each` that selected nothing.
+    package func misses(_ record: FramedRecord, memory: [String: String] = [:]) -> [(rule: String, reason: String)] {
+        guard record.problem == nil else { return [] }
+        var scanner: JSONScanner?
+        var root: JSONSlice?
+        if rules.framing.body == .json {
+            guard let body = record.body else { return [] }
+            var jsonScanner = JSONScanner(record.bytes)
+            guard let value = try? jsonScanner.validateValue(in: body) else { return [] }
+            scanner = jsonScanner
+            root = value
+        }
+        let reader = FieldReader(record: record, scanner: scanner, root: root, element: nil, spec: nil, memory: memory)
+        var misses: [(String, String)] = []
+        for rule in rules.records {
+            do {
+                if let (condition, value) = try reader.meets(rule.conditions) {
+                    misses.append((rule.name, "\(condition.source) is \(Self.describe(value)), not \(condition.wanted)"))
+                    continue
+                }
+                guard let each = rule.each else { return misses }
+                if let scanner, let root, try each.all(in: scanner, root: root).contains(where: { $0.kind != .null }) {
+                    return misses
+                }
+                misses.append((rule.name, "'each' \(each) selects nothing"))
+            } catch {
+                misses.append((rule.name, "\(error)"))
+            }
+        }
+        return misses
+    }
+
+    private static func describe(_ value: ConditionValue) -> String {
+        switch value {
+        case .absent: return "absent"
+        case .null: return "null"
+        case .value(let text):
+            let oneLine = text.replacingOccurrences(of: "\n", with: "\\n")
+            return "'" + (oneLine.count > 60 ? String(oneLine.prefix(60)) + "…" : oneLine) + "'"
+        }
     }
 }
 
@@ -109,18 +164,20 @@ struct FieldProblem: Error {
     let message: String
 }
 
-/// Reads a rule's fields from one record.
+/// Reads an event's fields from one record.
 struct FieldReader {
     let record: FramedRecord
     let scanner: JSONScanner?
     let root: JSONSlice?
     /// The value of the rule's `each` being read, which `@` paths start from.
     let element: JSONSlice?
-    let rule: RecordRule?
+    let spec: EventSpec?
+    /// The values earlier context records remembered.
+    let memory: [String: String]
 
     func observation() throws -> Observation {
-        guard let rule else { return .ignored }
-        switch rule.kind {
+        guard let spec else { return .ignored }
+        switch spec.kind {
         case .llmRequest:
             return .llmRequest(
                 .init(input: try json("input"), task: try text("task"), model: try text("model"), tools: try json("tools")))
@@ -129,43 +186,72 @@ struct FieldReader {
                 output: try text("output"), thinking: try text("thinking"), finishReason: try text("finish_reason"),
                 model: try text("model"), promptTokens: try int("prompt_tokens"),
                 completionTokens: try int("completion_tokens"), cacheReadTokens: try int("cache_read_tokens"),
-                cacheCreationTokens: try int("cache_creation_tokens"), messageID: try text("message_id"),
-                sidechain: try bool("sidechain"))
+                cacheCreationTokens: try int("cache_creation_tokens"), reasoningTokens: try int("reasoning_tokens"),
+                messageID: try text("message_id"), sidechain: try bool("sidechain"))
             response.toolCalls = try toolCalls()
-            return .llmResponse(response)
+            return .llmResponse(response, call: spec.call)
         case .toolResult:
             var success = try bool("success")
             if success == nil, let failed = try bool("failed") { success = !failed }
+            var duration = try number("duration_ms")
+            if duration == nil, let seconds = try number("duration_seconds") { duration = seconds * 1000 }
+            if let value = duration, value < 0 {
+                throw FieldProblem(message: "the tool's duration is negative (\(value) ms)")
+            }
             return .toolResult(
                 .init(
                     toolName: try text("tool_name"), toolCallID: try text("tool_call_id"), arguments: try json("arguments"),
-                    success: success, result: try text("result"), error: try text("error")))
+                    success: success, result: try text("result"), error: try text("error"), durationMs: duration))
         case .error:
             return .agentError(message: try text("message") ?? "(no message)", toolName: try text("tool_name"))
         case .llmError:
             return .llmError(message: try text("message") ?? "the model's API failed (no message)")
         case .interruption:
             return .interruption
+        case .context:
+            var remembered: [Observation.Remembered] = []
+            for (name, source) in spec.remember { remembered.append(.init(name: name, value: try text(source))) }
+            return .context(model: try text("model"), remembered: remembered)
         case .ignore:
             return .ignored
         }
     }
 
-    /// The run's facts the rule reads from the record's root (`$` paths); nil when it reads none. Empty texts
-    /// count as absent (Claude Code writes an empty branch outside git).
+    /// The run's facts the event reads; nil when it reads none. Empty texts count as absent (Claude Code writes an
+    /// empty branch outside git).
     func sessionFacts() throws -> SessionFacts? {
-        guard let rule, rule.kind != .ignore else { return nil }
+        guard let spec, spec.kind != .ignore else { return nil }
         func fact(_ field: String) throws -> String? {
             guard let source = source(field), let value = try text(source), !value.isEmpty else { return nil }
             return value
         }
         let facts = SessionFacts(
-            workspace: try fact("workspace"), gitBranch: try fact("git_branch"), agentVersion: try fact("agent_version"))
+            workspace: try fact("workspace"), gitBranch: try fact("git_branch"), agentVersion: try fact("agent_version"),
+            agentSessionID: try fact("agent_session_id"))
         return facts.isEmpty ? nil : facts
     }
 
+    /// The first of `conditions` that does not hold, with what the record holds there; nil when all hold.
+    func meets(_ conditions: [RecordCondition]) throws -> (RecordCondition, ConditionValue)? {
+        for condition in conditions {
+            let value = try conditionValue(condition.source)
+            if !condition.holds(for: value) { return (condition, value) }
+        }
+        return nil
+    }
+
+    /// What a condition's source holds: nothing, a JSON null, or a value's text.
+    func conditionValue(_ source: ValueSource) throws -> ConditionValue {
+        if case .json(let path) = source {
+            guard let slice = try slice(path) else { return .absent }
+            if slice.kind == .null { return .null }
+        }
+        guard let found = try value(source) else { return .absent }
+        return try text(found).map(ConditionValue.value) ?? .null
+    }
+
     private func source(_ field: String) -> ValueSource? {
-        guard case .value(let source)? = rule?.fields[field] else { return nil }
+        guard case .value(let source)? = spec?.fields[field] else { return nil }
         return source
     }
 
@@ -176,9 +262,14 @@ struct FieldReader {
 
     func json(_ field: String) throws -> String? {
         guard let source = source(field) else { return nil }
+        return try json(source)
+    }
+
+    private func json(_ source: ValueSource) throws -> String? {
         switch try value(source) {
         case .slice(let slice)?: return scanner?.compactText(slice)
         case .text(let text)?: return text
+        case .decoded(let json, _)?: return json
         case nil: return nil
         }
     }
@@ -202,33 +293,44 @@ struct FieldReader {
         return number
     }
 
+    func number(_ field: String) throws -> Double? {
+        guard let source = source(field), let value = try text(source) else { return nil }
+        guard let number = Double(value), number.isFinite else {
+            throw FieldProblem(message: "field '\(field)' is '\(value)', expected a number")
+        }
+        return number
+    }
+
     private static func wholeNumber(_ text: String) -> Int? {
         Int(text) ?? Double(text).flatMap { $0.isFinite && abs($0) < 9e18 ? Int($0) : nil }
     }
 
     func toolCalls() throws -> [ToolCall] {
-        guard case .each(let each, let idPath, let namePath, let argumentsPath)? = rule?.fields["tool_calls"],
+        guard case .each(let each, let idSource, let nameSource, let argumentsSource)? = spec?.fields["tool_calls"],
             let scanner, let start = each.isRelative ? element : root
         else { return [] }
         var calls: [ToolCall] = []
-        // The paths of a call's fields start at the call, whether written with '$' or '@'.
         for element in try each.all(in: scanner, root: start) where element.kind != .null {
-            guard let nameSlice = try namePath.first(in: scanner, root: element), nameSlice.kind == .string else {
-                throw FieldProblem(message: "a tool call has no name at '\(namePath)'")
+            // The call's fields read from the call, whether written with '$' or '@'.
+            let call = FieldReader(record: record, scanner: scanner, root: element, element: element, spec: nil, memory: memory)
+            guard let name = try call.text(nameSource) else {
+                throw FieldProblem(message: "a tool call has no name at \(nameSource)")
             }
-            let id = try idPath.flatMap { path in try path.first(in: scanner, root: element) }
-                .flatMap { slice in slice.kind == .null ? nil : try textValue(slice, scanner) }
-            let arguments = try argumentsPath.flatMap { path in try path.first(in: scanner, root: element) }
-                .flatMap { slice in slice.kind == .null ? nil : scanner.compactText(slice) }
-            calls.append(ToolCall(id: id, name: try scanner.string(nameSlice), arguments: arguments))
+            calls.append(
+                ToolCall(
+                    id: try idSource.flatMap { try call.text($0) }, name: name,
+                    arguments: try argumentsSource.flatMap { try call.json($0) }))
         }
         return calls
     }
 
-    /// A value found in the record: a JSON value in place, or text from a capture, a constant or a sum.
+    /// A value found in the record: a JSON value in place, text from a capture, a constant or a sum, or a value read
+    /// from JSON text the record holds.
     enum Found {
         case slice(JSONSlice)
         case text(String)
+        /// A value of decoded JSON: its compact JSON text, and its text when it is a string.
+        case decoded(json: String, string: String?)
     }
 
     /// What `source` finds; a JSON `null` counts as nothing.
@@ -238,6 +340,8 @@ struct FieldReader {
             return record.captures[name].map(Found.text)
         case .constant(let value):
             return .text(value)
+        case .remembered(let name):
+            return memory[name].map(Found.text)
         case .json(let path):
             guard let slice = try slice(path), slice.kind != .null else { return nil }
             return .slice(slice)
@@ -259,6 +363,26 @@ struct FieldReader {
         case .extract(let source, let pattern):
             guard let text = try text(source), let captured = pattern.match(text)?.values.first else { return nil }
             return .text(captured)
+        case .decode(let source, let path):
+            guard let text = try text(source) else { return nil }
+            return Self.decode(text, path)
+        case .equals(let source, let literals):
+            let held = try conditionValue(source)
+            if held == .absent || held == .null { return nil }
+            return .text(literals.contains { $0.equals(held) } ? "true" : "false")
+        }
+    }
+
+    /// The value at `path` in `text` read as JSON; nil when the text is not JSON or the path finds nothing (or null).
+    private static func decode(_ text: String, _ path: JSONPath) -> Found? {
+        var bytes = Array(text.utf8)
+        return bytes.withUnsafeMutableBytes { raw -> Found? in
+            var scanner = JSONScanner(UnsafeRawBufferPointer(raw))
+            guard let root = try? scanner.validateValue(in: 0..<raw.count),
+                let slice = (try? path.first(in: scanner, root: root)) ?? nil, slice.kind != .null
+            else { return nil }
+            let string = slice.kind == .string ? try? scanner.string(slice) : nil
+            return .decoded(json: scanner.compactText(slice), string: string)
         }
     }
 
@@ -270,6 +394,7 @@ struct FieldReader {
     private func text(_ found: Found) throws -> String? {
         switch found {
         case .text(let text): return text
+        case .decoded(let json, let string): return string ?? json
         case .slice(let slice):
             guard let scanner else { return nil }
             return try textValue(slice, scanner)

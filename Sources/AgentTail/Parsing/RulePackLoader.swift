@@ -99,12 +99,21 @@ package enum RulePackLoader {
         var records: [RecordRule] = []
         let recordNodes = try top.required("records").sequence()
         guard !recordNodes.isEmpty else { throw try top.required("records").error("needs at least one record rule") }
+        var recalls: [(name: String, node: YAMLValue)] = []
         for node in recordNodes {
-            let rule = try compileRecord(node, captures: captures, body: framing.body)
+            let rule = try compileRecord(node, captures: captures, body: framing.body, recalls: &recalls)
             if records.contains(where: { $0.name == rule.name }) {
                 throw node.error("two record rules are named '\(rule.name)'")
             }
             records.append(rule)
+        }
+        let remembered = Set(records.flatMap { $0.events.flatMap { $0.remember.map(\.name) } })
+        for recall in recalls where !remembered.contains(recall.name) {
+            var message = "'context.\(recall.name)' is remembered by no rule; a context rule keeps it with 'remember: { \(recall.name): ... }'"
+            if let near = Suggestion.closest(to: recall.name, in: Array(remembered)) {
+                message += " (did you mean 'context.\(near)'?)"
+            }
+            throw recall.node.error(message)
         }
 
         var categories: [ToolCategory] = []
@@ -173,14 +182,15 @@ package enum RulePackLoader {
         var hasEach = false
         /// The JSON paths the rule's fields read, with their places in the file.
         var locations: [PathLocation] = []
+        /// The remembered values (`context.NAME`) the rule reads, with where.
+        var recalls: [(name: String, node: YAMLValue)] = []
     }
 
     private static func compileRecord(
-        _ node: YAMLValue, captures: Set<String>, body: Framing.Body
+        _ node: YAMLValue, captures: Set<String>, body: Framing.Body, recalls: inout [(name: String, node: YAMLValue)]
     ) throws(ConfigError) -> RecordRule {
-        let map = try node.mapping(allowed: ["name", "when", "each", "emit", "fields"])
-        let kindNode = try map.required("emit")
-        let kind = EmitKind(rawValue: try kindNode.oneOf(EmitKind.allCases.map(\.rawValue)))!
+        let map = try node.mapping(allowed: ["name", "when", "each", "emit", "call", "fields", "remember", "also"])
+        let kind = try emitKind(try map.required("emit"))
         let name = try map.optional("name")?.nonEmptyString() ?? kind.rawValue
         var scope = RuleScope(captures: captures, body: body)
         var each: JSONPath?
@@ -202,40 +212,135 @@ package enum RulePackLoader {
             whenScope.hasEach = false
             for (key, valueNode) in try whenNode.mapping(allowed: keys).entries {
                 let conditionSource = try valueSource(key, at: valueNode, scope: &whenScope)
-                if case .mapping = valueNode.node {
-                    let regex = try pattern(try valueNode.mapping(allowed: ["matches"]).required("matches"))
-                    conditions.append(RecordCondition(source: conditionSource, equals: [], matches: regex))
-                    continue
-                }
-                let values = try valueNode.sequence(allowScalar: true).map { value throws(ConfigError) in
-                    try value.string()
-                }
-                conditions.append(RecordCondition(source: conditionSource, equals: values))
+                conditions.append(RecordCondition(source: conditionSource, tests: try conditionTests(valueNode)))
+            }
+            recalls += whenScope.recalls
+        }
+        let event = try eventSpec(
+            kind, fields: map.optional("fields"), call: map.optional("call"), remember: map.optional("remember"),
+            scope: &scope)
+        var also: [EventSpec] = []
+        if let alsoNode = map.optional("also") {
+            if kind == .ignore { throw alsoNode.error("'ignore' rules make no events; 'also' adds events to a rule's own") }
+            if let eachNode = map.optional("each") {
+                throw eachNode.error("a rule with 'also' takes no 'each': give the per-element events a rule of their own")
+            }
+            let items = try alsoNode.sequence()
+            guard !items.isEmpty else { throw alsoNode.error("'also' needs at least one event") }
+            for item in items {
+                let itemMap = try item.mapping(allowed: ["emit", "call", "fields", "remember"])
+                let itemKind = try emitKind(try itemMap.required("emit"))
+                if itemKind == .ignore { throw try itemMap.required("emit").error("an event of 'also' cannot be 'ignore'") }
+                also.append(
+                    try eventSpec(
+                        itemKind, fields: itemMap.optional("fields"), call: itemMap.optional("call"),
+                        remember: itemMap.optional("remember"), scope: &scope))
             }
         }
-        var fields: [String: FieldSpec] = [:]
+        recalls += scope.recalls
+        let mark = node.node.mark
+        return RecordRule(
+            name: name, conditions: conditions, each: each, event: event, also: also, pathLocations: scope.locations,
+            location: RuleLocation(
+                file: node.file, line: mark?.line ?? 1, column: mark?.column ?? 1, keyPath: node.keyPath))
+    }
+
+    private static func emitKind(_ node: YAMLValue) throws(ConfigError) -> EmitKind {
+        EmitKind(rawValue: try node.oneOf(EmitKind.allCases.map(\.rawValue)))!
+    }
+
+    /// One event of a rule: its kind, its fields and, for responses, how it joins its call.
+    private static func eventSpec(
+        _ kind: EmitKind, fields fieldsNode: YAMLValue?, call callNode: YAMLValue?, remember rememberNode: YAMLValue?,
+        scope: inout RuleScope
+    ) throws(ConfigError) -> EventSpec {
+        var spec = EventSpec(kind: kind, fields: [:])
+        if let rememberNode {
+            guard kind == .context else {
+                throw rememberNode.error("only 'context' rules remember values; this event is '\(kind.rawValue)'")
+            }
+            guard case .mapping(let mapping) = rememberNode.node else {
+                throw rememberNode.error("expected a mapping of names to the values to remember")
+            }
+            let names = Array(mapping.keys.compactMap(\.string))
+            for (name, valueNode) in try rememberNode.mapping(allowed: names).entries {
+                guard name.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil else {
+                    throw valueNode.error("'\(name)' is no name to remember: use letters, digits and '_'")
+                }
+                spec.remember.append((name, try fieldSource(valueNode, scope: &scope)))
+            }
+        }
+        if let callNode {
+            guard kind == .llmResponse else {
+                throw callNode.error("'call' says how a response joins its LLM call; this event is '\(kind.rawValue)'")
+            }
+            spec.call = CallPart(rawValue: try callNode.oneOf(CallPart.allCases.map(\.rawValue)))!
+        }
         let allowed = kind == .ignore ? [:] : kind.fields.merging(EmitKind.sessionFields) { own, _ in own }
-        if let fieldsNode = map.optional("fields") {
+        if let fieldsNode {
             if kind == .ignore { throw fieldsNode.error("'ignore' rules take no fields") }
             for (field, valueNode) in try fieldsNode.mapping(allowed: allowed.keys.sorted()).entries {
                 if allowed[field] == .toolCalls {
-                    fields[field] = try toolCalls(valueNode)
+                    spec.fields[field] = try toolCalls(valueNode, scope: scope)
                 } else {
-                    fields[field] = .value(try fieldSource(valueNode, scope: &scope))
+                    spec.fields[field] = .value(try fieldSource(valueNode, scope: &scope))
                 }
             }
         }
-        return RecordRule(
-            name: name, conditions: conditions, each: each, kind: kind, fields: fields, pathLocations: scope.locations)
+        return spec
     }
 
-    private static func toolCalls(_ node: YAMLValue) throws(ConfigError) -> FieldSpec {
+    /// The tests of one `when` entry: a literal or a list of them (equals one), or a mapping of `matches`, `not`,
+    /// `exists`, `gt`, `gte`, `lt` and `lte` (all must hold).
+    private static func conditionTests(_ node: YAMLValue) throws(ConfigError) -> [RecordCondition.Test] {
+        guard case .mapping = node.node else { return [.oneOf(try literals(node))] }
+        let map = try node.mapping(allowed: ["matches", "not", "exists", "gt", "gte", "lt", "lte"])
+        guard !map.entries.isEmpty else {
+            throw node.error("give a test: a value, or one of matches, not, exists, gt, gte, lt, lte")
+        }
+        var tests: [RecordCondition.Test] = []
+        for (key, value) in map.entries {
+            switch key {
+            case "matches": tests.append(.matches(try pattern(value)))
+            case "not": tests.append(.noneOf(try literals(value)))
+            case "exists": tests.append(.exists(try value.bool()))
+            default:
+                let text = try value.string()
+                guard let bound = Double(text), bound.isFinite else {
+                    throw value.error("'\(key)' compares numbers; '\(text)' is not a number")
+                }
+                tests.append(.compare(RecordCondition.Comparison(rawValue: key)!, bound))
+            }
+        }
+        return tests
+    }
+
+    /// A literal, or a list of them: texts (numbers and booleans as written) and `null`.
+    private static func literals(_ node: YAMLValue) throws(ConfigError) -> [RecordCondition.Literal] {
+        try node.sequence(allowScalar: true).map { value throws(ConfigError) in
+            if value.isNull { return .null }
+            if case .mapping = value.node { throw value.error("expected a value to compare with, or a list of them") }
+            return .text(try value.string())
+        }
+    }
+
+    /// `tool_calls`: the calls `each` selects, with their id, name and arguments read from each call in any of the
+    /// forms other fields take.
+    private static func toolCalls(_ node: YAMLValue, scope: RuleScope) throws(ConfigError) -> FieldSpec {
         let map = try node.mapping(allowed: ["each", "fields"])
-        let each = try jsonPath(try map.required("each"))
+        let eachNode = try map.required("each")
+        let each = try jsonPath(eachNode)
+        if each.isRelative, !scope.hasEach {
+            throw eachNode.error("'\(each)' reads the element of the rule's 'each', but this rule has no 'each'; write '$...'")
+        }
         let fieldMap = try map.required("fields").mapping(allowed: ["id", "name", "arguments"])
-        let name = try jsonPath(try fieldMap.required("name"))
-        let id = try fieldMap.optional("id").map { value throws(ConfigError) in try jsonPath(value) }
-        let arguments = try fieldMap.optional("arguments").map { value throws(ConfigError) in try jsonPath(value) }
+        // The call's own fields read from the call, whether written with '$' or '@'; their paths are judged apart.
+        var callScope = RuleScope(captures: scope.captures, body: scope.body, hasEach: true)
+        let name = try fieldSource(try fieldMap.required("name"), scope: &callScope)
+        let id = try fieldMap.optional("id").map { value throws(ConfigError) in try fieldSource(value, scope: &callScope) }
+        let arguments = try fieldMap.optional("arguments").map { value throws(ConfigError) in
+            try fieldSource(value, scope: &callScope)
+        }
         return .each(each, id: id, name: name, arguments: arguments)
     }
 
@@ -252,7 +357,8 @@ package enum RulePackLoader {
     }
 
     /// A field given as `'$.path'`, `'@.path'`, a capture name, `{capture: name}`, `{json: path}`, `{value: text}`,
-    /// `{sum: [sources]}`, or a list of these (the first that has a value).
+    /// `{sum: [sources]}`, or a list of these (the first that has a value). A capture or path may go on with
+    /// `decode` (a path into the JSON text it holds), then `pattern` (a regex's one group), then `equals` (a bool).
     private static func fieldSource(_ node: YAMLValue, scope: inout RuleScope) throws(ConfigError) -> ValueSource {
         switch node.node {
         case .sequence:
@@ -260,29 +366,39 @@ package enum RulePackLoader {
             guard items.count >= 2 else { throw node.error("a list of sources needs at least two; write one alone") }
             return .firstOf(try fieldSources(items, scope: &scope))
         case .mapping:
-            let map = try node.mapping(allowed: ["capture", "json", "value", "sum", "pattern"])
-            if let patternNode = map.optional("pattern") {
-                let regex = try pattern(patternNode)
-                guard regex.captureNames.count == 1 else {
-                    throw patternNode.error(
-                        "a field's pattern needs exactly one named group, the part to keep, such as "
-                            + "'working in: `(?<workspace>[^`]+)`'")
-                }
-                guard map.optional("sum") == nil, map.optional("value") == nil else {
-                    throw patternNode.error("'pattern' reads what 'json' or 'capture' finds; give one of those with it")
-                }
-                let found = try source(in: map, captures: scope.captures, owner: node)
-                if case .json(let path) = found { try note(path, at: try map.required("json"), scope: &scope) }
-                return .extract(found, regex)
-            }
+            let map = try node.mapping(allowed: ["capture", "json", "value", "sum", "decode", "pattern", "equals"])
             if let sumNode = map.optional("sum") {
                 guard map.entries.count == 1 else { throw node.error("'sum' stands alone: give only the sources to add") }
                 let items = try sumNode.sequence()
                 guard !items.isEmpty else { throw sumNode.error("'sum' needs at least one source") }
                 return .sum(try fieldSources(items, scope: &scope))
             }
-            let found = try source(in: map, captures: scope.captures, owner: node)
+            var found = try source(in: map, captures: scope.captures, owner: node)
             if case .json(let path) = found { try note(path, at: try map.required("json"), scope: &scope) }
+            let readsValue = map.optional("value") != nil
+            if let decodeNode = map.optional("decode") {
+                guard !readsValue else { throw decodeNode.error("'decode' reads the JSON text 'json' or 'capture' finds; give one of those with it") }
+                let path = try jsonPath(decodeNode)
+                guard !path.isRelative else {
+                    throw decodeNode.error("'decode' reads from the root of the decoded JSON: write '$...'")
+                }
+                found = .decode(found, path)
+            }
+            if let patternNode = map.optional("pattern") {
+                guard !readsValue else {
+                    throw patternNode.error("'pattern' reads what 'json' or 'capture' finds; give one of those with it")
+                }
+                let regex = try pattern(patternNode)
+                guard regex.captureNames.count == 1 else {
+                    throw patternNode.error(
+                        "a field's pattern needs exactly one named group, the part to keep, such as "
+                            + "'working in: `(?<workspace>[^`]+)`'")
+                }
+                found = .extract(found, regex)
+            }
+            if let equalsNode = map.optional("equals") {
+                found = .equals(found, try literals(equalsNode))
+            }
             return found
         default:
             return try valueSource(try node.nonEmptyString(), at: node, scope: &scope)
@@ -310,6 +426,11 @@ package enum RulePackLoader {
     private static func valueSource(
         _ text: String, at node: YAMLValue, scope: inout RuleScope
     ) throws(ConfigError) -> ValueSource {
+        if text.hasPrefix("context.") {
+            let name = String(text.dropFirst("context.".count))
+            scope.recalls.append((name, node))
+            return .remembered(name)
+        }
         if text.hasPrefix("$") || text.hasPrefix("@") {
             let path: JSONPath
             do {

@@ -48,6 +48,8 @@ package struct SessionState: Sendable, Codable, Equatable {
         package var counted: Usage?
         /// Set when the user stopped the answer while it was being written.
         package var interrupted: Bool?
+        /// Set while the parts of a response that follow (`call: continue` or `end`) join this call.
+        package var joinable: Bool?
     }
 
     /// The model a source's configuration names, looked up once when the session starts.
@@ -83,6 +85,10 @@ package struct SessionState: Sendable, Codable, Equatable {
     package var strayTextReported: Bool?
     /// Where the work happened, as the first records that say it tell.
     package var facts: SessionFacts?
+    /// The model the last context record named, for the calls that do not say theirs.
+    package var contextModel: String?
+    /// The values context records remembered for the rules' conditions (`context.NAME`); nil when none.
+    package var remembered: [String: String]?
     /// The configured model (for logs that do not write one); nil until looked up.
     package var modelLookup: ModelLookup?
     /// The sum of the calls' tokens and cost.

@@ -153,14 +153,15 @@ extension Observation {
         switch self {
         case .llmRequest(let request):
             fields = [("input", request.input), ("task", request.task), ("model", request.model), ("tools", request.tools)]
-        case .llmResponse(let response):
+        case .llmResponse(let response, let call):
             fields = [
                 ("output", response.output), ("thinking", response.thinking), ("finish_reason", response.finishReason),
                 ("model", response.model), ("prompt_tokens", response.promptTokens.map(String.init)),
                 ("completion_tokens", response.completionTokens.map(String.init)),
                 ("cache_read_tokens", response.cacheReadTokens.map(String.init)),
-                ("cache_creation_tokens", response.cacheCreationTokens.map(String.init)), ("message_id", response.messageID),
-                ("sidechain", response.sidechain.map { "\($0)" }),
+                ("cache_creation_tokens", response.cacheCreationTokens.map(String.init)),
+                ("reasoning_tokens", response.reasoningTokens.map(String.init)), ("message_id", response.messageID),
+                ("sidechain", response.sidechain.map { "\($0)" }), ("call", call == .own ? nil : call.rawValue),
             ]
             for (index, call) in response.toolCalls.enumerated() {
                 fields.append(("tool_calls[\(index)]", "\(call.name) id=\(call.id ?? "none") \(call.arguments ?? "")"))
@@ -169,11 +170,14 @@ extension Observation {
             fields = [
                 ("tool_name", result.toolName), ("tool_call_id", result.toolCallID), ("arguments", result.arguments),
                 ("success", result.success.map { "\($0)" }), ("result", result.result), ("error", result.error),
+                ("duration_ms", result.durationMs.map { "\($0)" }),
             ]
         case .agentError(let message, let toolName):
             fields = [("message", message), ("tool_name", toolName)]
         case .llmError(let message):
             fields = [("message", message)]
+        case .context(let model, let remembered):
+            fields = [("model", model)] + remembered.map { ("context.\($0.name)", $0.value ?? "(none)") }
         case .interruption, .ignored:
             break
         }
@@ -189,6 +193,7 @@ extension Observation {
         case .agentError: return "error"
         case .llmError: return "llm_error"
         case .interruption: return "interruption"
+        case .context: return "context"
         case .ignored: return "ignore"
         }
     }
