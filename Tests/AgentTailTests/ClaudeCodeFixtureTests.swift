@@ -125,44 +125,6 @@ struct ClaudeCodeFixtureTests {
     /// gives the same rows as one pass: a message split over lines, and calls waiting for results, survive it.
     @Test(arguments: expected.map(\.file))
     func restartAtEveryLineGivesTheSameRows(file: String) throws {
-        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("claude-code/\(file)"))))
-        let rules = try Self.rules
-        let whole = try Self.parse(bytes, rules: rules, restartAt: nil).latestVersions()
-        #expect(!whole.isEmpty)
-        let lineEnds = bytes.indices.filter { bytes[$0] == 0x0A }.map { $0 + 1 }
-        for cut in lineEnds.dropLast() {
-            let resumed = try Self.parse(bytes, rules: rules, restartAt: cut).latestVersions().map(Self.text)
-            let expected = whole.map(Self.text)
-            #expect(resumed.count == expected.count, "restart at byte \(cut): \(resumed.count) rows, not \(expected.count)")
-            if let index = resumed.indices.first(where: { $0 < expected.count && resumed[$0] != expected[$0] }) {
-                Issue.record("restart at byte \(cut): row \(index) is\n\(resumed[index])\nnot\n\(expected[index])")
-            }
-        }
-    }
-
-    static func text(_ row: NormalizedRow) -> String {
-        String(decoding: RowCodec.encode(row, includeTable: true), as: UTF8.self)
-    }
-
-    /// Parses `bytes` as one file, stopping at `restartAt` to store the checkpoint as JSON and resume from it.
-    static func parse(_ bytes: [UInt8], rules: RulePack, restartAt cut: Int?) throws -> [NormalizedRow] {
-        let ids = EventIDs(host: "test-host", fileKey: "session")
-        var parser = LogParser(rules: rules, ids: ids, state: SessionState(sourcePath: "/logs/session.jsonl"))
-        var rows: [NormalizedRow] = []
-        var rest = bytes[...]
-        if let cut {
-            bytes[..<cut].withUnsafeBytes { raw in parser.consume(raw, rows: &rows) }
-            parser.flushSession(into: &rows)
-            let (offset, state) = parser.resumePoint
-            #expect(offset == Int64(cut))
-            let stored = try JSONDecoder().decode(SessionState.self, from: try JSONEncoder().encode(state))
-            parser = LogParser(rules: rules, ids: ids, state: stored, offset: offset)
-            rest = bytes[cut...]
-        }
-        rest.withUnsafeBytes { raw in parser.consume(raw, rows: &rows) }
-        parser.finishInput(rows: &rows)
-        parser.concludeSilent(into: &rows)
-        parser.flushSession(into: &rows)
-        return rows
+        try RestartReplay.expectSameRowsAtEveryLine(path: Fixtures.path("claude-code/\(file)"), rules: try Self.rules)
     }
 }
