@@ -34,6 +34,7 @@ struct TestRulesCommand: ParsableCommand {
         }
         let failed = results.filter { !$0.passed }.count
         print("\(results.count - failed) passed, \(failed) failed")
+        for warning in RuleTestRunner.unreachedRules(pack) { printDiagnostic(warning) }
         let paths = RuleTestRunner.unmatchedPaths(pack)
         for problem in paths { printDiagnostic(problem.description) }
         if failed > 0 || !paths.isEmpty { throw ExitCode(1) }

@@ -94,3 +94,25 @@ struct RuleConditionTests {
         }
     }
 }
+
+/// `test-rules` warns about a rule whose `when` holds for no record of the pack's tests.
+struct UnreachedRuleTests {
+    @Test func aRuleNoTestRecordReachesIsNamedWhereItIsWritten() throws {
+        let pack = RuleConditionTests.pack("{ gt: 100 }") + """
+
+            tests:
+              - name: small values only
+                input: |
+                  {"at":"2026-01-01T00:00:00Z","name":"a","v":3}
+                rows: []
+            """
+        let rules = try RulePackLoader.compile(text: pack, file: "rules.yaml")
+        #expect(
+            RuleTestRunner.unreachedRules(rules) == [
+                "rules.yaml:5:5: warning: records[0]: rule 'hit' matches no record of this file's tests: its `when` may "
+                    + "be wrong, or a test should have such a record"
+            ])
+        let fine = try RulePackLoader.compile(text: pack.replacingOccurrences(of: #""v":3}"#, with: "\"v\":3}\n      {\"at\":\"2026-01-01T00:00:01Z\",\"name\":\"b\",\"v\":300}"), file: "rules.yaml")
+        #expect(RuleTestRunner.unreachedRules(fine).isEmpty)
+    }
+}

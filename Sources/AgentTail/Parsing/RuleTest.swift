@@ -207,6 +207,33 @@ package enum RuleTestRunner {
 extension RuleTestRunner {
     /// JSON paths of the rules' fields that find nothing in any record their rule matched in the pack's tests:
     /// a misspelt member name, or a path into a shape the log does not have. Rules no test exercises are not judged.
+    /// Rules that no record of the pack's tests reaches, as warnings: a `when` that holds for nothing is as often a
+    /// mistake as a format's rare record without a test. Nil messages when every rule is reached or there are no
+    /// tests.
+    package static func unreachedRules(_ pack: RulePack) -> [String] {
+        guard !pack.tests.isEmpty else { return [] }
+        var reached: Set<String> = []
+        for test in pack.tests {
+            let parser = LogParser(
+                rules: pack, ids: EventIDs(host: "test", fileKey: "test"), state: SessionState(sourcePath: "test"))
+            var rows: [NormalizedRow] = []
+            let note: (LogParser.Step) -> Void = { step in
+                switch step.parsed {
+                case .observation(let info, _)?: reached.insert(info.rule)
+                case .ignored(_, _, let rule)?: reached.insert(rule)
+                default: break
+                }
+            }
+            test.input.withUnsafeBytes { raw in parser.consume(raw, rows: &rows, explain: note) }
+            parser.finishInput(rows: &rows, explain: note)
+        }
+        return pack.records.filter { !reached.contains($0.name) }.map { rule in
+            let place = rule.location.map { "\($0): warning: \($0.keyPath): " } ?? "warning: "
+            return place + "rule '\(rule.name)' matches no record of this file's tests: its `when` may be wrong, "
+                + "or a test should have such a record"
+        }
+    }
+
     package static func unmatchedPaths(_ pack: RulePack) -> [ConfigError] {
         /// What one rule's paths found over all the records it matched in the tests.
         struct Tally {
