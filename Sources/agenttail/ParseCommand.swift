@@ -112,7 +112,10 @@ struct ParseCommand: AsyncParsableCommand {
                 for (name, value) in observation.fields { Swift.print("\(indent)\(name): \(shortened(value))") }
             }
             if let facts = info.session {
-                let said = [("workspace", facts.workspace), ("git_branch", facts.gitBranch), ("agent_version", facts.agentVersion)]
+                let said = [
+                    ("workspace", facts.workspace), ("git_branch", facts.gitBranch), ("agent_version", facts.agentVersion),
+                    ("agent_session_id", facts.agentSessionID),
+                ]
                     .compactMap { name, value in value.map { "\(name): \(shortened($0))" } }
                 Swift.print("  about the run: " + said.joined(separator: ", "))
             }

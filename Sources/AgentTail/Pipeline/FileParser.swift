@@ -120,7 +120,8 @@ extension FileParser {
                     SessionFacts(
                         workspace: facts.workspace.map(redactor.masked(field:)),
                         gitBranch: facts.gitBranch.map(redactor.masked(field:)),
-                        agentVersion: facts.agentVersion.map(redactor.masked(field:)))
+                        agentVersion: facts.agentVersion.map(redactor.masked(field:)),
+                        agentSessionID: facts.agentSessionID.map(redactor.masked(field:)))
                 }
                 steps.append((.record(info, explained), step.rows))
             case .failure(let offset, let length, _, let message):
@@ -170,7 +171,7 @@ extension Observation {
             fields = [
                 ("tool_name", result.toolName), ("tool_call_id", result.toolCallID), ("arguments", result.arguments),
                 ("success", result.success.map { "\($0)" }), ("result", result.result), ("error", result.error),
-                ("duration_ms", result.durationMs.map { "\($0)" }),
+                ("duration_ms", result.durationMs.map { $0.rounded() == $0 ? String(Int($0)) : String($0) }),
             ]
         case .agentError(let message, let toolName):
             fields = [("message", message), ("tool_name", toolName)]
