@@ -277,7 +277,7 @@ struct ConfigLoaderTests {
                 paths: ["/x/*.log"]
                 rules: builtin:nope
             """)
-        #expect(error?.description == "/etc/agenttail.yaml:4:12: error: sources[0].rules: no built-in rule pack 'nope'; available: builtin:mini-agent, builtin:claude-code")
+        #expect(error?.description == "/etc/agenttail.yaml:4:12: error: sources[0].rules: no built-in rule pack 'nope'; available: builtin:mini-agent, builtin:claude-code, builtin:codex")
     }
 }
 
@@ -291,8 +291,8 @@ struct RulePackLoaderTests {
                 return error.description
             }
         }
-        let available = "the built-in ones are builtin:mini-agent, builtin:claude-code"
-        #expect(message("codex") == "builtin:codex: error: there is no built-in rule pack 'codex'; \(available)")
+        let available = "the built-in ones are builtin:mini-agent, builtin:claude-code, builtin:codex"
+        #expect(message("zed") == "builtin:zed: error: there is no built-in rule pack 'zed'; \(available)")
         #expect(message("minagent") == "builtin:minagent: error: there is no built-in rule pack 'minagent' "
             + "(did you mean 'builtin:mini-agent'?); \(available)")
         #expect(message("claude") == "builtin:claude: error: there is no built-in rule pack 'claude' "
