@@ -143,6 +143,15 @@ package struct Framer {
                 closeUnfinished(end: lineStart, handle)
                 inPreamble = false
                 strayReported = false
+                if framing.startInBody {
+                    // The start lines are the first lines of the JSON value itself.
+                    state = .body(start: lineStart, captures: captures, bodyStart: lineStart, tracker: JSONValueTracker())
+                    while lineStart < afterStart, let end = nextNewline(from: lineStart) {
+                        handleLine(lineEnd: end, handle)
+                        lineStart = end + 1
+                    }
+                    continue
+                }
                 if framing.headEnd != nil || !framing.headFields.isEmpty {
                     state = .head(start: lineStart, captures: captures)
                 } else {

@@ -53,6 +53,8 @@ package struct Framing: Sendable {
     /// Head lines whose named groups become fields.
     package var headFields: [LinePattern]
     package var body: Body
+    /// The start lines are the body's first lines (pretty-printed JSON whose opening `{` starts a record), not a head.
+    package var startInBody = false
     /// Records larger than this are reported and skipped instead of held in memory.
     package var maxRecordBytes: Int
 }

@@ -136,7 +136,9 @@ package enum RulePackLoader {
     }
 
     private static func compileFraming(_ node: YAMLValue) throws(ConfigError) -> Framing {
-        let map = try node.mapping(allowed: ["mode", "start", "head_end", "head_fields", "body", "max_record_size"])
+        let map = try node.mapping(allowed: [
+            "mode", "start", "start_in_body", "head_end", "head_fields", "body", "max_record_size",
+        ])
         let mode = Framing.Mode(rawValue: try map.optional("mode")?.oneOf(["multiline", "lines"]) ?? "multiline")!
         var start: [LinePattern] = []
         if let startNode = map.optional("start") {
@@ -162,8 +164,18 @@ package enum RulePackLoader {
             maxRecord = try value.byteSize()
             guard maxRecord >= 1024 else { throw value.error("must be at least 1KiB") }
         }
-        return Framing(
+        var framing = Framing(
             mode: mode, start: start, headEnd: headEnd, headFields: headFields, body: body, maxRecordBytes: maxRecord)
+        if let node = map.optional("start_in_body"), try node.bool() {
+            guard mode == .multiline, body == .json else {
+                throw node.error("'start_in_body' is for multiline framing with a JSON body")
+            }
+            guard headEnd == nil, headFields.isEmpty else {
+                throw node.error("the start lines are the body's own lines: a record then has no head ('head_end', 'head_fields')")
+            }
+            framing.startInBody = true
+        }
+        return framing
     }
 
     private static func pattern(_ node: YAMLValue) throws(ConfigError) -> LinePattern {
