@@ -189,10 +189,7 @@ package struct Correlator: Sendable {
     /// Keeps the first value of each fact a session is told.
     private mutating func absorb(_ facts: SessionFacts) {
         var known = state.facts ?? SessionFacts()
-        known.workspace = known.workspace ?? facts.workspace
-        known.gitBranch = known.gitBranch ?? facts.gitBranch
-        known.agentVersion = known.agentVersion ?? facts.agentVersion
-        known.agentSessionID = known.agentSessionID ?? facts.agentSessionID
+        known.keepFirst(of: facts)
         guard known != state.facts else { return }
         state.facts = known
         sessionChanged = true
@@ -327,14 +324,11 @@ package struct Correlator: Sendable {
         _ response: Observation.LLMResponse, call: CallPart, at: EventPlace, rows: inout [NormalizedRow]
     ) {
         let info = at.info
-        if let messageID = response.messageID,
-            let index = state.openResponses?.lastIndex(where: { $0.messageID == messageID })
-        {
-            continueResponse(at: index, with: response, at: at, rows: &rows)
-            if call == .end { closeJoinableCall() }
-            return
-        }
-        if call != .own, let index = state.openResponses?.lastIndex(where: { $0.joinable == true }) {
+        // A part of a call already open: the message its id names, else the call open to parts.
+        let continued =
+            response.messageID.flatMap { id in state.openResponses?.lastIndex { $0.messageID == id } }
+            ?? (call == .own ? nil : state.openResponses?.lastIndex { $0.joinable == true })
+        if let index = continued {
             continueResponse(at: index, with: response, at: at, rows: &rows)
             if call == .end { closeJoinableCall() }
             return

@@ -24,6 +24,14 @@ package struct SessionFacts: Sendable, Equatable, Codable {
     package var agentSessionID: String?
 
     package var isEmpty: Bool { workspace == nil && gitBranch == nil && agentVersion == nil && agentSessionID == nil }
+
+    /// Takes from `other` each fact not known yet: the first value of a fact wins.
+    package mutating func keepFirst(of other: SessionFacts) {
+        workspace = workspace ?? other.workspace
+        gitBranch = gitBranch ?? other.gitBranch
+        agentVersion = agentVersion ?? other.agentVersion
+        agentSessionID = agentSessionID ?? other.agentSessionID
+    }
 }
 
 /// What one record says, in the correlator's vocabulary.

@@ -75,11 +75,7 @@ package struct RecordParser: Sendable {
         var facts = SessionFacts()
         for spec in rule.events {
             let reader = FieldReader(record: record, scanner: scanner, root: root, element: nil, spec: spec, memory: memory)
-            guard let found = try reader.sessionFacts() else { continue }
-            facts.workspace = facts.workspace ?? found.workspace
-            facts.gitBranch = facts.gitBranch ?? found.gitBranch
-            facts.agentVersion = facts.agentVersion ?? found.agentVersion
-            facts.agentSessionID = facts.agentSessionID ?? found.agentSessionID
+            if let found = try reader.sessionFacts() { facts.keepFirst(of: found) }
         }
         return facts.isEmpty ? nil : facts
     }
@@ -242,11 +238,16 @@ struct FieldReader {
 
     /// What a condition's source holds: nothing, a JSON null, or a value's text.
     func conditionValue(_ source: ValueSource) throws -> ConditionValue {
+        let found: Found?
         if case .json(let path) = source {
+            // Read once: a null is told apart from nothing here, where `value` would take both for nothing.
             guard let slice = try slice(path) else { return .absent }
             if slice.kind == .null { return .null }
+            found = .slice(slice)
+        } else {
+            found = try value(source)
         }
-        guard let found = try value(source) else { return .absent }
+        guard let found else { return .absent }
         return try text(found).map(ConditionValue.value) ?? .null
     }
 
