@@ -25,7 +25,7 @@ struct AgentTailCommand: AsyncParsableCommand {
     )
 
     static func main() async {
-        await main(ReportCommand.withWeekDefault(Array(CommandLine.arguments.dropFirst())))
+        await main(ParseCommand.withExplainDepth(ReportCommand.withWeekDefault(Array(CommandLine.arguments.dropFirst()))))
     }
 }
 

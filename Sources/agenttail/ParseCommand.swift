@@ -4,6 +4,17 @@ import Foundation
 import Logging
 
 struct ParseCommand: AsyncParsableCommand {
+    /// `--explain=all` and `--explain=records` as the flags they stand for.
+    static func withExplainDepth(_ arguments: [String]) -> [String] {
+        arguments.map { argument in
+            switch argument {
+            case "--explain=all": return "--explain-all"
+            case "--explain=records": return "--explain"
+            default: return argument
+            }
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "parse",
         abstract: "Print the rows log files produce, as JSON lines, without touching any state.",
@@ -29,6 +40,14 @@ struct ParseCommand: AsyncParsableCommand {
             read and the rows it produced. The first thing to run when a field comes out wrong.
             """)
     var explain = false
+
+    @Flag(
+        name: .customLong("explain-all"),
+        help: """
+            Explain as --explain does, and also why each rule tried before the one that read a record did not match: \
+            its first condition that failed and what the record holds there. Also written --explain=all.
+            """)
+    var explainAll = false
 
     @OptionGroup var common: CommonOptions
 
@@ -62,11 +81,11 @@ struct ParseCommand: AsyncParsableCommand {
         }
         var failed = false
         for file in files {
-            if explain {
+            if explain || explainAll {
                 do {
                     Swift.print("== \(file)")
                     for step in try FileParser.explain(path: file, rules: pack, host: host, redactor: redactor) {
-                        Self.show(step)
+                        Self.show(step, passedOver: explainAll)
                     }
                 } catch {
                     printError("cannot read \(file): \(error)")
@@ -98,7 +117,7 @@ struct ParseCommand: AsyncParsableCommand {
     }
 
     /// One explanation as indented text.
-    private static func show(_ step: Explanation) {
+    private static func show(_ step: Explanation, passedOver: Bool) {
         switch step.subject {
         case .record(let info, let observations):
             let kinds = Set(observations.map(\.kind)).sorted().joined(separator: ", ")
@@ -127,6 +146,9 @@ struct ParseCommand: AsyncParsableCommand {
             Swift.print("text outside any record at byte \(offset): \(shortened(preview))")
         case .endOfFile:
             Swift.print("end of file: the session is concluded")
+        }
+        if passedOver {
+            for miss in step.passedOver { Swift.print("  not rule '\(miss.rule)': \(shortened(miss.reason))") }
         }
         if step.rows.isEmpty {
             Swift.print("  rows: none yet")

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+import AgentTailTestSupport
+
 @testable import AgentTail
 
 /// `agenttail parse --explain`: each record with its byte range, its rule or why none matched, and its rows.
@@ -39,5 +41,38 @@ struct ParseExplainTests {
         #expect(lines.contains { $0.hasPrefix("    {\"table\":\"agent_errors\"") && $0.contains("HEARTBEAT") })
         #expect(lines.last?.hasPrefix("    {\"table\":\"agent_sessions\"") == true)
         #expect(lines.contains("end of file: the session is concluded"))
+    }
+}
+
+/// `parse --explain=all` tells why earlier rules passed a record by, and explained rows are the rows `parse` prints.
+struct ParseExplainAllTests {
+    @Test func passedOverRulesAreToldAndRowsKeepTheirIDs() async throws {
+        let path = Fixtures.path("codex/03_turns_model_change_websearch.jsonl")
+        let explained = try await AgentTailProcess.run(["parse", "--explain=all", "--rules", "builtin:codex", "--host", "h", path])
+        #expect(explained.status == 0, "stderr: \(explained.stderr)")
+        let lines = explained.stdout.split(separator: "\n").map(String.init)
+        // The web search line: every rule before 'web_search' names the condition that failed there.
+        let search = try #require(lines.firstIndex { $0.contains("rule 'web_search' (llm_response, tool_result × 2)") })
+        let block = lines[search...].prefix { !$0.hasPrefix("  rows:") }
+        #expect(block.contains("  not rule 'function_call': '$.payload.type' is 'web_search_call', not one of 'function_call', 'custom_tool_call', 'local_shell_call'"))
+        #expect(block.contains("  not rule 'session_meta': '$.type' is 'response_item', not 'session_meta'"))
+        #expect(block.filter { $0.hasPrefix("  not rule ") }.count == 8)
+        // Plain --explain does not say it.
+        let plain = try await AgentTailProcess.run(["parse", "--explain", "--rules", "builtin:codex", "--host", "h", path])
+        #expect(!plain.stdout.contains("not rule"))
+
+        // The ids of the rows explained are those of `parse`.
+        let parsed = try await AgentTailProcess.run(["parse", "--rules", "builtin:codex", "--host", "h", path])
+        #expect(parsed.status == 0)
+        func ids(_ rows: [String]) throws -> Set<String> {
+            Set(try rows.map { row in
+                let object = try JSONSerialization.jsonObject(with: Data(row.utf8)) as? [String: Any]
+                return "\(object?["table"] ?? "")|\(object?["id"] ?? "")"
+            })
+        }
+        let explainedRows = lines.filter { $0.hasPrefix("    {") }.map { $0.trimmingCharacters(in: .whitespaces) }
+        let parsedIDs = try ids(parsed.stdout.split(separator: "\n").map(String.init))
+        #expect(parsedIDs.count == 9)
+        #expect(try ids(explainedRows) == parsedIDs)
     }
 }

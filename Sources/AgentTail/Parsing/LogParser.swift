@@ -28,6 +28,8 @@ package final class LogParser {
     /// What became of one framed record or stray text, for `agenttail parse --explain`.
     package struct Step {
         package var parsed: ParsedRecord?
+        /// The rules tried before the one that read the record (all, when none did), each with why it passed it by.
+        package var passedOver: [(rule: String, reason: String)] = []
         package var strayText: (offset: Int64, preview: String)?
         /// The indices of the rows it added.
         package var rows: Range<Int>
@@ -97,7 +99,9 @@ package final class LogParser {
             tally.records += 1
             if case .failure = parsed { tally.errors += 1 } else { tally.parsed += 1 }
             correlator.apply(parsed, into: &rows)
-            explain?(Step(parsed: parsed, rows: before..<rows.count))
+            if let explain {
+                explain(Step(parsed: parsed, passedOver: records.misses(record, memory: memory), rows: before..<rows.count))
+            }
         case .strayText(let offset, let preview):
             tally.errors += 1
             correlator.strayText(offset: offset, preview: preview, into: &rows)

@@ -90,6 +90,9 @@ package struct Explanation: Sendable {
     }
 
     package var subject: Subject
+    /// For a record: the rules tried before the one that read it (all, when none did), each with why it did not
+    /// match, masked.
+    package var passedOver: [(rule: String, reason: String)] = []
     /// The rows it produced.
     package var rows: [NormalizedRow]
 }
@@ -111,8 +114,9 @@ extension FileParser {
     package static func explain(
         path: String, rules: RulePack, host: String, redactor: Redactor = Redactor()
     ) throws(FileProblem) -> [Explanation] {
-        var steps: [(subject: Explanation.Subject, rows: Range<Int>)] = []
+        var steps: [(subject: Explanation.Subject, passedOver: [(rule: String, reason: String)], rows: Range<Int>)] = []
         let note: (LogParser.Step) -> Void = { step in
+            let passedOver = step.passedOver.map { ($0.rule, redactor.masked(field: $0.reason)) }
             switch step.parsed {
             case .observation(var info, let observations):
                 let explained = observations.map { ExplainedObservation($0, redactor: redactor) }
@@ -123,16 +127,18 @@ extension FileParser {
                         agentVersion: facts.agentVersion.map(redactor.masked(field:)),
                         agentSessionID: facts.agentSessionID.map(redactor.masked(field:)))
                 }
-                steps.append((.record(info, explained), step.rows))
+                steps.append((.record(info, explained), passedOver, step.rows))
             case .failure(let offset, let length, _, let message):
-                steps.append((.failure(offset: offset, length: length, message: redactor.masked(field: message)), step.rows))
+                steps.append(
+                    (.failure(offset: offset, length: length, message: redactor.masked(field: message)), passedOver, step.rows))
             case .ignored(let offset, let length, let rule):
-                steps.append((.ignored(offset: offset, length: length, rule: rule), step.rows))
+                steps.append((.ignored(offset: offset, length: length, rule: rule), passedOver, step.rows))
             case nil:
                 break
             }
             if let stray = step.strayText {
-                steps.append((.strayText(offset: stray.offset, preview: redactor.masked(field: stray.preview)), step.rows))
+                steps.append(
+                    (.strayText(offset: stray.offset, preview: redactor.masked(field: stray.preview)), [], step.rows))
             }
         }
         var (parser, rows) = try read(path: path, rules: rules, host: host, explain: note)
@@ -140,10 +146,10 @@ extension FileParser {
         let end = rows.count
         parser.concludeSilent(into: &rows)
         parser.flushSession(into: &rows)
-        steps.append((.endOfFile, end..<rows.count))
+        steps.append((.endOfFile, [], end..<rows.count))
         var masker = RowMasker(redactor: redactor)
         masker.redact(&rows)
-        return steps.map { Explanation(subject: $0.subject, rows: Array(rows[$0.rows])) }
+        return steps.map { Explanation(subject: $0.subject, passedOver: $0.passedOver, rows: Array(rows[$0.rows])) }
     }
 }
 
