@@ -45,10 +45,7 @@ struct ClaudeCodeLiveTests {
         #expect(result.status == 0, "stderr: \(result.stderr)")
 
         // The same folder read once, whole, by a fresh agenttail gives the same rows.
-        let once = try Workspace(extraSource: source, logs: logs)
-        let run = try await AgentTailProcess.run(["run", "--once", "--config", once.config])
-        #expect(run.status == 0, "stderr: \(run.stderr)")
-        let expected = try once.storeDump()
+        let expected = try await live.onePassDump()
         #expect(expected.filter { $0.hasPrefix("llm_calls|") }.count == 4)
         #expect(expected.filter { $0.hasPrefix("tool_executions|") }.count == 2)
         #expect(try live.storeDump() == expected)

@@ -53,10 +53,7 @@ struct CodexLiveTests {
         #expect(result.status == 0, "stderr: \(result.stderr)")
 
         // The same folder read once, whole, by a fresh agenttail gives the same rows.
-        let once = try Workspace(extraSource: source, logs: logs)
-        let run = try await AgentTailProcess.run(["run", "--once", "--config", once.config])
-        #expect(run.status == 0, "stderr: \(run.stderr)")
-        let expected = try once.storeDump()
+        let expected = try await live.onePassDump()
         #expect(expected.filter { $0.hasPrefix("llm_calls|") }.count == 8)
         #expect(expected.filter { $0.hasPrefix("tool_executions|") }.count == 7)
         #expect(try live.storeDump() == expected)

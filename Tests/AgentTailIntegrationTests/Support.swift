@@ -85,11 +85,16 @@ final class Workspace {
     var config: String { "\(root)/agenttail.yaml" }
     var store: String { "\(root)/events.sqlite" }
     var state: String { "\(root)/state.sqlite" }
+    /// The sources the configuration has besides Mini-Agent's.
+    private let extraSource: String
+    private let sessionTimeout: String
 
     /// - Parameter logs: a log folder to read instead of a new one (to compare two runs over the same files).
     init(sessionTimeout: String = "1h", extraSource: String = "", logs: String? = nil, outboxLimit: Int = 100_000) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("agenttail-it-\(UUID().uuidString)").path
         self.logs = logs ?? "\(root)/logs"
+        self.extraSource = extraSource
+        self.sessionTimeout = sessionTimeout
         try FileManager.default.createDirectory(atPath: "\(root)/logs", withIntermediateDirectories: true)
         try """
             sources:
@@ -122,6 +127,15 @@ final class Workspace {
         var data = Array(text.utf8)
         let written = data.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         guard written == data.count else { throw POSIXError(.EIO) }
+    }
+
+    /// What a fresh agenttail stores reading this workspace's folder once, whole, with the same sources (`run
+    /// --once` into a store of its own), as `storeDump` gives it.
+    func onePassDump() async throws -> [String] {
+        let once = try Workspace(sessionTimeout: sessionTimeout, extraSource: extraSource, logs: logs)
+        let run = try await AgentTailProcess.run(["run", "--once", "--config", once.config])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        return try once.storeDump()
     }
 
     /// The local store's tables as sorted lines of `table|id|columns...`, for whole-store comparisons.
