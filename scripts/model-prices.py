@@ -45,7 +45,12 @@ def per_million(value) -> float | None:
 def table(data: dict) -> dict:
     models = {}
     for name, entry in sorted(data.items()):
-        if not isinstance(entry, dict) or entry.get("mode") != "chat" or entry.get("litellm_provider") not in PROVIDERS:
+        if not isinstance(entry, dict) or entry.get("litellm_provider") not in PROVIDERS:
+            continue
+        # Chat models, and OpenAI's own models served only by its Responses API (the Codex ones); other providers'
+        # Responses entries are other makers' models resold.
+        mode = entry.get("mode")
+        if mode != "chat" and not (mode == "responses" and entry.get("litellm_provider") == "openai"):
             continue
         input_price = per_million(entry.get("input_cost_per_token"))
         output_price = per_million(entry.get("output_cost_per_token"))
