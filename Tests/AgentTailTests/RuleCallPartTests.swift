@@ -241,3 +241,46 @@ struct RuleCallPartTests {
         }
     }
 }
+
+/// Values gathered from every element a path selects, and tool calls listed in JSON held in a string.
+struct RuleJoinTests {
+    static let pack = """
+        name: joined
+        framing: { mode: lines, body: json }
+        timestamp: { json: '$.at', format: iso8601, timezone: UTC }
+        records:
+          - name: answer
+            emit: llm_response
+            fields:
+              output: { json: '$.response', decode: "$[*].parts[?(@.kind=='text')].text", join: '' }
+              thinking: { json: '$.notes[*]', join: "\\n" }
+              tool_calls:
+                each: { json: '$.response', decode: "$[*].parts[?(@.kind=='call')]" }
+                fields: { name: '@.name', arguments: '@.args' }
+        """
+
+    @Test func joinGathersEveryValueAndCallsComeFromDecodedJSON() throws {
+        let rules = try RulePackLoader.compile(text: Self.pack, file: "rules.yaml")
+        // Two streamed chunks, each with text; the second also asks for two tools.
+        let response = #"[{"parts":[{"kind":"text","text":"Let me "}]},{"parts":[{"kind":"text","text":"look."},{"kind":"call","name":"ls","args":{"path":"."}},{"kind":"call","name":"cat","args":{"path":"a"}}]}]"#
+        let escaped = response.replacingOccurrences(of: "\"", with: "\\\"")
+        let line = #"{"at":"2026-01-01T00:00:00Z","notes":["first","second"],"response":"\#(escaped)"}"# + "\n"
+        let rows = FileParser.rows(bytes: Array(line.utf8), path: "/logs/j.jsonl", rules: rules, host: "test-host")
+        let call = try #require(rows.rows(.llmCalls).first)
+        #expect(call.text("output") == "Let me look.")
+        #expect(call.text("thinking") == "first\nsecond")
+        #expect(call.text("tool_call_count") == "2")
+        #expect(call.text("metadata")?.contains(#"{"id":null,"name":"cat","arguments":{"path":"a"}}"#) == true)
+    }
+
+    @Test func joinNeedsAPath() throws {
+        let text = Self.pack.replacingOccurrences(of: "{ json: '$.notes[*]', join: \"\\n\" }", with: "{ value: x, join: ',' }")
+        #expect(text != Self.pack)
+        do {
+            _ = try RulePackLoader.compile(text: text, file: "rules.yaml")
+            Issue.record("the pack loaded")
+        } catch {
+            #expect(error.description.contains("'join' joins every value a JSON path selects"), "\(error.description)")
+        }
+    }
+}

@@ -307,22 +307,41 @@ struct FieldReader {
     }
 
     func toolCalls() throws -> [ToolCall] {
-        guard case .each(let each, let idSource, let nameSource, let argumentsSource)? = spec?.fields["tool_calls"],
-            let scanner, let start = each.isRelative ? element : root
-        else { return [] }
-        var calls: [ToolCall] = []
-        for element in try each.all(in: scanner, root: start) where element.kind != .null {
-            // The call's fields read from the call, whether written with '$' or '@'.
+        guard case .each(let each, let idSource, let nameSource, let argumentsSource)? = spec?.fields["tool_calls"] else {
+            return []
+        }
+        /// A call's fields read from the call, whether written with '$' or '@'.
+        func call(_ scanner: JSONScanner, _ element: JSONSlice) throws -> ToolCall {
             let call = FieldReader(record: record, scanner: scanner, root: element, element: element, spec: nil, memory: memory)
             guard let name = try call.text(nameSource) else {
                 throw FieldProblem(message: "a tool call has no name at \(nameSource)")
             }
-            calls.append(
-                ToolCall(
-                    id: try idSource.flatMap { try call.text($0) }, name: name,
-                    arguments: try argumentsSource.flatMap { try call.json($0) }))
+            return ToolCall(
+                id: try idSource.flatMap { try call.text($0) }, name: name,
+                arguments: try argumentsSource.flatMap { try call.json($0) })
         }
-        return calls
+        switch each {
+        case .path(let path):
+            guard let scanner, let start = path.isRelative ? element : root else { return [] }
+            return try path.all(in: scanner, root: start).filter { $0.kind != .null }.map { try call(scanner, $0) }
+        case .decoded(let source, let path):
+            guard let text = try text(source) else { return [] }
+            return try Self.withDecoded(text) { scanner, root in
+                try path.all(in: scanner, root: root).filter { $0.kind != .null }.map { try call(scanner, $0) }
+            } ?? []
+        }
+    }
+
+    /// Runs `body` over `text` read as JSON; nil when it is not JSON.
+    private static func withDecoded<Result>(
+        _ text: String, _ body: (JSONScanner, JSONSlice) throws -> Result
+    ) throws -> Result? {
+        var bytes = Array(text.utf8)
+        return try bytes.withUnsafeMutableBytes { raw -> Result? in
+            var scanner = JSONScanner(UnsafeRawBufferPointer(raw))
+            guard let root = try? scanner.validateValue(in: 0..<raw.count) else { return nil }
+            return try body(scanner, root)
+        }
     }
 
     /// A value found in the record: a JSON value in place, text from a capture, a constant or a sum, or a value read
@@ -367,6 +386,9 @@ struct FieldReader {
         case .decode(let source, let path):
             guard let text = try text(source) else { return nil }
             return Self.decode(text, path)
+        case .joined(let source, let separator):
+            let all = try texts(source)
+            return all.isEmpty ? nil : .text(all.joined(separator: separator))
         case .equals(let source, let literals):
             let held = try conditionValue(source)
             if held == .absent || held == .null { return nil }
@@ -376,14 +398,29 @@ struct FieldReader {
 
     /// The value at `path` in `text` read as JSON; nil when the text is not JSON or the path finds nothing (or null).
     private static func decode(_ text: String, _ path: JSONPath) -> Found? {
-        var bytes = Array(text.utf8)
-        return bytes.withUnsafeMutableBytes { raw -> Found? in
-            var scanner = JSONScanner(UnsafeRawBufferPointer(raw))
-            guard let root = try? scanner.validateValue(in: 0..<raw.count),
-                let slice = (try? path.first(in: scanner, root: root)) ?? nil, slice.kind != .null
-            else { return nil }
+        let found = try? withDecoded(text) { scanner, root -> Found? in
+            guard let slice = try path.first(in: scanner, root: root), slice.kind != .null else { return nil }
             let string = slice.kind == .string ? try? scanner.string(slice) : nil
             return .decoded(json: scanner.compactText(slice), string: string)
+        }
+        return found ?? nil
+    }
+
+    /// The texts of every value `source` (a path, or a path into decoded JSON) selects.
+    private func texts(_ source: ValueSource) throws -> [String] {
+        func texts(_ scanner: JSONScanner, _ slices: [JSONSlice]) throws -> [String] {
+            try slices.filter { $0.kind != .null }.compactMap { try textValue($0, scanner) }
+        }
+        switch source {
+        case .json(let path):
+            guard let scanner, let start = path.isRelative ? element : root else { return [] }
+            return try texts(scanner, try path.all(in: scanner, root: start))
+        case .decode(let inner, let path):
+            guard let text = try text(inner) else { return [] }
+            return try Self.withDecoded(text) { scanner, root in try texts(scanner, try path.all(in: scanner, root: root)) }
+                ?? []
+        default:
+            return try text(source).map { [$0] } ?? []
         }
     }
 

@@ -20,6 +20,9 @@ package indirect enum ValueSource: Sendable, CustomStringConvertible {
     case decode(ValueSource, JSONPath)
     /// A value an earlier context record remembered (`context.NAME`).
     case remembered(String)
+    /// Every value a path selects (`.json`, or `.decode` into JSON text), as texts joined with a separator
+    /// (`{json: '$.parts[*].text', join: "\n"}`); absent when it selects none.
+    case joined(ValueSource, separator: String)
     /// `true` when another source holds one of these literals, `false` when it holds something else; absent when
     /// it holds nothing (`{json: '$.exit_code', equals: 0}`).
     case equals(ValueSource, [RecordCondition.Literal])
@@ -34,6 +37,7 @@ package indirect enum ValueSource: Sendable, CustomStringConvertible {
         case .extract(let source, let pattern): return "'\(pattern)' in \(source)"
         case .decode(let source, let path): return "'\(path)' in the JSON of \(source)"
         case .remembered(let name): return "'context.\(name)'"
+        case .joined(let source, _): return "every value of \(source), joined"
         case .equals(let source, let literals):
             return "whether \(source) is " + literals.map(\.description).joined(separator: " or ")
         }
@@ -45,7 +49,8 @@ package indirect enum ValueSource: Sendable, CustomStringConvertible {
         case .json(let path): return [path]
         case .capture, .constant, .remembered: return []
         case .firstOf(let sources), .sum(let sources): return sources.flatMap(\.paths)
-        case .extract(let source, _), .decode(let source, _), .equals(let source, _): return source.paths
+        case .extract(let source, _), .decode(let source, _), .equals(let source, _), .joined(let source, _):
+            return source.paths
         }
     }
 }
@@ -244,7 +249,14 @@ package enum FieldSpec: Sendable {
     case value(ValueSource)
     /// For `tool_calls`: every element matched by `each`, with sub-fields read from it (`$` and `@` both start at
     /// the element).
-    case each(JSONPath, id: ValueSource?, name: ValueSource, arguments: ValueSource?)
+    case each(Elements, id: ValueSource?, name: ValueSource, arguments: ValueSource?)
+
+    /// Where the elements of `tool_calls` are: in the record, or in JSON text a source holds.
+    package enum Elements: Sendable {
+        case path(JSONPath)
+        /// Every value the path selects in the JSON text the source holds (`{json: '$.text', decode: '$.calls[*]'}`).
+        case decoded(ValueSource, JSONPath)
+    }
 }
 
 /// One event a rule makes of a record.

@@ -341,9 +341,23 @@ package enum RulePackLoader {
     private static func toolCalls(_ node: YAMLValue, scope: RuleScope) throws(ConfigError) -> FieldSpec {
         let map = try node.mapping(allowed: ["each", "fields"])
         let eachNode = try map.required("each")
-        let each = try jsonPath(eachNode)
-        if each.isRelative, !scope.hasEach {
-            throw eachNode.error("'\(each)' reads the element of the rule's 'each', but this rule has no 'each'; write '$...'")
+        let each: FieldSpec.Elements
+        if case .mapping = eachNode.node {
+            // Calls listed in JSON text the record holds.
+            var eachScope = scope
+            _ = try eachNode.mapping(allowed: ["json", "capture", "decode"])
+            guard case .decode(let source, let path) = try fieldSource(eachNode, scope: &eachScope) else {
+                throw eachNode.error(
+                    "'each' is a JSON path, or {json: PATH, decode: PATH} for calls listed in JSON held in a string")
+            }
+            each = .decoded(source, path)
+        } else {
+            let path = try jsonPath(eachNode)
+            if path.isRelative, !scope.hasEach {
+                throw eachNode.error(
+                    "'\(path)' reads the element of the rule's 'each', but this rule has no 'each'; write '$...'")
+            }
+            each = .path(path)
         }
         let fieldMap = try map.required("fields").mapping(allowed: ["id", "name", "arguments"])
         // The call's own fields read from the call, whether written with '$' or '@'; their paths are judged apart.
@@ -378,7 +392,9 @@ package enum RulePackLoader {
             guard items.count >= 2 else { throw node.error("a list of sources needs at least two; write one alone") }
             return .firstOf(try fieldSources(items, scope: &scope))
         case .mapping:
-            let map = try node.mapping(allowed: ["capture", "json", "value", "sum", "decode", "pattern", "equals"])
+            let map = try node.mapping(allowed: [
+                "capture", "json", "value", "sum", "decode", "join", "pattern", "equals",
+            ])
             if let sumNode = map.optional("sum") {
                 guard map.entries.count == 1 else { throw node.error("'sum' stands alone: give only the sources to add") }
                 let items = try sumNode.sequence()
@@ -395,6 +411,12 @@ package enum RulePackLoader {
                     throw decodeNode.error("'decode' reads from the root of the decoded JSON: write '$...'")
                 }
                 found = .decode(found, path)
+            }
+            if let joinNode = map.optional("join") {
+                guard !readsValue, map.optional("capture") == nil || map.optional("decode") != nil else {
+                    throw joinNode.error("'join' joins every value a JSON path selects: give 'json' (and 'decode') with it")
+                }
+                found = .joined(found, separator: try joinNode.string())
             }
             if let patternNode = map.optional("pattern") {
                 guard !readsValue else {
