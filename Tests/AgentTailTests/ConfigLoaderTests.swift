@@ -277,7 +277,7 @@ struct ConfigLoaderTests {
                 paths: ["/x/*.log"]
                 rules: builtin:nope
             """)
-        #expect(error?.description == "/etc/agenttail.yaml:4:12: error: sources[0].rules: no built-in rule pack 'nope'; available: builtin:mini-agent, builtin:claude-code, builtin:codex")
+        #expect(error?.description == "/etc/agenttail.yaml:4:12: error: sources[0].rules: no built-in rule pack 'nope'; available: builtin:mini-agent, builtin:claude-code, builtin:codex, builtin:gemini-cli")
     }
 }
 
@@ -291,7 +291,7 @@ struct RulePackLoaderTests {
                 return error.description
             }
         }
-        let available = "the built-in ones are builtin:mini-agent, builtin:claude-code, builtin:codex"
+        let available = "the built-in ones are builtin:mini-agent, builtin:claude-code, builtin:codex, builtin:gemini-cli"
         #expect(message("zed") == "builtin:zed: error: there is no built-in rule pack 'zed'; \(available)")
         #expect(message("minagent") == "builtin:minagent: error: there is no built-in rule pack 'minagent' "
             + "(did you mean 'builtin:mini-agent'?); \(available)")

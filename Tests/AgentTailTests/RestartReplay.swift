@@ -7,7 +7,8 @@ import AgentTailTestSupport
 /// Parses a file once whole and once with a restart between any two lines, as the tailer does after a crash.
 enum RestartReplay {
     /// A restart between any two lines, with the session state stored and read back as the state store does, gives
-    /// the same rows as one pass.
+    /// the same rows as one pass. Reading resumes at the checkpoint, as the tailer does: the cut itself when every
+    /// line is a record, the start of the record the cut fell in otherwise.
     static func expectSameRowsAtEveryLine(path: String, rules: RulePack) throws {
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         let whole = try parse(bytes, rules: rules, restartAt: nil).latestVersions().map(text)
@@ -36,10 +37,11 @@ enum RestartReplay {
             bytes[..<cut].withUnsafeBytes { raw in parser.consume(raw, rows: &rows) }
             parser.flushSession(into: &rows)
             let (offset, state) = parser.resumePoint
-            #expect(offset == Int64(cut))
+            if rules.framing.mode == .lines { #expect(offset == Int64(cut)) }
+            #expect(offset <= Int64(cut))
             let stored = try JSONDecoder().decode(SessionState.self, from: try JSONEncoder().encode(state))
             parser = LogParser(rules: rules, ids: ids, state: stored, offset: offset)
-            rest = bytes[cut...]
+            rest = bytes[Int(offset)...]
         }
         rest.withUnsafeBytes { raw in parser.consume(raw, rows: &rows) }
         parser.finishInput(rows: &rows)

@@ -5,7 +5,7 @@ import Yams
 /// Loads rule packs from YAML, built-in or from disk, and checks everything a user can get wrong.
 package enum RulePackLoader {
     /// The packs shipped inside agenttail.
-    package static let builtinNames = ["mini-agent", "claude-code", "codex"]
+    package static let builtinNames = ["mini-agent", "claude-code", "codex", "gemini-cli"]
 
     /// Loads the pack a source refers to.
     package static func load(_ reference: RulesReference) throws(ConfigError) -> RulePack {
