@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Benchmarks agenttail against syslog-ng on generated Mini-Agent logs, and prints the tables and ratios
-# (see scripts/bench/bench.py): catch-up with its floors, live latency, many files, idle.
-#   scripts/bench.sh                          everything, on a 200 MB corpus (about 10 minutes on 2 cores)
-#   scripts/bench.sh --only catchup --size-mb 1000
+# Benchmarks agenttail against syslog-ng on generated Mini-Agent logs, prints the tables and ratios, and ends with
+# every target and whether it is met (see scripts/bench/bench.py): catch-up on four corpus shapes with its floors,
+# catch-up with the Supabase and Langfuse sinks on, live latency and CPU, many files, idle, reports, records.
+#   scripts/bench.sh                          everything, on 200 MB corpora
+#   scripts/bench.sh --only catchup --sizes 200,1000 --shapes mix,huge,small,long
 #   scripts/bench.sh --help                   every option
 # Builds agenttail in release mode and installs syslog-ng (with its HTTP module), GNU time and the Python packages of
 # the Langfuse test server (live latency ships to it) when missing. Generated corpora are kept in /tmp/agenttail-bench

@@ -4,7 +4,7 @@
     python3 scripts/bench/bench.py [--agenttail PATH] [--only catchup,live,many,idle] [--work DIR] [options]
     (scripts/bench.sh builds and installs first; --help lists the options)
 
-catchup  on a warm page cache, one after the other, on a generated corpus (--size-mb):
+catchup  on a warm page cache, one after the other, on generated corpora of each shape and size (--shapes, --sizes):
          - floors: reading the corpus (cat to /dev/null); decoding every entry's JSON body with Python's json module,
            with Foundation's JSONSerialization and with agenttail's own scanner; agenttail's whole parse (framing,
            rules, correlation, masking) without any storage; masking every body whole, with and without the
@@ -19,6 +19,8 @@ live     a writer appends runs to a few files at a fixed rate, each entry in sev
          to at the same time), or to its message reaching syslog-ng's HTTP sink (live.py).
 many     (a) a thousand files growing at once, (b) ten thousand runs in the folder: descriptors, CPU, RSS, time,
          and that nothing was missed (many.py).
+sinks    catch-up of the mixed corpus with the Supabase and Langfuse sinks on, against their test servers, and
+         syslog-ng shipping to HTTP (sinks.py).
 idle     CPU used over a minute with nothing written, after catching up (live.py).
 resources  the CPU agenttail spends measuring a tool run (readings of the agent's process tree at 20 Hz), from
          the difference between following a test agent's idle tool with measuring on and off (resources.py).
@@ -57,10 +59,13 @@ class Result:
         self.name, self.seconds, self.cpu, self.rss_kib = name, seconds, cpu, rss_kib
 
 
-def corpus(work: Path, size_mb: int) -> Path:
-    folder = work / f"corpus-{size_mb}"
-    if not folder.exists():
-        subprocess.run([sys.executable, str(ROOT / "scripts/bench/corpus.py"), str(folder), str(size_mb)], check=True)
+def corpus(work: Path, size_mb: int, shape: str = "mix") -> Path:
+    folder = work / (f"corpus-{size_mb}" if shape == "mix" else f"corpus-{shape}-{size_mb}")
+    if not (folder / "complete").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        subprocess.run([sys.executable, str(ROOT / "scripts/bench/corpus.py"), str(folder), str(size_mb),
+                        "--shape", shape], check=True)
+        (folder / "complete").touch()
     return folder
 
 
@@ -126,7 +131,7 @@ class Sink(BaseHTTPRequestHandler):
         pass
 
 
-def syslog_ng(work: Path, folder: Path, messages: int) -> Result:
+def syslog_ng(work: Path, folder: Path, messages: int, files: int = 0) -> Result:
     run = work / "syslog-ng"
     shutil.rmtree(run, ignore_errors=True)
     run.mkdir(parents=True)
@@ -139,7 +144,7 @@ def syslog_ng(work: Path, folder: Path, messages: int) -> Result:
     config.write_text(f"""@version: 3.38
 options {{ log-msg-size(268435456); stats-freq(0); }};
 source s_logs {{
-  wildcard-file(base-dir("{folder}") filename-pattern("*.log") max-files(1000) follow-freq(1)
+  wildcard-file(base-dir("{folder}") filename-pattern("*.log") max-files({files + 1000}) follow-freq(1)
     multi-line-mode(regexp) multi-line-prefix("^\\\\[[0-9]+\\\\] (REQUEST|RESPONSE|TOOL_RESULT)$") multi-line-timeout(2)
     flags(no-parse) log-fetch-limit(1000) log-iw-size(1000000));
 }};
@@ -173,33 +178,97 @@ def largest_entry(path: Path) -> int:
     return max((end - start for start, end in zip(starts, starts[1:])), default=0)
 
 
-def catchup(args: argparse.Namespace) -> None:
-    folder = corpus(args.work, args.size_mb)
+class Verdict:
+    """One target of the benchmark, with its figure and whether it is met."""
+    def __init__(self, target: str, figure: str, met: bool):
+        self.target, self.figure, self.met = target, figure, met
+
+
+VERDICTS: list = []
+
+
+def verdict(target: str, figure: str, met: bool) -> None:
+    VERDICTS.append(Verdict(target, figure, met))
+
+
+def catchup_corpus(args: argparse.Namespace, shape: str, size_mb: int) -> None:
+    folder = corpus(args.work, size_mb, shape)
     files = sorted(folder.glob("*.log"))
     size = sum(path.stat().st_size for path in files)
     entries = sum(len(ENTRY.findall(path.read_bytes())) for path in files)
     measure_process(["cat", *map(str, files)], args.work)  # warms the page cache
-    results = floors(files, args.work, args.agenttail)
+    # The floors are the same work at any shape: measured on the mixed corpus only.
+    results = floors(files, args.work, args.agenttail) if shape == "mix" else []
     results.append(agenttail(args.work, folder, args.agenttail))
-    results.append(syslog_ng(args.work, folder, entries + len(files)))
-    print(f"\ncatch-up corpus: {len(files)} runs, {entries} entries, {size / 1e6:.1f} MB; {os.cpu_count()} cores\n")
+    results.append(syslog_ng(args.work, folder, entries + len(files), len(files)))
+    print(f"\ncatch-up corpus {shape} {size_mb} MB: {len(files)} runs, {entries} entries, {size / 1e6:.1f} MB; "
+          f"{os.cpu_count()} cores\n")
     print(f"{'':44} {'MB/s':>8} {'entries/s':>10} {'CPU-s/100MB':>12} {'peak RSS MB':>12}")
     for result in results:
         cpu = f"{result.cpu / (size / 1e8):.2f}" if result.cpu is not None else "-"
         rss = f"{result.rss_kib / 1024:.0f}" if result.rss_kib else "-"
         print(f"{result.name:44} {size / 1e6 / result.seconds:8.1f} {entries / result.seconds:10.0f} {cpu:>12} {rss:>12}")
     largest = max(largest_entry(path) for path in files)
-    print(f"\nlargest entry {largest / 1e6:.1f} MB; peak RSS target 60 MB + twice that = {60 + 2 * largest / 1e6:.0f} MB")
+    limit_mb = 60 + 2 * largest / 1e6
     ours, theirs = results[-2], results[-1]
-    print(f"\nagenttail / syslog-ng: speed {theirs.seconds / ours.seconds:.2f}, CPU {ours.cpu / theirs.cpu:.2f}, "
-          f"peak RSS {ours.rss_kib / theirs.rss_kib:.2f}")
+    ratio = theirs.seconds / ours.seconds
+    print(f"\nlargest entry {largest / 1e6:.1f} MB; peak RSS target 60 MB + twice that = {limit_mb:.0f} MB")
+    print(f"agenttail / syslog-ng: speed {ratio:.2f}, CPU {ours.cpu / theirs.cpu:.2f}, "
+          f"peak RSS {ours.rss_kib / theirs.rss_kib:.2f}", flush=True)
+    verdict(f"catch-up {shape} {size_mb} MB: speed ≥ 2.0 × syslog-ng", f"{ratio:.2f} ×", ratio >= 2.0)
+    verdict(f"catch-up {shape} {size_mb} MB: peak RSS ≤ {limit_mb:.0f} MB", f"{ours.rss_kib / 1024:.0f} MB",
+            ours.rss_kib / 1024 <= limit_mb)
+
+
+def catchup(args: argparse.Namespace) -> None:
+    for size_mb in args.sizes:
+        for shape in args.shapes:
+            catchup_corpus(args, shape, size_mb)
+
+
+def catchup_sinks(args: argparse.Namespace) -> None:
+    import sinks
+    folder = corpus(args.work, args.sizes[0], "mix")
+    files = sorted(folder.glob("*.log"))
+    size = sum(path.stat().st_size for path in files)
+    entries = sum(len(ENTRY.findall(path.read_bytes())) for path in files)
+    measure_process(["cat", *map(str, files)], args.work)
+    seconds, cpu, rss = sinks.run(args.agenttail, args.work, folder, measure_process)
+    theirs = syslog_ng(args.work, folder, entries + len(files), len(files))
+    ratio = theirs.seconds / seconds
+    print(f"\ncatch-up with sinks on, corpus mix {args.sizes[0]} MB ({size / 1e6:.1f} MB, {entries} entries)\n")
+    print(f"{'':44} {'MB/s':>8} {'entries/s':>10} {'CPU-s/100MB':>12} {'peak RSS MB':>12}")
+    for name, wall, used, kib in [("agenttail run --once: local, Supabase, Langfuse", seconds, cpu, rss),
+                                  (theirs.name, theirs.seconds, theirs.cpu, theirs.rss_kib)]:
+        print(f"{name:44} {size / 1e6 / wall:8.1f} {entries / wall:10.0f} {used / (size / 1e8):12.2f} {kib / 1024:12.0f}")
+    print(f"\nagenttail / syslog-ng: speed {ratio:.2f}", flush=True)
+    verdict(f"catch-up with sinks on, mix {args.sizes[0]} MB: speed ≥ 1.5 × syslog-ng", f"{ratio:.2f} ×", ratio >= 1.5)
+
+
+def print_verdicts() -> None:
+    if not VERDICTS:
+        return
+    width = max(len(v.target) for v in VERDICTS)
+    print(f"\ntargets\n\n{'target':{width}}  {'figure':>10}  verdict")
+    for v in VERDICTS:
+        print(f"{v.target:{width}}  {v.figure:>10}  {'met' if v.met else 'NOT MET'}")
+    print(f"\n{sum(v.met for v in VERDICTS)} of {len(VERDICTS)} targets met")
 
 
 def live_latency(args: argparse.Namespace) -> None:
+    local = live.live_agenttail(args.agenttail, args.work, args.live_files, args.live_rate, args.live_seconds,
+                                langfuse=False)[0]
     results = live.live_agenttail(args.agenttail, args.work, args.live_files, args.live_rate, args.live_seconds)
-    for freq in args.follow_freq:
-        results.append(live.live_syslog_ng(args.work, args.live_files, args.live_rate, args.live_seconds, freq))
-    live.print_latency(results, args.live_files, args.live_rate, args.live_seconds)
+    syslog = [live.live_syslog_ng(args.work, args.live_files, args.live_rate, args.live_seconds, freq)
+              for freq in args.follow_freq]
+    live.print_latency([local, *results, *syslog], args.live_files, args.live_rate, args.live_seconds)
+    # The targets: the local store only, against syslog-ng following every second.
+    reference = next((r for r in syslog if r.name.endswith(" 1 s")), syslog[0])
+    ratio = local.cpu / reference.cpu
+    p99 = live.percentile(local.values, .99)
+    verdict(f"live at {args.live_rate:g} entries/s, local store: CPU ≤ 2 × {reference.name}", f"{ratio:.2f} ×",
+            ratio <= 2)
+    verdict(f"live at {args.live_rate:g} entries/s, local store: p99 ≤ 24 ms", f"{p99:.1f} ms", p99 <= 24)
 
 
 def many_files(args: argparse.Namespace) -> None:
@@ -214,6 +283,9 @@ def many_files(args: argparse.Namespace) -> None:
     limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     many.print_many(f"many files (b): {args.folder_files} runs in the folder (one in 20 mid-run), followed live from "
                     f"start until every row or message is out; open-file limit {limit}", "seconds", results)
+    ours, theirs = results
+    verdict(f"{args.folder_files:,}-run folder: time ≤ syslog-ng's", f"{ours.seconds:.1f} / {theirs.seconds:.1f} s",
+            ours.seconds <= theirs.seconds and ours.missed == 0)
 
 
 def idle(args: argparse.Namespace) -> None:
@@ -279,7 +351,7 @@ def record_answers(args: argparse.Namespace) -> None:
     records.run(args.agenttail, busy_store(args.agenttail, args.work))
 
 
-PARTS = {"catchup": catchup, "live": live_latency, "many": many_files, "idle": idle, "report": report_speed,
+PARTS = {"catchup": catchup, "sinks": catchup_sinks, "live": live_latency, "many": many_files, "idle": idle, "report": report_speed,
          "resources": resource_sampling, "records": record_answers}
 
 
@@ -290,7 +362,12 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(PARTS), help="parts to run, comma-separated")
     parser.add_argument("--work", type=Path, default=Path("/tmp/agenttail-bench"),
                         help="scratch folder; generated corpora are kept there for later runs")
-    parser.add_argument("--size-mb", type=int, default=200, help="catch-up corpus size")
+    parser.add_argument("--sizes", type=lambda text: [int(x) for x in text.split(",")], default=[200],
+                        help="catch-up corpus sizes in MB, comma-separated (the issue's targets: 200,1000)")
+    parser.add_argument("--size-mb", type=int, help="one catch-up corpus size (the same as --sizes N)")
+    parser.add_argument("--shapes", type=lambda text: [x.strip() for x in text.split(",")],
+                        default=["mix", "huge", "small", "long"],
+                        help="catch-up corpus shapes (scripts/bench/corpus.py): mix, huge, small, long")
     parser.add_argument("--live-rate", type=float, default=200, help="live: entries/s, all files together")
     parser.add_argument("--live-seconds", type=float, default=20, help="live: how long the writer writes")
     parser.add_argument("--live-files", type=int, default=4, help="live: files written at once")
@@ -310,12 +387,15 @@ def main() -> None:
     args.agenttail = args.agenttail.resolve()
     if not os.access(args.agenttail, os.X_OK):
         parser.error(f"{args.agenttail} is not an executable; build it (swift build -c release) or pass --agenttail")
+    if args.size_mb:
+        args.sizes = [args.size_mb]
     args.work.mkdir(parents=True, exist_ok=True)
     print(f"agenttail {args.agenttail}; {os.cpu_count()} cores; parts: {', '.join(parts)}", flush=True)
     for part in parts:
         started = time.monotonic()
         PARTS[part](args)
         print(f"({part}: {time.monotonic() - started:.0f} s)", flush=True)
+    print_verdicts()
 
 
 if __name__ == "__main__":

@@ -622,16 +622,17 @@ def wait_for_langfuse(server: LangfuseServer, watcher: StoreWatcher, expected: d
         time.sleep(0.5)
 
 
-def live_agenttail(binary: Path, work: Path, lanes: int, rate: float, seconds: float) -> list:
-    """Starts the Langfuse test server and agenttail (local store and Langfuse sink) on a fresh folder, waits until
+def live_agenttail(binary: Path, work: Path, lanes: int, rate: float, seconds: float, langfuse: bool = True) -> list:
+    """Starts the Langfuse test server and agenttail (local store and Langfuse sink; the store only without
+    `langfuse`) on a fresh folder, waits until
     agenttail has ingested a warm-up run, starts the writer, and polls the store every 2 ms until every row the
     writer completed is there (or 60 s after the writer ended); then waits for their observations at the Langfuse
     test server (another 60 s at most). Returns two results: to the store, and to Langfuse. CPU is agenttail's, from
     the writer's start to the last row in the store, and to the last observation at the server."""
-    base = fresh(work / "live-agenttail")
+    base = fresh(work / ("live-agenttail" if langfuse else "live-agenttail-local"))
     folder = fresh(base / "logs")
     warm_name = warm_up(folder)
-    server = LangfuseServer(base)
+    server = LangfuseServer(base) if langfuse else None
     tool = writer = None
     try:
         tool = Agenttail(binary, base / "run", folder, langfuse=server)
@@ -652,25 +653,31 @@ def live_agenttail(binary: Path, work: Path, lanes: int, rate: float, seconds: f
             time.sleep(0.002)
         cpu = cpu_seconds(tool.pid) - cpu_start
         watcher.close()
-        arrived, duplicates = wait_for_langfuse(server, watcher, written.rows, tool, 60)
-        langfuse_cpu = cpu_seconds(tool.pid) - cpu_start
-        server_cpu = cpu_seconds(server.pid)
-        requests = server.get("/__requests")
+        if server is not None:
+            arrived, duplicates = wait_for_langfuse(server, watcher, written.rows, tool, 60)
+            langfuse_cpu = cpu_seconds(tool.pid) - cpu_start
+            server_cpu = cpu_seconds(server.pid)
+            requests = server.get("/__requests")
     finally:
         stop(writer)
         if tool is not None:
             tool.stop()
-        server.stop()
+        if server is not None:
+            server.stop()
     behind = writer_lateness(written, rate)
     results = []
-    for name, seen, used, where in (("agenttail", watcher.seen, cpu, f"store {tool.store}"),
-                                    ("agenttail → Langfuse (test server)", arrived, langfuse_cpu,
-                                     f"Langfuse test server, log {base}/langfuse-server.txt")):
+    measured = [("agenttail" if langfuse else "agenttail, local store only", watcher.seen, cpu, f"store {tool.store}")]
+    if server is not None:
+        measured.append(("agenttail → Langfuse (test server)", arrived, langfuse_cpu,
+                         f"Langfuse test server, log {base}/langfuse-server.txt"))
+    for name, seen, used, where in measured:
         missing = [key for key in written.rows if key not in seen]
         if missing:
             print(f"{name} live: {len(missing)} rows never seen, e.g. {missing[:5]} ({where})", file=sys.stderr)
         results.append(Latency(name, len(written.rows), len(missing), latencies(written.rows, seen),
                                latencies(written.rows, seen, written.final_rows), used, behind))
+    if server is None:
+        return results
     results[1].note = (f"agenttail → Langfuse: {requests['count']} exports (statuses {requests['statuses']}), "
                        f"{requests['spans_received']} spans, {duplicates} re-sent; the test server's own CPU since it "
                        f"started {server_cpu:.2f} s")
