@@ -121,6 +121,23 @@ struct FieldCapTests {
         #expect(text.utf8.count <= 201)
     }
 
+    @Test func aCutKeepsWholeCharactersOnly() {
+        // Characters of several scalars: a family emoji, a flag, a letter with a combining accent.
+        let text = "ab👩‍👩‍👧 🇫🇷 e\u{301}数据 ok"
+        let characters = Array(text)
+        for budget in 0...(text.utf8.count + 1) {
+            let cut = FieldCap.cut(text, to: budget)
+            // The longest run of whole characters from the start that fits the budget.
+            var fits = 0
+            var bytes = 0
+            while fits < characters.count, bytes + String(characters[fits]).utf8.count <= budget {
+                bytes += String(characters[fits]).utf8.count
+                fits += 1
+            }
+            #expect(cut == String(characters.prefix(fits)), "budget \(budget)")
+        }
+    }
+
     @Test func longJSONBecomesAValidMarkerObject() throws {
         let json = "[" + (0..<1000).map(String.init).joined(separator: ",") + "]"
         let row = NormalizedRow(table: .llmCalls, id: UUID(), values: ["input": .json(json), "output": .text("short")])

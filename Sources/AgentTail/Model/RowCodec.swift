@@ -55,10 +55,13 @@ package enum RowCodec {
         try bytes.withUnsafeBytes { raw in
             let scanner = JSONScanner(raw)
             let object = try scanner.value(in: 0..<raw.count)
+            // One pass over the members: looking each column up would skip the long values once per column.
+            var members: [String: JSONSlice] = [:]
+            for (key, slice) in try scanner.members(of: object) where members[key] == nil { members[key] = slice }
             var values: [String: ColumnValue] = [:]
             var id: UUID?
             for (column, type) in table.schema {
-                guard let slice = try scanner.member(column, of: object), slice.kind != .null else { continue }
+                guard let slice = members[column], slice.kind != .null else { continue }
                 let value: ColumnValue
                 switch type {
                 case .text:
@@ -89,7 +92,7 @@ package enum RowCodec {
             }
             guard let id else { throw RowCodecError.badValue("id") }
             var trace: TraceContext?
-            if let member = try scanner.member(traceMember, of: object), member.kind == .object {
+            if let member = members[traceMember], member.kind == .object {
                 var fields: [String: String] = [:]
                 for (key, slice) in try scanner.members(of: member) where slice.kind == .string {
                     fields[key] = try scanner.string(slice)

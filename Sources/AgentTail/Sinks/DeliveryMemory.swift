@@ -48,7 +48,7 @@ package final class DeliveryMemory: Sendable {
 
     private static func digest(_ row: NormalizedRow) -> Int {
         var hasher = Hasher()
-        hasher.combine(RowCodec.encode(row))
+        RowCodec.encode(row).withUnsafeBytes { hasher.combine(bytes: $0) }
         return hasher.finalize()
     }
 }

@@ -42,14 +42,17 @@ package enum FieldCap {
 
     /// The longest prefix of `text` of at most `bytes` UTF-8 bytes that ends on a character boundary.
     static func cut(_ text: String, to bytes: Int) -> String {
-        var count = 0
-        var end = text.startIndex
-        for index in text.indices {
-            let size = text[index].utf8.count
-            if count + size > bytes { break }
-            count += size
-            end = text.index(after: index)
+        guard let end = text.utf8.index(text.startIndex, offsetBy: max(0, bytes), limitedBy: text.endIndex) else {
+            return text
         }
-        return String(text[..<end])
+        // Sliced there, the text ends on a scalar boundary; its last character may be the start of a longer one in the
+        // whole text (a flag, a family emoji, a letter and its accent), which is then left out.
+        let head = text[..<end]
+        if let last = head.indices.last {
+            // An index taken from the slice remembers the slice's character length: a fresh one reads the whole text.
+            let start = text.utf8.index(text.startIndex, offsetBy: text.utf8.distance(from: text.startIndex, to: last))
+            if text.index(after: start) > end { return String(text[..<start]) }
+        }
+        return String(head)
     }
 }
