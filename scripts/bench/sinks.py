@@ -12,9 +12,9 @@ sys.path.insert(0, str(ROOT / "Tests" / "EndToEnd"))
 sys.path.insert(0, str(ROOT / "Tests" / "Servers"))
 
 
-def run(agenttail: Path, work: Path, folder: Path, measure) -> tuple[float, float, int]:
+def run(agenttail: Path, work: Path, folder: Path, measure) -> tuple[float, float, int, float]:
     """Wall seconds, agenttail's CPU seconds and its peak RSS (KiB) for the corpus in `folder`, measured by
-    `measure(command, work)`."""
+    `measure(command, work)`, and the CPU seconds the two test servers spent (PostgreSQL's not counted)."""
     os.environ["AGENTTAIL_BIN"] = str(agenttail)
     from stack import LangfuseServer, Server, Workspace  # noqa: E402
     from throwaway_postgres import throwaway_postgres  # noqa: E402
@@ -44,8 +44,11 @@ def measure_with_servers(agenttail, work, folder, measure, throwaway_postgres, S
             for path in sorted(folder.glob("*.log")):
                 os.link(path, workspace.logs / path.name)
             os.environ.update(workspace.env)
-            return measure(
+            result = measure(
                 [str(agenttail), "run", "--once", "--config", str(workspace.config), "--log-level", "error"], work)
+            import live
+            servers = live.cpu_seconds(supabase.process.pid) + live.cpu_seconds(langfuse.process.pid)
+            return (*result, servers)
         finally:
             supabase.stop()
             langfuse.stop()
