@@ -75,6 +75,31 @@ struct RowMaskerTests {
         }
     }
 
+    /// A history of outputs larger than the whole memory is still scanned once: the memory holds digests, not bytes.
+    /// A large output that holds a secret is scanned again each time, and masked each time.
+    @Test func historiesLargerThanTheMemoryAreScannedOnce() {
+        let huge = (0..<3).map { n in
+            #"{"role":"tool","content":""# + String(repeating: "line \(n) of a long output\\n", count: 60_000) + "\"}"
+        }
+        let secret = #"{"role":"tool","content":""# + String(repeating: "more output\\n", count: 100_000)
+            + #" AKIAIOSFODNN7EXAMPLE"}"#
+        let history = [Self.messages[0], huge[0], Self.messages[1], huge[1], huge[2], Self.messages[2]]
+        let rows = (1...history.count).map { count in call(Array(history.prefix(count)), session: session) }
+        var masker = RowMasker(redactor: redactor, budget: 64 << 10)
+        var masked = rows
+        masker.redact(&masked)
+        #expect(masked == expected(rows))
+        #expect(masker.scannedElementBytes == history.reduce(0) { $0 + $1.utf8.count })
+        #expect(huge.allSatisfy { $0.utf8.count > 1 << 20 })
+
+        let withSecret = (1...3).map { count in call(Array(([secret] + history).prefix(count)), session: UUID()) }
+        var secretMasker = RowMasker(redactor: redactor, budget: 64 << 10)
+        var secretMasked = withSecret
+        secretMasker.redact(&secretMasked)
+        #expect(secretMasked == expected(withSecret))
+        #expect(!secretMasked.contains { Self.input($0).contains("AKIAIOSFODNN7EXAMPLE") })
+    }
+
     @Test func valuesThatAreNotArraysOfASessionAreMaskedWhole() {
         let row = NormalizedRow(
             table: .toolExecutions, id: UUID(),

@@ -6,14 +6,18 @@ import Foundation
 /// Every Mini-Agent REQUEST sends the whole conversation so far, so the `input` of a session's LLM calls grows by a few
 /// messages each time while everything before stays byte for byte the same: scanning each input in full would cost
 /// the square of the session's length. For a JSON array that belongs to a session, the masker remembers the elements
-/// of the last one it saw in the same column and the masking each needed; an element equal to the one at the same
-/// place last time (a memory comparison) gets the same masking, and only the new ones are scanned.
+/// of the last one it saw in the same column, by their length and SHA-256 digest, and the masking each needed; an
+/// element equal to the one at the same place last time gets the same masking, and only the new ones are scanned.
+/// Digests keep the memory small whatever the history holds: a history of multi-megabyte tool outputs is remembered
+/// in a few dozen bytes per message, where keeping its bytes would either cost their size or, past the budget, scan
+/// the whole history again on every request.
 ///
 /// The result is the one `Redactor` gives for the whole value: masking never looks across an element's edges (a secret
 /// lies inside one string, and a member name only decides the value that follows it).
 package struct RowMasker: Sendable {
     package let redactor: Redactor
-    /// The most bytes of remembered elements, across sessions; the least recently used go first.
+    /// The most bytes of memory (digests, and the masked form of elements that held secrets), across sessions; the
+    /// least recently used go first.
     private let budget: Int
     private var memory: [Key: Remembered] = [:]
     /// The last trace context masked, as read and as masked with its count: every row of a session carries the same
@@ -21,8 +25,10 @@ package struct RowMasker: Sendable {
     private var lastTrace: (read: TraceContext, masked: TraceContext, found: Int)?
     private var bytes = 0
     private var clock = 0
+    /// Bytes of array elements scanned so far (those not remembered), for tests.
+    package private(set) var scannedElementBytes = 0
 
-    package init(redactor: Redactor, budget: Int = 8 << 20) {
+    package init(redactor: Redactor, budget: Int = 4 << 20) {
         self.redactor = redactor
         self.budget = budget
     }
@@ -35,9 +41,23 @@ package struct RowMasker: Sendable {
 
     /// The elements of the last array seen under a key, with the masking each needed (nil: none).
     private struct Remembered {
-        var elements: [(raw: [UInt8], masked: [UInt8]?, found: Int)]
+        var elements: [Element]
         var bytes: Int
         var lastUse: Int
+    }
+
+    /// One element of a remembered array: what tells it apart, and its masking.
+    private struct Element {
+        var length: Int
+        var digest: ContentDigest
+        /// The element masked, when it held secrets.
+        var masked: [UInt8]?
+        var found: Int
+        /// True for an element that held secrets and is too large to keep masked: it is scanned again each time.
+        var rescan: Bool { masked == nil && found > 0 }
+
+        /// What it costs to keep.
+        var bytes: Int { ContentDigest.size + 16 + (masked?.count ?? 0) }
     }
 
     /// Masks secrets in every text and JSON value of `rows`.
@@ -102,25 +122,37 @@ package struct RowMasker: Sendable {
             }
             var remembered = Remembered(elements: [], bytes: 0, lastUse: clock)
             remembered.elements.reserveCapacity(ranges.count)
-            var changed = false
+            var maskedElements: [Int: [UInt8]] = [:]
             for (index, range) in ranges.enumerated() {
                 let raw = UnsafeBufferPointer(rebasing: utf8[range])
-                if let previous, index < previous.elements.count, Self.equal(previous.elements[index].raw, raw) {
+                let digest = ContentDigest(UnsafeRawBufferPointer(raw))
+                var masked: [UInt8]?
+                if let previous, index < previous.elements.count, previous.elements[index].length == raw.count,
+                    previous.elements[index].digest == digest, !previous.elements[index].rescan
+                {
                     remembered.elements.append(previous.elements[index])
+                    masked = previous.elements[index].masked
                 } else {
-                    let masked = redactor.redact(jsonValue: raw)
-                    remembered.elements.append((Array(raw), masked?.0, masked?.1 ?? 0))
+                    let result = redactor.redact(jsonValue: raw)
+                    scannedElementBytes += raw.count
+                    masked = result?.0
+                    // A large element that held secrets is not kept masked (it would cost its size): it is scanned
+                    // again next time, which is rare enough.
+                    let kept = masked.flatMap { $0.count <= Self.largestMaskedElement ? $0 : nil }
+                    remembered.elements.append(
+                        Element(length: raw.count, digest: digest, masked: kept, found: result?.1 ?? 0))
                 }
-                remembered.bytes += range.count
-                changed = changed || remembered.elements[index].masked != nil
+                remembered.bytes += remembered.elements[index].bytes
+                if let masked { maskedElements[index] = masked }
             }
+            let changed = !maskedElements.isEmpty
             guard changed else { return (remembered, nil) }
             var out: [UInt8] = []
             out.reserveCapacity(utf8.count)
             var copied = 0
             var found = 0
-            for (range, element) in zip(ranges, remembered.elements) {
-                guard let masked = element.masked else { continue }
+            for (index, (range, element)) in zip(ranges, remembered.elements).enumerated() {
+                guard let masked = maskedElements[index] else { continue }
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[copied..<range.lowerBound]))
                 out.append(contentsOf: masked)
                 copied = range.upperBound
@@ -147,10 +179,8 @@ package struct RowMasker: Sendable {
         }
     }
 
-    private static func equal(_ remembered: [UInt8], _ raw: UnsafeBufferPointer<UInt8>) -> Bool {
-        remembered.count == raw.count
-            && remembered.withUnsafeBufferPointer { memcmp($0.baseAddress!, raw.baseAddress!, raw.count) == 0 }
-    }
+    /// The largest masked element kept in memory.
+    private static let largestMaskedElement = 64 << 10
 
     /// The byte ranges of the elements of the JSON array `bytes` holds, or nil when it holds something else.
     private static func elements(_ bytes: JSONBytes) -> [Range<Int>]? {
