@@ -61,7 +61,9 @@ package struct LocalStoreReport: Sendable {
                 // One line each, whatever the message holds (a traceback, escape sequences), cut to the width.
                 let head = "  error (\(error["source"] as String)) x\(error["n"] as Int): "
                 let message = (error["example"] as String?) ?? ""
-                let firstLine = message.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+                // Messages can be megabytes (a failed tool's output): only the first non-empty line is looked at.
+                let text = message.drop(while: \.isNewline)
+                let firstLine = String(text.prefix(max(width, 80) * 4).prefix(while: { !$0.isNewline }))
                 lines.append(head + ReportText.cut(ReportText.terminal(firstLine), to: max(20, width - head.count)))
             }
             return LocalStoreReport(text: lines.joined(separator: "\n"))
