@@ -54,14 +54,16 @@ package struct LocalStoreReport: Sendable {
             let errors = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT source, count(*) AS n, min(message) AS example FROM agent_errors GROUP BY source, fingerprint
+                    SELECT source, count(*) AS n, min(substr(message, 1, 2000)) AS example FROM agent_errors
+                    GROUP BY source, fingerprint
                     ORDER BY n DESC, source, fingerprint
                     """)
             for error in errors {
                 // One line each, whatever the message holds (a traceback, escape sequences), cut to the width.
                 let head = "  error (\(error["source"] as String)) x\(error["n"] as Int): "
                 let message = (error["example"] as String?) ?? ""
-                // Messages can be megabytes (a failed tool's output): only the first non-empty line is looked at.
+                // Messages can be megabytes (a failed tool's output): only their start is read (grouping whole
+                // messages would sort megabytes), and only its first non-empty line is shown.
                 let text = message.drop(while: \.isNewline)
                 let firstLine = String(text.prefix(max(width, 80) * 4).prefix(while: { !$0.isNewline }))
                 lines.append(head + ReportText.cut(ReportText.terminal(firstLine), to: max(20, width - head.count)))

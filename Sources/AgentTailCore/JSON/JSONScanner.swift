@@ -177,16 +177,12 @@ package struct JSONScanner {
     package func compactText(_ slice: JSONSlice) -> String {
         let range = clamped(slice.range)
         guard let bytes = bytes(upTo: range.upperBound), !range.isEmpty else { return "" }
-        guard isValidated(range) else {
-            return String(unsafeUninitializedCapacity: range.count) { out in
-                guard let base = out.baseAddress else { return 0 }
-                return bytes.compact(range.lowerBound, into: base)
-            }
+        // Written straight into the string's storage: a scratch copy would double the memory a multi-megabyte
+        // history costs while it is parsed. The string checks the bytes it was given, validated or not.
+        return String(unsafeUninitializedCapacity: range.count) { out in
+            guard let base = out.baseAddress else { return 0 }
+            return bytes.compact(range.lowerBound, into: base)
         }
-        let out = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: range.count)
-        defer { out.deallocate() }
-        let written = bytes.compact(range.lowerBound, into: out.baseAddress!)
-        return JSONBytes.string(validUTF8: UnsafeBufferPointer(rebasing: out[..<written]))
     }
 
     /// The value of a boolean.
