@@ -56,7 +56,7 @@ package struct Framer {
     }
 
     private let framing: Framing
-    private var buffer: [UInt8] = []
+    private var buffer = RecordBuffer()
     /// File offset of `buffer[0]`.
     private var base: Int64
     /// Index in `buffer` of the first line not yet looked at.
@@ -307,7 +307,9 @@ package struct Framer {
         guard !strayReported else { return }
         strayReported = true
         // Control characters (NULs of a preallocated file, binary junk) would print as nothing: show them as '?'.
-        let preview = buffer[start..<min(end, start + 120)].map { $0 < 0x20 && $0 != 0x09 || $0 == 0x7F ? 0x3F : $0 }
+        let preview = buffer.withUnsafeBytes { raw in
+            raw[start..<min(end, start + 120)].map { $0 < 0x20 && $0 != 0x09 || $0 == 0x7F ? 0x3F : $0 }
+        }
         handle(.strayText(offset: base + Int64(start), preview: String(decoding: preview, as: UTF8.self)))
     }
 
@@ -343,10 +345,7 @@ package struct Framer {
     mutating func releaseSpareCapacity() {
         compact()
         guard buffer.capacity > 4 << 10, buffer.capacity > 2 * buffer.count else { return }
-        var smaller: [UInt8] = []
-        smaller.reserveCapacity(buffer.count)
-        smaller.append(contentsOf: buffer)
-        buffer = smaller
+        buffer.shrink()
     }
 
     /// Drops bytes no longer needed: everything before the unfinished record or the next unread line.
@@ -360,10 +359,7 @@ package struct Framer {
         buffer.removeFirst(keepFrom)
         if buffer.capacity > 1 << 20 && buffer.capacity > 4 * buffer.count {
             // A record of megabytes must not pin megabytes for as long as the file is followed.
-            var smaller: [UInt8] = []
-            smaller.reserveCapacity(max(buffer.count, 64 << 10))
-            smaller.append(contentsOf: buffer)
-            buffer = smaller
+            buffer.shrink(keeping: 64 << 10)
         }
         base += Int64(keepFrom)
         lineStart -= keepFrom

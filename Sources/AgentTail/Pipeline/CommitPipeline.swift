@@ -29,9 +29,20 @@ final class CommitPipeline: Sendable {
         self.commit = commit
     }
 
+    /// A row this large is committed before reading goes on: while it is masked and written (SQLite copies it once
+    /// more into its record), the next records are not read, so memory holds one multi-megabyte entry at a time and
+    /// peaks at about twice the largest entry rather than four times.
+    static let largeRow = 4 << 20
+
     /// Adds one slice; hands the gathered commit over once it is large enough.
     func add(_ slice: StateStore.Commit) throws {
-        let sliceBytes = slice.rows.reduce(0) { $0 + $1.approximateBytes }
+        var sliceBytes = 0
+        var holdsLargeRow = false
+        for row in slice.rows {
+            let bytes = row.approximateBytes
+            sliceBytes += bytes
+            holdsLargeRow = holdsLargeRow || bytes >= Self.largeRow
+        }
         let full = gathered.withLock { gathered in
             gathered.commit.rows += slice.rows
             gathered.commit.checkpoints += slice.checkpoints
@@ -40,8 +51,8 @@ final class CommitPipeline: Sendable {
             return sliceBytes >= Self.largeSlice || gathered.bytes >= Self.gatherBytes
                 || gathered.commit.rows.count >= 5000 || gathered.commit.checkpoints.count >= 1000
         }
-        if full || !slice.forget.isEmpty { try handOver() }
-        if !slice.forget.isEmpty { try wait() }
+        if full || !slice.forget.isEmpty || holdsLargeRow { try handOver() }
+        if !slice.forget.isEmpty || holdsLargeRow { try wait() }
     }
 
     /// Commits what is gathered and waits until everything is committed; throws the failure of the last commit.
