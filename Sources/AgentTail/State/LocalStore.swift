@@ -11,6 +11,8 @@ import GRDB
 package struct LocalStore: Sendable {
     package let path: String
     private let writer: any DatabaseWriter
+    /// Copies the write-ahead log into the database beside the writer.
+    private let checkpointer: LogCheckpointer
     /// Ended sessions of an older store checked for problems when it was opened.
     package let backfilled: Int
 
@@ -26,6 +28,7 @@ package struct LocalStore: Sendable {
             try Self.migrator.migrate(pool)
             backfilled = try StoredProblems.backfill(pool)
             writer = pool
+            checkpointer = try LogCheckpointer(writer: pool, path: path, configuration: pool.configuration)
         } catch let error as StateError {
             throw error
         } catch {
@@ -156,6 +159,7 @@ package struct LocalStore: Sendable {
                 try Self.upsert(rows, in: db)
                 try StoredProblems.refresh(Self.sessions(of: rows), in: db)
             }
+            checkpointer.committed(bytes: rows.reduce(0) { $0 + $1.approximateBytes })
         } catch {
             throw StateError.storage(path: path, reason: StateStore.message(error))
         }
