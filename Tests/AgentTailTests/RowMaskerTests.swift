@@ -100,6 +100,37 @@ struct RowMaskerTests {
         #expect(!secretMasked.contains { Self.input($0).contains("AKIAIOSFODNN7EXAMPLE") })
     }
 
+    /// A long tool output is scanned as the tool's result; sent back to the model in the next request it is known
+    /// clean and not scanned again. Anything that differs from it is scanned.
+    @Test func aLongOutputFoundCleanIsNotScannedAgainInTheNextRequest() {
+        let output = String(repeating: "total 48\ndrwxr-xr-x 2 dev dev 4096 src\n", count: 2_000)
+        let leaked = output + "export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+        func tool(_ result: String) -> NormalizedRow {
+            NormalizedRow(
+                table: .toolExecutions, id: UUID(), values: ["session_id": .uuid(session), "result": .text(result)])
+        }
+        func message(_ content: String) -> String {
+            let escaped = String(decoding: try! JSONEncoder().encode(content), as: UTF8.self)
+            return #"{"role":"tool","content":"# + escaped + "}"
+        }
+        let rows = [
+            tool(output), call([Self.messages[0], message(output)], session: session),
+            tool(leaked), call([Self.messages[0], message(output), message(leaked)], session: session),
+        ]
+        var masker = RowMasker(redactor: redactor)
+        var masked = rows
+        masker.redact(&masked)
+        #expect(masked == expected(rows))
+        #expect(masker.cleanTextHits == 1)
+        #expect(!masked.contains { row in
+            row.values.contains { value in
+                if case .text(let text) = value { return text.contains("wJalrXUtnFEMI") }
+                if case .json(let text) = value { return text.contains("wJalrXUtnFEMI") }
+                return false
+            }
+        })
+    }
+
     @Test func valuesThatAreNotArraysOfASessionAreMaskedWhole() {
         let row = NormalizedRow(
             table: .toolExecutions, id: UUID(),

@@ -128,6 +128,21 @@ package struct Redactor: Sendable {
         return text.withUTF8 { redact(utf8: $0) }
     }
 
+    /// `text` masked as `redact(text:)` does; a long text found clean before is not scanned again.
+    func redact(text: String, clean: inout CleanTexts) -> (String, Int)? {
+        var text = text
+        return text.withUTF8 { redact(utf8: $0, clean: &clean) }
+    }
+
+    /// `utf8` masked as `redact(utf8:)` does, through the memory of long texts found clean.
+    private func redact(utf8: UnsafeBufferPointer<UInt8>, clean: inout CleanTexts) -> (String, Int)? {
+        guard let digest = CleanTexts.digest(utf8) else { return redact(utf8: utf8) }
+        if clean.contains(digest) { return nil }
+        let result = redact(utf8: utf8)
+        if result == nil { clean.insert(digest) }
+        return result
+    }
+
     /// The secrets in `utf8` that the detectors and provider rules find, in order, overlapping ones joined.
     package func matches(in utf8: UnsafeBufferPointer<UInt8>) -> [SecretMatch] {
         let found = scanner.matches(in: utf8)
@@ -170,26 +185,33 @@ package struct Redactor: Sendable {
     /// The JSON text `json` with secrets in its strings masked, or nil when it holds none. Text that is not valid
     /// JSON is scanned as text.
     package func redact(json: String) -> (String, Int)? {
+        var clean = CleanTexts()
+        return redact(json: json, clean: &clean)
+    }
+
+    /// `json` masked as `redact(json:)` does; long strings found clean before are not scanned again.
+    func redact(json: String, clean: inout CleanTexts) -> (String, Int)? {
         var json = json
         return json.withUTF8 { utf8 -> (String, Int)? in
             guard let base = utf8.baseAddress else { return nil }
             do {
-                return try redact(JSONBytes(p: base, end: utf8.count)).map { (String(decoding: $0, as: UTF8.self), $1) }
+                return try redact(JSONBytes(p: base, end: utf8.count), clean: &clean)
+                    .map { (String(decoding: $0, as: UTF8.self), $1) }
             } catch {
-                return redact(utf8: utf8)
+                return redact(utf8: utf8, clean: &clean)
             }
         }
     }
 
     /// The JSON value in `utf8` with secrets in its strings masked, or nil when it holds none (or is not valid JSON).
-    func redact(jsonValue utf8: UnsafeBufferPointer<UInt8>) -> ([UInt8], Int)? {
+    func redact(jsonValue utf8: UnsafeBufferPointer<UInt8>, clean: inout CleanTexts) -> ([UInt8], Int)? {
         guard let base = utf8.baseAddress else { return nil }
-        return try? redact(JSONBytes(p: base, end: utf8.count))
+        return try? redact(JSONBytes(p: base, end: utf8.count), clean: &clean)
     }
 
     /// Walks the strings of a JSON text: member names decide whether the next string value is a secret as a whole;
     /// other string values are scanned like text. Only strings that change are re-encoded.
-    private func redact(_ bytes: JSONBytes) throws(JSONError) -> ([UInt8], Int)? {
+    private func redact(_ bytes: JSONBytes, clean: inout CleanTexts) throws(JSONError) -> ([UInt8], Int)? {
         var out: [UInt8] = []
         var copied = 0
         var count = 0
@@ -236,9 +258,9 @@ package struct Redactor: Sendable {
                 var failure: Int?
                 let written = bytes.unescape(i + 1, close, into: decoded.baseAddress!, failure: &failure)
                 if let failure { throw .invalidEscape(offset: failure) }
-                replacement = redact(utf8: UnsafeBufferPointer(rebasing: decoded[..<written]))
+                replacement = redact(utf8: UnsafeBufferPointer(rebasing: decoded[..<written]), clean: &clean)
             } else {
-                replacement = redact(utf8: UnsafeBufferPointer(start: bytes.p + i + 1, count: close - i - 1))
+                replacement = redact(utf8: UnsafeBufferPointer(start: bytes.p + i + 1, count: close - i - 1), clean: &clean)
             }
             secretMember = .none
             if let (text, found) = replacement {

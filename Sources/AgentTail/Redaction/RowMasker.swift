@@ -25,6 +25,10 @@ package struct RowMasker: Sendable {
     private var lastTrace: (read: TraceContext, masked: TraceContext, found: Int)?
     private var bytes = 0
     private var clock = 0
+    /// Long texts found clean, whichever column they came in.
+    private var clean = CleanTexts()
+    /// Long texts not scanned again because they were found clean before, for tests.
+    package var cleanTextHits: Int { clean.hits }
     /// Bytes of array elements scanned so far (those not remembered), for tests.
     package private(set) var scannedElementBytes = 0
 
@@ -70,7 +74,7 @@ package struct RowMasker: Sendable {
             for c in rows[r].values.indices {
                 switch rows[r].values[c] {
                 case .text(let text):
-                    if let (masked, count) = redactor.redact(text: text) {
+                    if let (masked, count) = redactor.redact(text: text, clean: &clean) {
                         rows[r].values[c] = .text(masked)
                         total += count
                     }
@@ -79,7 +83,7 @@ package struct RowMasker: Sendable {
                     if let session, json.utf8.first == UInt8(ascii: "[") {
                         result = redact(array: json, key: Key(table: rows[r].table, column: c, session: session))
                     } else {
-                        result = redactor.redact(json: json)
+                        result = redactor.redact(json: json, clean: &clean)
                     }
                     if let (masked, count) = result {
                         rows[r].values[c] = .json(masked)
@@ -108,7 +112,8 @@ package struct RowMasker: Sendable {
     package mutating func redact(json: String, memory: UUID) -> String {
         let result =
             json.utf8.first == UInt8(ascii: "[")
-            ? redact(array: json, key: Key(table: .llmCalls, column: -1, session: memory)) : redactor.redact(json: json)
+            ? redact(array: json, key: Key(table: .llmCalls, column: -1, session: memory))
+            : redactor.redact(json: json, clean: &clean)
         return result?.0 ?? json
     }
 
@@ -133,7 +138,7 @@ package struct RowMasker: Sendable {
                     remembered.elements.append(previous.elements[index])
                     masked = previous.elements[index].masked
                 } else {
-                    let result = redactor.redact(jsonValue: raw)
+                    let result = redactor.redact(jsonValue: raw, clean: &clean)
                     scannedElementBytes += raw.count
                     masked = result?.0
                     // A large element that held secrets is not kept masked (it would cost its size): it is scanned
@@ -161,7 +166,7 @@ package struct RowMasker: Sendable {
             out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[copied...]))
             return (remembered, (String(decoding: out, as: UTF8.self), found))
         }
-        guard let outcome else { return redactor.redact(json: json) }
+        guard let outcome else { return redactor.redact(json: json, clean: &clean) }
         remember(outcome.elements, under: key)
         return outcome.output
     }
