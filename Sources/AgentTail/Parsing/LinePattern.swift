@@ -5,13 +5,34 @@ import Foundation
 /// Lines are tested against a literal prefix first (taken from the start of the pattern), so the regex engine only
 /// runs on lines that can match: most lines of a multi-megabyte JSON body are rejected by one byte comparison.
 package struct LinePattern: Sendable, CustomStringConvertible {
+    /// What compiling the pattern made, in one object: the framer hands patterns around for every line, and a copy
+    /// then costs one reference count instead of one per part.
+    private final class Compiled: Sendable {
+        let source: String
+        let captureNames: [String]
+        let literalPrefix: [UInt8]
+        let regex: SendableRegex
+        let bytes: BytePattern?
+
+        init(source: String, captureNames: [String], literalPrefix: [UInt8], regex: SendableRegex, bytes: BytePattern?) {
+            self.source = source
+            self.captureNames = captureNames
+            self.literalPrefix = literalPrefix
+            self.regex = regex
+            self.bytes = bytes
+        }
+    }
+
+    private let compiled: Compiled
     /// The pattern as written in the rules file.
-    package let source: String
+    package var source: String { compiled.source }
     /// Names of the `(?<name>...)` groups, in order.
-    package let captureNames: [String]
+    package var captureNames: [String] { compiled.captureNames }
     /// Bytes every matching line starts with (may be empty).
-    package let literalPrefix: [UInt8]
-    private let regex: SendableRegex
+    package var literalPrefix: [UInt8] { compiled.literalPrefix }
+    private var regex: SendableRegex { compiled.regex }
+    /// The same pattern matched on bytes, when it is simple enough (see `BytePattern`).
+    private var bytes: BytePattern? { compiled.bytes }
 
     /// Compiles `source`; the error text is the regex engine's own message.
     package init(_ source: String) throws(RegexProblem) {
@@ -20,26 +41,31 @@ package struct LinePattern: Sendable, CustomStringConvertible {
         } catch {
             throw RegexProblem(pattern: source, message: "\(error)")
         }
-        let compiled: NSRegularExpression
+        let regex: NSRegularExpression
         do {
-            compiled = try NSRegularExpression(pattern: source, options: [])
+            regex = try NSRegularExpression(pattern: source, options: [])
         } catch {
             throw RegexProblem(pattern: source, message: "the regex engine rejected it: \(error.localizedDescription)")
         }
-        self.source = source
-        self.regex = SendableRegex(compiled)
-        self.captureNames = Self.groupNames(in: source)
-        self.literalPrefix = Array(Self.literalPrefix(of: source).utf8)
+        let captureNames = Self.groupNames(in: source)
+        compiled = Compiled(
+            source: source, captureNames: captureNames, literalPrefix: Array(Self.literalPrefix(of: source).utf8),
+            regex: SendableRegex(regex), bytes: BytePattern(source).flatMap { $0.groupNames == captureNames ? $0 : nil })
     }
+
+    /// True when lines are matched on their bytes, without the regex engine (for tests).
+    var matchesBytes: Bool { bytes != nil }
 
     package var description: String { source }
 
     /// Matches a whole line (without its newline) and returns the named groups, or nil when it does not match.
     package func match(_ line: UnsafeRawBufferPointer) -> [String: String]? {
+        let literalPrefix = compiled.literalPrefix
         guard line.count >= literalPrefix.count else { return nil }
         for index in 0..<literalPrefix.count where line[index] != literalPrefix[index] {
             return nil
         }
+        if let bytes, BytePattern.canMatch(line) { return bytes.match(line) }
         return match(String(decoding: line, as: UTF8.self))
     }
 
