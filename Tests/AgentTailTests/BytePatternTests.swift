@@ -1,22 +1,11 @@
 import Foundation
 import Testing
 
+import AgentTailTestSupport
 @testable import AgentTail
 
 /// Head lines matched on bytes must give what the regex engine gives, groups included.
 struct BytePatternTests {
-    /// A seeded generator, so that a failure can be replayed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let patterns = [
         #"^-{80}$"#,
         #"^\[(?<seq>\d+)\] (?<type>[A-Z][A-Z_]*)$"#,
@@ -35,7 +24,7 @@ struct BytePatternTests {
     ]
 
     /// Lines made of the characters these patterns care about, and each pattern's own characters.
-    static func line(_ generator: inout SplitMix) -> String {
+    static func line(_ generator: inout SeededGenerator) -> String {
         let alphabet = Array("-[]{}()0123456789 ABCZ_az:.\\\t|x")
         let length = Int.random(in: 0...12, using: &generator)
         return String((0..<length).map { _ in alphabet.randomElement(using: &generator)! })
@@ -63,7 +52,7 @@ struct BytePatternTests {
     }
 
     @Test func bytesAndTheRegexEngineAgree() throws {
-        var generator = SplitMix(state: 20261203)
+        var generator = SeededGenerator(seed: 20261203)
         for source in Self.patterns {
             let pattern = try LinePattern(source)
             #expect(pattern.matchesBytes, "\(source) is not matched on bytes")

@@ -1,21 +1,9 @@
 import Foundation
 import Testing
 
+import AgentTailTestSupport
 @testable import AgentTail
 @testable import AgentTailCore
-
-/// A small seeded generator so generated documents are reproducible.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Runs `validate` over the whole of `bytes`.
 private func validate(_ bytes: [UInt8]) throws(JSONError) {
@@ -188,7 +176,7 @@ struct JSONScannerTests {
             #"[{"role": "user", "content": "hi\n"}, {"role": "assistant", "content": [{"type": "text"}]}]"#,
         ]
         let interesting: [UInt8] = Array(#"{}[]",:\ 0123456789.eE+-tfnulrsa"#.utf8) + [0x00, 0x0A, 0x1F, 0x80, 0xC3, 0xE2, 0xFF]
-        var random = SplitMix64(state: 2024)
+        var random = SeededGenerator(seed: 2024)
         var agreed = 0
         for seed in seeds {
             let original = Array(seed.utf8)
@@ -301,7 +289,7 @@ struct JSONScannerTests {
 
     @Test("string decoding matches JSONSerialization on seeded random escaped strings")
     func randomStrings() throws {
-        var random = SplitMix64(state: 77)
+        var random = SeededGenerator(seed: 77)
         let pieces: [String] = [
             "a", "Z", " ", "\\\"", "\\\\", "\\/", "\\b", "\\f", "\\n", "\\r", "\\t", "\\u0000", "\\u001F", "\\u00e9",
             "\\u2028", "\\uD83D\\uDE00", "é", "日", "🎉", "\u{2029}", "\u{85}", "\u{7F}",
@@ -364,7 +352,7 @@ struct JSONScannerTests {
                 .utf8)
         let interesting: [UInt8] = Array(#"{}[]",:\ 0123456789.eE+-tfnu"#.utf8) + [0x00, 0x0A, 0x80, 0xE2, 0xFF]
         let paths = try ["$.a[2]", "$.bb.c", "$.f[?(@.role=='user')]", "$.a[-1]", "$[*][*]", "$.*"].map { try JSONPath($0) }
-        var random = SplitMix64(state: 99)
+        var random = SeededGenerator(seed: 99)
         for _ in 0..<3000 {
             var bytes = seed
             for _ in 0..<Int.random(in: 1...4, using: &random) {

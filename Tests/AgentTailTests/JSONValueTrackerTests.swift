@@ -1,20 +1,8 @@
 import Testing
 
+import AgentTailTestSupport
 @testable import AgentTail
 @testable import AgentTailCore
-
-/// A small seeded generator so chunkings are reproducible.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Feeds `bytes` in chunks of the given sizes (the last chunk takes the rest) and returns the tracker.
 private func track(_ bytes: [UInt8], chunks: [Int]) -> (end: Int?, tracker: JSONValueTracker) {
@@ -72,7 +60,7 @@ struct JSONValueTrackerTests {
 
     @Test("fed in seeded random chunk sizes, the end is the same as fed whole")
     func randomChunks() {
-        var random = SplitMix64(state: 0xA6E7_7A11)
+        var random = SeededGenerator(seed: 0xA6E7_7A11)
         for item in cases {
             let bytes = Array((item.prefix + item.value + item.suffix).utf8)
             let whole = track(bytes, chunks: [bytes.count])

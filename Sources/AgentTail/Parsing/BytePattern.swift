@@ -10,8 +10,8 @@ struct BytePattern: Sendable {
     private enum Item: Sendable {
         /// `min...max` bytes of the set.
         case bytes(ByteSet, min: Int, max: Int)
-        case groupStart(Int)
-        case groupEnd(Int)
+        /// Where a group starts (mark `2 × group`) or ends (mark `2 × group + 1`).
+        case mark(Int)
     }
 
     private let items: [Item]
@@ -34,32 +34,25 @@ struct BytePattern: Sendable {
     /// The groups of a match of the whole line, by name, or nil when it does not match. Call only on lines for which
     /// `canMatch` holds.
     func match(_ line: UnsafeRawBufferPointer) -> [String: String]? {
-        var starts = [Int](repeating: -1, count: groupNames.count)
-        var ends = [Int](repeating: -1, count: groupNames.count)
-        guard matches(from: 0, at: 0, line, &starts, &ends) else { return nil }
+        var marks = [Int](repeating: -1, count: 2 * groupNames.count)
+        guard matches(from: 0, at: 0, line, &marks) else { return nil }
         var captures: [String: String] = [:]
-        for (index, name) in groupNames.enumerated() where starts[index] >= 0 && ends[index] >= starts[index] {
-            captures[name] = String(decoding: UnsafeRawBufferPointer(rebasing: line[starts[index]..<ends[index]]), as: UTF8.self)
+        for (index, name) in groupNames.enumerated() {
+            let (start, end) = (marks[2 * index], marks[2 * index + 1])
+            guard start >= 0, end >= start else { continue }
+            captures[name] = String(decoding: UnsafeRawBufferPointer(rebasing: line[start..<end]), as: UTF8.self)
         }
         return captures
     }
 
-    private func matches(
-        from item: Int, at position: Int, _ line: UnsafeRawBufferPointer, _ starts: inout [Int], _ ends: inout [Int]
-    ) -> Bool {
+    private func matches(from item: Int, at position: Int, _ line: UnsafeRawBufferPointer, _ marks: inout [Int]) -> Bool {
         guard item < items.count else { return position == line.count }
         switch items[item] {
-        case .groupStart(let group):
-            let saved = starts[group]
-            starts[group] = position
-            if matches(from: item + 1, at: position, line, &starts, &ends) { return true }
-            starts[group] = saved
-            return false
-        case .groupEnd(let group):
-            let saved = ends[group]
-            ends[group] = position
-            if matches(from: item + 1, at: position, line, &starts, &ends) { return true }
-            ends[group] = saved
+        case .mark(let mark):
+            let saved = marks[mark]
+            marks[mark] = position
+            if matches(from: item + 1, at: position, line, &marks) { return true }
+            marks[mark] = saved
             return false
         case .bytes(let set, let min, let max):
             var count = 0
@@ -68,7 +61,7 @@ struct BytePattern: Sendable {
             // Greedy: the longest run first, giving back one byte at a time.
             if item + 1 == items.count { return position + count == line.count }
             while count >= min {
-                if matches(from: item + 1, at: position + count, line, &starts, &ends) { return true }
+                if matches(from: item + 1, at: position + count, line, &marks) { return true }
                 count -= 1
             }
             return false
@@ -142,12 +135,12 @@ struct BytePattern: Sendable {
                     guard openGroup == nil, let name = groupName() else { return nil }
                     openGroup = names.count
                     names.append(name)
-                    items.append(.groupStart(openGroup!))
+                    items.append(.mark(2 * openGroup!))
                     continue
                 }
                 if byte == UInt8(ascii: ")") {
                     guard let group = openGroup else { return nil }
-                    items.append(.groupEnd(group))
+                    items.append(.mark(2 * group + 1))
                     openGroup = nil
                     index += 1
                     // A quantified group repeats its captures: left to the regex engine.
