@@ -33,6 +33,10 @@ struct LogCheckpointerTests {
             #expect(Self.size(path) >= 200 * commit / 2)
             let count = try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM t") }
             #expect(count == 200)
+            // When writing stops, the whole log goes into the database and its file is emptied.
+            checkpointer.finish()
+            #expect(Self.size(path + "-wal") == 0)
+            #expect(Self.size(path) >= 200 * commit)
         }
         // The log never held much more than the bound: what a commit writes to it is its row in whole pages, each
         // with a header, and the pages of the tree above it.

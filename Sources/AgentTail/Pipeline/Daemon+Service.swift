@@ -69,6 +69,8 @@ extension Daemon: Service {
         ] + extras
         var configuration = ServiceGroupConfiguration(services: services, logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(4)
+        // Whatever ends the run, the store's log is copied into it: every commit is already there.
+        defer { localStore?.finishWrites() }
         try await ServiceGroup(configuration: configuration).run()
     }
 }

@@ -152,6 +152,7 @@ package struct Daemon: Sendable {
                 if await rounds.next() == nil { break }
             }
         }
+        localStore?.finishWrites()
         summary.unread = await ingestor.unread().filter { $0.bytes > 0 }
         let ends = ended.all
         for delivery in shipper.deliveries {

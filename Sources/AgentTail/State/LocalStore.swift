@@ -224,6 +224,11 @@ package struct LocalStore: Sendable {
             )
         })
 
+    /// Copies the whole write-ahead log into the store and empties it: called when writing stops.
+    package func finishWrites() {
+        checkpointer.finish()
+    }
+
     /// Every row of `table` as column → text, ordered by id; for reports and tests.
     package func dump(_ table: NormalizedTable) async throws -> [[String: String]] {
         try await writer.read { db in

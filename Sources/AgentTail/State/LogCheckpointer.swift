@@ -14,9 +14,9 @@ import Synchronization
 /// whole pages, with the pages of the trees above them), and is cut back to `keptLog` when it starts again.
 final class LogCheckpointer: Sendable {
     /// Bytes written between two copies on the checkpointer's thread.
-    static let step = 16 << 20
+    static let step = 8 << 20
     /// Bytes written between two copies on the writer's connection.
-    static let bound = 128 << 20
+    static let bound = 32 << 20
     /// What the log file is cut back to once it starts again.
     static let keptLog = 32 << 20
 
@@ -44,6 +44,14 @@ final class LogCheckpointer: Sendable {
         var configuration = configuration
         configuration.label = (configuration.label ?? "store") + ".checkpoint"
         connection = try DatabaseQueue(path: path, configuration: configuration)
+    }
+
+    /// Copies the whole log into the database and empties it, when writing stops (the end of a catch-up, shutdown):
+    /// a log left full would take its size on disk until the next start.
+    func finish() {
+        queue.sync {}
+        _ = try? writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        written.withLock { $0 = (0, 0) }
     }
 
     /// Called by the writer after each commit of `bytes` (roughly); copies the log when it is due.
