@@ -127,16 +127,18 @@ package struct RowMasker: Sendable {
             }
             var remembered = Remembered(elements: [], bytes: 0, lastUse: clock)
             remembered.elements.reserveCapacity(ranges.count)
-            var maskedElements: [Int: [UInt8]] = [:]
+            // The elements that need masking, in order: where each lies, its masked form and how many secrets.
+            var replacements: [(range: Range<Int>, masked: [UInt8], found: Int)] = []
             for (index, range) in ranges.enumerated() {
                 let raw = UnsafeBufferPointer(rebasing: utf8[range])
                 let digest = ContentDigest(UnsafeRawBufferPointer(raw))
+                let element: Element
                 var masked: [UInt8]?
                 if let previous, index < previous.elements.count, previous.elements[index].length == raw.count,
                     previous.elements[index].digest == digest, !previous.elements[index].rescan
                 {
-                    remembered.elements.append(previous.elements[index])
-                    masked = previous.elements[index].masked
+                    element = previous.elements[index]
+                    masked = element.masked
                 } else {
                     let result = redactor.redact(jsonValue: raw, clean: &clean)
                     scannedElementBytes += raw.count
@@ -144,24 +146,22 @@ package struct RowMasker: Sendable {
                     // A large element that held secrets is not kept masked (it would cost its size): it is scanned
                     // again next time, which is rare enough.
                     let kept = masked.flatMap { $0.count <= Self.largestMaskedElement ? $0 : nil }
-                    remembered.elements.append(
-                        Element(length: raw.count, digest: digest, masked: kept, found: result?.1 ?? 0))
+                    element = Element(length: raw.count, digest: digest, masked: kept, found: result?.1 ?? 0)
                 }
-                remembered.bytes += remembered.elements[index].bytes
-                if let masked { maskedElements[index] = masked }
+                remembered.elements.append(element)
+                remembered.bytes += element.bytes
+                if let masked { replacements.append((range, masked, element.found)) }
             }
-            let changed = !maskedElements.isEmpty
-            guard changed else { return (remembered, nil) }
+            guard !replacements.isEmpty else { return (remembered, nil) }
             var out: [UInt8] = []
             out.reserveCapacity(utf8.count)
             var copied = 0
             var found = 0
-            for (index, (range, element)) in zip(ranges, remembered.elements).enumerated() {
-                guard let masked = maskedElements[index] else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[copied..<range.lowerBound]))
-                out.append(contentsOf: masked)
-                copied = range.upperBound
-                found += element.found
+            for replacement in replacements {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[copied..<replacement.range.lowerBound]))
+                out.append(contentsOf: replacement.masked)
+                copied = replacement.range.upperBound
+                found += replacement.found
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[copied...]))
             return (remembered, (String(decoding: out, as: UTF8.self), found))
